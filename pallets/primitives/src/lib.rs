@@ -1,0 +1,29 @@
+//! # replica-primitives
+//!
+//! Everything that Replica's runtime (no_std, WASM) and its off-chain worker (std) must compute
+//! *identically*:
+//!
+//! - [`types`]: task and result types — hash algorithms, perceptual hashes of images, text
+//!   results, execution profiles, the [`ResultPayload`](types::ResultPayload) a worker commits to.
+//! - [`voting`]: Hamming distance and tolerance voting, which decides which revealed results
+//!   agree and whether they reach the quorum.
+//! - [`commitment`]: the commit-reveal scheme for encrypted results (wire format v1, with test
+//!   vectors).
+//! - [`probability`]: the probability that a verifier set reaches quorum, exact (fixed point,
+//!   for the runtime) and `f64` (for tools).
+//! - [`sampling`]: deterministic choice of k distinct candidates from a 32-byte seed.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod commitment;
+pub mod probability;
+pub mod sampling;
+pub mod types;
+pub mod voting;
+
+pub use commitment::{open, seal, OpenError, Sealed};
+pub use probability::{agreement_probability, agreement_probability_f64};
+pub use sampling::sample_distinct;
+pub use types::*;
+pub use voting::{agree, hamming, tally, Quorum, Tolerances, Verdict};

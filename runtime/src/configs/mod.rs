@@ -1,0 +1,10 @@
+//! Pallet configurations, one file per concern.
+
+pub mod collator;
+pub mod governance;
+pub mod monetary;
+pub mod parachain;
+pub mod system;
+pub mod xcm_config;
+
+pub use system::RuntimeBlockWeights;

@@ -1,0 +1,119 @@
+//! Genesis presets: `development` (the `--dev` chain) and `local_testnet`.
+//!
+//! Both fund the well-known dev accounts, make Alice sudo, and seat Alice, Bob and Charlie on
+//! the Council. `development` has one collator (Alice); `local_testnet` has two (Alice, Bob).
+
+use alloc::{vec, vec::Vec};
+
+use cumulus_primitives_core::ParaId;
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_genesis_builder::PresetId;
+use sp_keyring::Sr25519Keyring;
+
+use crate::{
+	AccountId, AuraId, BalancesConfig, CollatorSelectionConfig, CouncilConfig, ParachainInfoConfig,
+	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, UNIT,
+	EXISTENTIAL_DEPOSIT,
+};
+
+/// The parachain id of the built-in chains.
+pub const PARACHAIN_ID: u32 = 2000;
+
+/// Balance of every endowed dev account: one million RPL.
+pub const ENDOWMENT: u128 = 1_000_000 * UNIT;
+
+/// The XCM version to use when a destination's version is not known.
+const SAFE_XCM_VERSION: u32 = xcm::prelude::XCM_VERSION;
+
+fn session_keys(aura: AuraId) -> SessionKeys {
+	SessionKeys { aura }
+}
+
+fn replica_genesis(
+	collators: Vec<(AccountId, AuraId)>,
+	endowed: Vec<AccountId>,
+	root: AccountId,
+	council: Vec<AccountId>,
+	id: ParaId,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed.iter().cloned().map(|account| (account, ENDOWMENT)).collect(),
+		},
+		parachain_info: ParachainInfoConfig { parachain_id: id },
+		collator_selection: CollatorSelectionConfig {
+			invulnerables: collators.iter().cloned().map(|(account, _)| account).collect(),
+			candidacy_bond: EXISTENTIAL_DEPOSIT * 16,
+		},
+		session: SessionConfig {
+			keys: collators
+				.into_iter()
+				.map(|(account, aura)| (account.clone(), account, session_keys(aura)))
+				.collect(),
+		},
+		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(SAFE_XCM_VERSION) },
+		sudo: SudoConfig { key: Some(root) },
+		council: CouncilConfig { members: council },
+	})
+}
+
+fn collator(keyring: Sr25519Keyring) -> (AccountId, AuraId) {
+	(keyring.to_account_id(), keyring.public().into())
+}
+
+fn dev_council() -> Vec<AccountId> {
+	vec![
+		Sr25519Keyring::Alice.to_account_id(),
+		Sr25519Keyring::Bob.to_account_id(),
+		Sr25519Keyring::Charlie.to_account_id(),
+	]
+}
+
+fn endowed_dev_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+}
+
+/// The `development` preset: one collator (Alice).
+fn development_config_genesis() -> Value {
+	replica_genesis(
+		vec![collator(Sr25519Keyring::Alice)],
+		endowed_dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+		dev_council(),
+		PARACHAIN_ID.into(),
+	)
+}
+
+/// The `local_testnet` preset: two collators (Alice, Bob).
+fn local_testnet_genesis() -> Value {
+	replica_genesis(
+		vec![collator(Sr25519Keyring::Alice), collator(Sr25519Keyring::Bob)],
+		endowed_dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+		dev_council(),
+		PARACHAIN_ID.into(),
+	)
+}
+
+/// The JSON of the named preset, or `None` for an unknown name.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_genesis(),
+		_ => return None,
+	};
+	Some(
+		serde_json::to_string(&patch)
+			.expect("serialization to json is expected to work. qed.")
+			.into_bytes(),
+	)
+}
+
+/// The names of the presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

@@ -1,0 +1,83 @@
+//! Checks of the assembled runtime: pallets, metadata, presets, governance origin.
+
+use frame_support::traits::EnsureOrigin;
+use replica_runtime::{
+	configs::governance::GovernanceOrigin, genesis_config_presets, RuntimeOrigin,
+};
+
+#[test]
+fn runtime_has_the_required_pallets_in_index_order() {
+	assert_eq!(
+		replica_runtime::pallet_names(),
+		[
+			"System",
+			"ParachainSystem",
+			"Timestamp",
+			"ParachainInfo",
+			"WeightReclaim",
+			"Balances",
+			"TransactionPayment",
+			"Sudo",
+			"Council",
+			"Authorship",
+			"CollatorSelection",
+			"Session",
+			"Aura",
+			"AuraExt",
+			"XcmpQueue",
+			"PolkadotXcm",
+			"CumulusXcm",
+			"MessageQueue",
+		]
+	);
+}
+
+/// The worker's subxt interface is generated from `worker/metadata/replica.scale`; when the
+/// runtime changes, `scripts/update-metadata.sh` must be run and the file committed.
+#[test]
+fn metadata_is_current() {
+	let committed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../worker/metadata/replica.scale"))
+		.expect("worker/metadata/replica.scale exists (run scripts/update-metadata.sh)");
+	assert!(
+		committed == replica_runtime::metadata_bytes(),
+		"worker/metadata/replica.scale is stale: run scripts/update-metadata.sh and commit it"
+	);
+}
+
+#[test]
+fn presets_are_listed_and_unknown_ones_are_none() {
+	let names: Vec<String> = genesis_config_presets::preset_names()
+		.into_iter()
+		.map(|id| String::from_utf8(id.into()).unwrap())
+		.collect();
+	assert_eq!(names, ["development", "local_testnet"]);
+	for name in &names {
+		let json = genesis_config_presets::get_preset(&name.as_str().into()).expect("preset");
+		let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+		assert!(value["sudo"]["key"].is_string(), "{name} has a sudo key");
+		assert_eq!(value["council"]["members"].as_array().unwrap().len(), 3);
+	}
+	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
+}
+
+#[test]
+fn governance_origin_is_root_or_two_thirds_of_the_council() {
+	let account = sp_keyring::Sr25519Keyring::Alice.to_account_id();
+	assert!(GovernanceOrigin::try_origin(RuntimeOrigin::root()).is_ok());
+	assert!(GovernanceOrigin::try_origin(RuntimeOrigin::signed(account.clone())).is_err());
+	let council = |yes: u32, of: u32| -> RuntimeOrigin {
+		pallet_collective::RawOrigin::<_, replica_runtime::configs::governance::CouncilCollective>::Members(yes, of).into()
+	};
+	assert!(GovernanceOrigin::try_origin(council(2, 3)).is_ok());
+	assert!(GovernanceOrigin::try_origin(council(3, 3)).is_ok());
+	assert!(GovernanceOrigin::try_origin(council(1, 3)).is_err());
+	assert!(GovernanceOrigin::try_origin(council(3, 5)).is_err());
+}
+
+#[test]
+fn token_is_documented() {
+	assert_eq!(replica_runtime::TOKEN_SYMBOL, "RPL");
+	assert_eq!(replica_runtime::TOKEN_DECIMALS, 12);
+	assert_eq!(replica_runtime::UNIT, 10u128.pow(12));
+	assert_eq!(replica_runtime::EXISTENTIAL_DEPOSIT, replica_runtime::UNIT / 1000);
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs Replica locally: builds (same profile as the tests, so a tested tree starts at once),
+# starts a one-node dev chain on ws://127.0.0.1:9944 and checks it with the worker's chain
+# client. The node keeps running until Ctrl-C; `scripts/demo.sh --once` stops after the check.
+#
+# Today the dev chain runs the standard parachain pallets; the GPU worker flow (register, submit
+# an image and a text task, print the verified results) joins this script as it lands.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/replica/target}"
+PROFILE=ci
+RPC_PORT="${REPLICA_RPC_PORT:-9944}"
+once=0
+[ "${1:-}" = "--once" ] && once=1
+
+scripts/setup.sh
+echo "[demo] building replica-node and replica-worker (profile $PROFILE)"
+cargo build --profile "$PROFILE" --workspace --locked
+bin="$CARGO_TARGET_DIR/$PROFILE"
+
+base=$(mktemp -d)
+log="$base/node.log"
+"$bin/replica-node" --dev --base-path "$base/chain" --rpc-port "$RPC_PORT" --no-prometheus \
+	--no-telemetry --no-mdns >"$log" 2>&1 &
+node_pid=$!
+cleanup() {
+	kill "$node_pid" 2>/dev/null || true
+	wait "$node_pid" 2>/dev/null || true
+	rm -rf "$base"
+}
+trap cleanup EXIT INT TERM
+
+echo "[demo] dev node starting (log: $log)"
+for _ in $(seq 1 120); do
+	if "$bin/replica-worker" ping --node "ws://127.0.0.1:$RPC_PORT" 2>/dev/null; then
+		break
+	fi
+	if ! kill -0 "$node_pid" 2>/dev/null; then
+		echo "[demo] replica-node exited:" >&2
+		cat "$log" >&2
+		exit 1
+	fi
+	sleep 1
+done
+sleep 3
+"$bin/replica-worker" ping --node "ws://127.0.0.1:$RPC_PORT"
+
+if [ "$once" = 1 ]; then
+	echo "[demo] done"
+	exit 0
+fi
+echo "[demo] dev chain running at ws://127.0.0.1:$RPC_PORT (polkadot.js apps works too); Ctrl-C stops it"
+wait "$node_pid"

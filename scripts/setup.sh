@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything a fresh machine needs to build and test Replica. Idempotent: a second run
+# only checks and returns in seconds.
+#   - Rust: the wasm32-unknown-unknown target and rust-src (the runtime is built to WASM)
+#   - Debian: protobuf-compiler (libp2p), clang + libclang-dev (rocksdb bindings), pkg-config
+#   - Python: a venv at $REPLICA_VENV (default ~/.cache/replica/venv) with the PyPI torch wheel
+#     that the worker's libtorch binding (tch) links against, once the worker needs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# --- Rust -----------------------------------------------------------------------------------
+if ! command -v rustup >/dev/null 2>&1; then
+	echo "[setup] rustup is required (https://rustup.rs)" >&2
+	exit 1
+fi
+installed_targets=$(rustup target list --installed)
+if ! grep -qx wasm32-unknown-unknown <<<"$installed_targets"; then
+	log "adding rust target wasm32-unknown-unknown"
+	rustup target add wasm32-unknown-unknown
+fi
+if ! rustup component list --installed | grep -q '^rust-src'; then
+	log "adding rust component rust-src"
+	rustup component add rust-src
+fi
+
+# --- Debian packages ------------------------------------------------------------------------
+debian_packages=(protobuf-compiler clang libclang-dev pkg-config libssl-dev curl)
+missing=()
+for pkg in "${debian_packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing Debian packages: ${missing[*]}"
+	sudo_cmd=()
+	[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo_cmd[@]}" apt-get update -qq
+	"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+log "ok"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one test command (README, CI). Installs what is missing, then builds and runs every test
+# of the workspace with ONE cargo invocation and ONE profile (`ci`), so the ~1,100-crate
+# polkadot-sdk graph compiles once: unit and integration tests, the node binary, and the
+# end-to-end tests that start a real `replica-node --dev` (marked #[ignore] for plain
+# `cargo test`, run here with --include-ignored). Then checks that the runtime builds with its
+# benchmark and try-runtime features.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/replica/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+PROFILE=ci
+
+started=$(date +%s)
+step() {
+	printf '\n==> [%4ss] %s\n' "$(($(date +%s) - started))" "$*"
+}
+
+step "setup"
+scripts/setup.sh
+
+step "one version of every polkadot-sdk crate"
+scripts/check-sdk-versions.sh
+
+step "build and run all tests, end-to-end included (profile $PROFILE)"
+cargo test --profile "$PROFILE" --workspace --locked -- --include-ignored
+
+step "runtime builds with runtime-benchmarks"
+SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features runtime-benchmarks
+
+step "runtime builds with try-runtime"
+SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features try-runtime
+
+step "all checks passed"

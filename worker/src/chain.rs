@@ -1,0 +1,25 @@
+//! The chain client: a typed subxt interface generated from the Replica runtime's metadata.
+//!
+//! The metadata file is generated from the runtime by `scripts/update-metadata.sh`; the test
+//! `metadata_is_current` in the runtime crate fails when it is stale.
+
+use subxt::{OnlineClient, SubstrateConfig};
+
+/// The generated interface to the Replica runtime.
+#[subxt::subxt(runtime_metadata_path = "metadata/replica.scale")]
+pub mod runtime {}
+
+/// Replica's transaction and block types are Substrate's defaults (MultiSignature,
+/// AccountId32, u32 block numbers, blake2 hashing).
+pub type ReplicaConfig = SubstrateConfig;
+
+/// A connected client.
+pub type Client = OnlineClient<ReplicaConfig>;
+
+/// Connects to a node's RPC endpoint (`ws://…` or `http://…`).
+pub async fn connect(url: &str) -> anyhow::Result<Client> {
+	// Operators run workers next to their own node, usually over plain ws:// on loopback.
+	Client::from_insecure_url(url)
+		.await
+		.map_err(|e| anyhow::anyhow!("cannot connect to the Replica node at {url}: {e}"))
+}

@@ -1,0 +1,124 @@
+//! A real `replica-node --dev` for end-to-end tests: free loopback ports, a temporary base
+//! path, readiness by RPC, and the node's log printed when a test fails.
+#![allow(dead_code)]
+
+use std::{
+	io::Read,
+	net::TcpListener,
+	path::PathBuf,
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use replica_worker::chain::{self, Client};
+
+/// The `replica-node` binary: `$REPLICA_NODE`, or the one built beside this test binary by the
+/// same cargo profile (scripts/test.sh builds it first).
+pub fn node_binary() -> PathBuf {
+	if let Ok(path) = std::env::var("REPLICA_NODE") {
+		return PathBuf::from(path);
+	}
+	let exe = std::env::current_exe().expect("test binary path");
+	// <target>/<profile>/deps/<test> -> <target>/<profile>/replica-node
+	let path = exe.parent().and_then(|deps| deps.parent()).expect("profile dir").join("replica-node");
+	assert!(
+		path.exists(),
+		"replica-node not found at {}: build it with the same profile first \
+		 (scripts/test.sh does) or set REPLICA_NODE",
+		path.display()
+	);
+	path
+}
+
+fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running dev node; killed (and its log printed if the test is failing) on drop.
+pub struct DevNode {
+	child: Child,
+	pub rpc_port: u16,
+	pub base: PathBuf,
+	log: PathBuf,
+}
+
+impl DevNode {
+	/// Starts `replica-node --dev` with the given extra arguments.
+	pub fn start(extra: &[&str]) -> DevNode {
+		let base = std::env::temp_dir().join(format!(
+			"replica-e2e-{}-{}",
+			std::process::id(),
+			free_port()
+		));
+		std::fs::create_dir_all(&base).unwrap();
+		let log = base.join("node.log");
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let child = Command::new(node_binary())
+			.args(["--dev", "--base-path"])
+			.arg(base.join("chain"))
+			.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--rpc-cors", "all"])
+			.args(extra)
+			.stdout(Stdio::null())
+			.stderr(std::fs::File::create(&log).unwrap())
+			.spawn()
+			.expect("spawn replica-node");
+		DevNode { child, rpc_port, base, log }
+	}
+
+	pub fn url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.rpc_port)
+	}
+
+	/// The node's log so far.
+	pub fn log(&self) -> String {
+		let mut s = String::new();
+		let _ = std::fs::File::open(&self.log).and_then(|mut f| f.read_to_string(&mut s));
+		s
+	}
+
+	/// Connects once the RPC server answers, failing with the log after `timeout`.
+	pub async fn connect(&mut self, timeout: Duration) -> Client {
+		let deadline = Instant::now() + timeout;
+		loop {
+			if let Some(status) = self.child.try_wait().unwrap() {
+				panic!("replica-node exited early ({status}):\n{}", self.log());
+			}
+			match chain::connect(&self.url()).await {
+				Ok(client) => return client,
+				Err(_) if Instant::now() < deadline =>
+					tokio::time::sleep(Duration::from_millis(250)).await,
+				Err(e) => panic!("node RPC not up after {timeout:?}: {e}\n{}", self.log()),
+			}
+		}
+	}
+
+	/// Waits until the latest finalized block is at least `height`.
+	pub async fn wait_for_height(&self, client: &Client, height: u64, timeout: Duration) {
+		let deadline = Instant::now() + timeout;
+		loop {
+			let best = client.at_current_block().await.map(|b| b.block_number()).unwrap_or(0);
+			if best >= height {
+				return;
+			}
+			assert!(
+				Instant::now() < deadline,
+				"finalized block #{best} < #{height} after {timeout:?}:\n{}",
+				self.log()
+			);
+			tokio::time::sleep(Duration::from_millis(200)).await;
+		}
+	}
+}
+
+impl Drop for DevNode {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+		if std::thread::panicking() {
+			eprintln!("---- replica-node log ({}) ----\n{}", self.log.display(), self.log());
+		}
+		let _ = std::fs::remove_dir_all(&self.base);
+	}
+}

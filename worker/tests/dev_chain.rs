@@ -1,0 +1,57 @@
+//! End-to-end smoke test of the dev chain: a real `replica-node --dev` produces and finalizes
+//! blocks, and a balance transfer signed by Alice lands and moves the balances.
+//!
+//! Needs the node binary, so it is `#[ignore]`d in a plain `cargo test`; scripts/test.sh
+//! builds the node and runs it with `--ignored`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::DevNode;
+use replica_worker::chain::runtime;
+use subxt_signer::sr25519::dev;
+
+#[tokio::test]
+#[ignore = "needs the replica-node binary; run by scripts/test.sh"]
+async fn dev_chain_produces_blocks_and_lands_a_signed_transfer() {
+	let mut node = DevNode::start(&[]);
+	let client = node.connect(Duration::from_secs(60)).await;
+	node.wait_for_height(&client, 3, Duration::from_secs(60)).await;
+
+	let alice = dev::alice();
+	let bob = dev::bob().public_key().to_account_id();
+	let at = client.at_current_block().await.unwrap();
+	let accounts = at.storage().entry(runtime::storage().system().account()).unwrap();
+	let alice_before = accounts.fetch((alice.public_key().to_account_id(),)).await.unwrap().decode().unwrap();
+	let bob_before = accounts.fetch((bob.clone(),)).await.unwrap().decode().unwrap();
+
+	let amount: u128 = 12_345_000_000_000;
+	let transfer = runtime::transactions().balances().transfer_keep_alive(bob.clone().into(), amount);
+	let events = at
+		.transactions()
+		.sign_and_submit_then_watch_default(&transfer, &alice)
+		.await
+		.expect("submit")
+		.wait_for_finalized_success()
+		.await
+		.unwrap_or_else(|e| panic!("transfer failed: {e}\n{}", node.log()));
+	let event = events
+		.find_first::<runtime::balances::events::Transfer>()
+		.expect("decode events")
+		.expect("a Transfer event");
+	assert_eq!(event.amount, amount);
+
+	let at = client.at_current_block().await.unwrap();
+	let accounts = at.storage().entry(runtime::storage().system().account()).unwrap();
+	let alice_after = accounts.fetch((alice.public_key().to_account_id(),)).await.unwrap().decode().unwrap();
+	let bob_after = accounts.fetch((bob,)).await.unwrap().decode().unwrap();
+	assert_eq!(bob_after.data.free, bob_before.data.free + amount, "Bob received the amount");
+	let fee = alice_before.data.free - amount - alice_after.data.free;
+	assert!(fee > 0 && fee < amount / 100, "Alice paid the amount and a small fee ({fee})");
+	assert_eq!(alice_after.nonce, alice_before.nonce + 1);
+
+	// `at_current_block` is the latest *finalized* block: the chain finalizes as it goes.
+	let finalized = client.at_current_block().await.unwrap().block_number();
+	assert!(finalized > 3, "finalized head #{finalized}");
+}
