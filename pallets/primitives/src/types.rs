@@ -13,6 +13,24 @@ pub type Round = u32;
 pub type Digest = [u8; 32];
 /// A worker's account id as raw bytes (sr25519/ed25519 public key, or AccountId32).
 pub type WorkerId = [u8; 32];
+/// Identifies a registered model.
+pub type ModelId = u32;
+/// Identifies an execution profile: blake2-256 of its encoding.
+pub type ProfileId = Digest;
+
+/// Why a worker's stake was slashed.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub enum SlashReason {
+	/// Its revealed result disagreed with the agreed reference.
+	Outlier,
+	/// It was assigned but did not commit, or committed but did not reveal.
+	NoShow,
+	/// Its reveal did not open its commitment.
+	BadReveal,
+}
 
 /// The most images one task may ask for.
 pub const MAX_IMAGES: u32 = 4;

@@ -1,0 +1,185 @@
+//! Benchmarks (frame-benchmarking v2) of every call at its worst case: the most models a
+//! worker may serve, each model's index one short of full, the unbonding schedule one short of
+//! full.
+
+use super::*;
+use crate::pallet::{Call, Config, ModelWorkers, Pallet, Workers};
+use alloc::vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use replica_primitives::{Dtype, ExecutionProfile};
+use sp_runtime::traits::Bounded;
+
+fn profile(vram_mib: u32) -> ExecutionProfile {
+	let field = |n: usize| vec![b'x'; n].try_into().expect("fits");
+	ExecutionProfile {
+		gpu_model: field(64),
+		vram_mib,
+		driver: field(64),
+		cuda: field(64),
+		libtorch: field(64),
+		dtype: Dtype::F32,
+		worker_version: field(64),
+	}
+}
+
+fn endpoint<T: Config>() -> Vec<u8> {
+	let mut e = b"https://".to_vec();
+	e.resize(T::MaxEndpointLen::get() as usize, b'a');
+	e
+}
+
+fn models(m: u32) -> Vec<ModelId> {
+	(0..m).collect()
+}
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	let amount = Pallet::<T>::params().min_stake.saturating_mul(1_000u32.into());
+	let _ = T::Currency::set_balance(&who, amount.saturating_add(T::Currency::minimum_balance()));
+	who
+}
+
+fn registered<T: Config>(name: &'static str, index: u32, m: u32) -> T::AccountId {
+	let who = funded::<T>(name, index);
+	let stake = Pallet::<T>::params().min_stake.saturating_mul(10u32.into());
+	Pallet::<T>::register(
+		RawOrigin::Signed(who.clone()).into(),
+		profile(80_000),
+		models(m),
+		endpoint::<T>(),
+		stake,
+	)
+	.expect("register");
+	who
+}
+
+/// Fills each of the first `m` model indexes to one short of `MaxWorkersPerModel`.
+fn fill_indexes<T: Config>(m: u32) {
+	let others = T::MaxWorkersPerModel::get().saturating_sub(1);
+	for i in 0..others {
+		let who = registered::<T>("other", i, m.max(1));
+		Pallet::<T>::go_online(RawOrigin::Signed(who).into()).expect("online");
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register(m: Linear<1, { T::MaxModelsPerWorker::get() }>) {
+		let who = funded::<T>("worker", 0);
+		let stake = Pallet::<T>::params().min_stake;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), profile(80_000), models(m), endpoint::<T>(), stake);
+		assert!(Workers::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn update_profile(m: Linear<1, { T::MaxModelsPerWorker::get() }>) {
+		fill_indexes::<T>(m);
+		let who = registered::<T>("worker", 0, m);
+		Pallet::<T>::go_online(RawOrigin::Signed(who.clone()).into()).expect("online");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), profile(90_000));
+		assert_eq!(Workers::<T>::get(&who).expect("worker").profile.vram_mib, 90_000);
+	}
+
+	#[benchmark]
+	fn update_models(m: Linear<1, { T::MaxModelsPerWorker::get() }>) {
+		fill_indexes::<T>(T::MaxModelsPerWorker::get());
+		let who = registered::<T>("worker", 0, m);
+		Pallet::<T>::go_online(RawOrigin::Signed(who.clone()).into()).expect("online");
+		let new: Vec<ModelId> = models(m).into_iter().rev().collect();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), new);
+		assert_eq!(ModelWorkers::<T>::get(0).len() as u32, T::MaxWorkersPerModel::get());
+	}
+
+	#[benchmark]
+	fn update_endpoint() {
+		let who = registered::<T>("worker", 0, 1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), endpoint::<T>());
+	}
+
+	#[benchmark]
+	fn go_online(m: Linear<1, { T::MaxModelsPerWorker::get() }>) {
+		fill_indexes::<T>(m);
+		let who = registered::<T>("worker", 0, m);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert_eq!(Workers::<T>::get(&who).expect("worker").status, WorkerStatus::Online);
+	}
+
+	#[benchmark]
+	fn go_offline(m: Linear<1, { T::MaxModelsPerWorker::get() }>) {
+		fill_indexes::<T>(m);
+		let who = registered::<T>("worker", 0, m);
+		Pallet::<T>::go_online(RawOrigin::Signed(who.clone()).into()).expect("online");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert_eq!(Workers::<T>::get(&who).expect("worker").status, WorkerStatus::Offline);
+	}
+
+	#[benchmark]
+	fn bond_more() {
+		let who = registered::<T>("worker", 0, 1);
+		let amount = Pallet::<T>::params().min_stake;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), amount);
+	}
+
+	#[benchmark]
+	fn unbond() {
+		let who = registered::<T>("worker", 0, 1);
+		// One short of a full unbonding schedule, each chunk in its own block.
+		for block in 0..(MaxUnbondingChunks::get() - 1) {
+			frame_system::Pallet::<T>::set_block_number(block.into());
+			Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), 1u32.into()).expect("unbond");
+		}
+		frame_system::Pallet::<T>::set_block_number(MaxUnbondingChunks::get().into());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), 1u32.into());
+		assert_eq!(Workers::<T>::get(&who).expect("worker").unbonding.len() as u32, MaxUnbondingChunks::get());
+	}
+
+	#[benchmark]
+	fn withdraw_unbonded() {
+		let who = registered::<T>("worker", 0, 1);
+		for block in 0..MaxUnbondingChunks::get() {
+			frame_system::Pallet::<T>::set_block_number(block.into());
+			Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), 1u32.into()).expect("unbond");
+		}
+		frame_system::Pallet::<T>::set_block_number(BlockNumberFor::<T>::max_value());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(Workers::<T>::get(&who).expect("worker").unbonding.is_empty());
+	}
+
+	#[benchmark]
+	fn deregister(m: Linear<1, { T::MaxModelsPerWorker::get() }>) {
+		fill_indexes::<T>(m);
+		let who = registered::<T>("worker", 0, m);
+		Pallet::<T>::go_online(RawOrigin::Signed(who.clone()).into()).expect("online");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert_eq!(Workers::<T>::get(&who).expect("worker").status, WorkerStatus::Deregistering);
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin = T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let params = Pallet::<T>::default_params();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,274 @@
+//! Helpers of pallet-workers and its [`WorkerRegistry`] implementation.
+
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::{hold::Balanced as _, Inspect, InspectHold, MutateHold},
+		OnUnbalanced,
+	},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use replica_primitives::{ModelId, ProfileId, SlashReason, TaskId};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
+
+use crate::{
+	pallet::*, BalanceOf, IndexEntry, Models, OfflineReason, ParamsOf, UnbondingChunk, WorkerInfoOf,
+	WorkerParams, WorkerRegistry, WorkerStatus,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The parameters in force.
+	pub fn params() -> ParamsOf<T> {
+		Params::<T>::get().unwrap_or_else(Self::default_params)
+	}
+
+	/// Parameters used when genesis sets none: 100 × the existential deposit, 100 blocks, 3.
+	pub fn default_params() -> ParamsOf<T> {
+		WorkerParams {
+			min_stake: T::Currency::minimum_balance().saturating_mul(100u32.into()),
+			unbonding_period: 100u32.into(),
+			max_missed: 3,
+		}
+	}
+
+	/// Whether `params` are in range.
+	pub fn params_are_valid(params: &ParamsOf<T>) -> bool {
+		!params.min_stake.is_zero() && !params.unbonding_period.is_zero() && params.max_missed > 0
+	}
+
+	pub(crate) fn worker(who: &T::AccountId) -> Result<WorkerInfoOf<T>, Error<T>> {
+		Workers::<T>::get(who).ok_or(Error::<T>::NotRegistered)
+	}
+
+	pub(crate) fn check_models(models: Vec<ModelId>) -> Result<Models<T::MaxModelsPerWorker>, Error<T>> {
+		ensure!(!models.is_empty(), Error::<T>::InvalidModels);
+		let mut sorted = models.clone();
+		sorted.sort_unstable();
+		sorted.dedup();
+		ensure!(sorted.len() == models.len(), Error::<T>::InvalidModels);
+		models.try_into().map_err(|_| Error::<T>::TooManyModels)
+	}
+
+	/// An `http://` or `https://` URL of printable ASCII, at most `MaxEndpointLen` bytes.
+	pub(crate) fn check_endpoint(
+		endpoint: Vec<u8>,
+	) -> Result<BoundedVec<u8, T::MaxEndpointLen>, Error<T>> {
+		let host = endpoint.strip_prefix(b"https://").or_else(|| endpoint.strip_prefix(b"http://"));
+		let printable = endpoint.iter().all(|c| c.is_ascii_graphic());
+		ensure!(host.is_some_and(|h| !h.is_empty()) && printable, Error::<T>::InvalidEndpoint);
+		endpoint.try_into().map_err(|_| Error::<T>::InvalidEndpoint)
+	}
+
+	pub(crate) fn hold(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		T::Currency::hold(&HoldReason::Stake.into(), who, amount)
+			.map_err(|_| Error::<T>::InsufficientBalance.into())
+	}
+
+	/// Adds an unbonding chunk maturing `unbonding_period` blocks from now (merged with one
+	/// that matures in the same block); returns the unlock block.
+	pub(crate) fn push_unbonding(
+		info: &mut WorkerInfoOf<T>,
+		amount: BalanceOf<T>,
+	) -> Result<BlockNumberFor<T>, Error<T>> {
+		let unlock_at = frame_system::Pallet::<T>::block_number()
+			.saturating_add(Self::params().unbonding_period);
+		match info.unbonding.last_mut() {
+			Some(last) if last.unlock_at == unlock_at =>
+				last.amount = last.amount.saturating_add(amount),
+			_ => info
+				.unbonding
+				.try_push(UnbondingChunk { amount, unlock_at })
+				.map_err(|_| Error::<T>::TooManyUnbondingChunks)?,
+		}
+		Ok(unlock_at)
+	}
+
+	/// Adds an online worker to the index of each of its models.
+	pub(crate) fn index(who: &T::AccountId, info: &WorkerInfoOf<T>) -> Result<(), Error<T>> {
+		for model in info.models.iter() {
+			ModelWorkers::<T>::try_mutate(model, |entries| {
+				entries
+					.try_push(IndexEntry {
+						who: who.clone(),
+						profile_id: info.profile_id,
+						vram_mib: info.profile.vram_mib,
+					})
+					.map_err(|_| Error::<T>::ModelIndexFull)
+			})?;
+		}
+		Ok(())
+	}
+
+	/// Removes a worker from the indexes of `models`.
+	pub(crate) fn unindex(who: &T::AccountId, models: &[ModelId]) {
+		for model in models {
+			ModelWorkers::<T>::mutate_exists(model, |entries| {
+				if let Some(list) = entries {
+					list.retain(|e| &e.who != who);
+					if list.is_empty() {
+						*entries = None;
+					}
+				}
+			});
+		}
+	}
+
+	/// Takes an online worker out of the indexes and marks it offline.
+	pub(crate) fn set_offline(who: &T::AccountId, info: &mut WorkerInfoOf<T>, reason: OfflineReason) {
+		Self::unindex(who, &info.models);
+		info.status = WorkerStatus::Offline;
+		Self::deposit_event(Event::WentOffline { worker: who.clone(), reason });
+	}
+
+	/// Everything `who` has at stake: active and unbonding.
+	pub fn total_at_stake(info: &WorkerInfoOf<T>) -> BalanceOf<T> {
+		info.unbonding
+			.iter()
+			.fold(info.stake, |total, chunk| total.saturating_add(chunk.amount))
+	}
+
+	fn do_slash(
+		who: &T::AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		task: TaskId,
+	) -> BalanceOf<T> {
+		let Some(mut info) = Workers::<T>::get(who) else { return Zero::zero() };
+		let wanted = fraction * Self::total_at_stake(&info);
+		if wanted.is_zero() {
+			return Zero::zero();
+		}
+		let (credit, shortfall) = T::Currency::slash(&HoldReason::Stake.into(), who, wanted);
+		let slashed = wanted.saturating_sub(shortfall);
+		if !shortfall.is_zero() {
+			frame_support::defensive!("held stake was below the recorded stake");
+		}
+		T::OnSlash::on_unbalanced(credit);
+		// Take it from active stake first, then from the newest unbonding chunks.
+		let mut rest = slashed;
+		let from_stake = rest.min(info.stake);
+		info.stake = info.stake.saturating_sub(from_stake);
+		rest = rest.saturating_sub(from_stake);
+		for chunk in info.unbonding.iter_mut().rev() {
+			let take = rest.min(chunk.amount);
+			chunk.amount = chunk.amount.saturating_sub(take);
+			rest = rest.saturating_sub(take);
+		}
+		info.unbonding.retain(|chunk| !chunk.amount.is_zero());
+		Self::deposit_event(Event::Slashed { worker: who.clone(), amount: slashed, reason, task });
+		if info.status == WorkerStatus::Online && info.stake < Self::params().min_stake {
+			Self::set_offline(who, &mut info, OfflineReason::StakeBelowMinimum);
+		}
+		Workers::<T>::insert(who, info);
+		slashed
+	}
+
+	fn mutate_worker(who: &T::AccountId, f: impl FnOnce(&T::AccountId, &mut WorkerInfoOf<T>)) {
+		Workers::<T>::mutate(who, |maybe| match maybe {
+			Some(info) => f(who, info),
+			None => frame_support::defensive!("a task reported on an unregistered worker"),
+		});
+	}
+
+	/// Invariants: held stake equals recorded stake for every worker; the model indexes hold
+	/// exactly the online workers, once per served model, with current profile data; unbonding
+	/// chunks are positive, ordered and within one unbonding period.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let period = Self::params().unbonding_period;
+		for (who, info) in Workers::<T>::iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &who);
+			ensure!(held == Self::total_at_stake(&info), "held stake != recorded stake");
+			let mut previous = None;
+			for chunk in info.unbonding.iter() {
+				ensure!(!chunk.amount.is_zero(), "empty unbonding chunk");
+				ensure!(previous.map_or(true, |p| p < chunk.unlock_at), "unbonding chunks out of order");
+				ensure!(chunk.unlock_at <= now.saturating_add(period), "unbonding beyond one period");
+				previous = Some(chunk.unlock_at);
+			}
+			ensure!(info.profile_id == info.profile.profile_id(), "stale profile id");
+			if info.status == WorkerStatus::Deregistering {
+				ensure!(info.stake.is_zero(), "deregistering worker with active stake");
+			}
+			for model in info.models.iter() {
+				let count = ModelWorkers::<T>::get(model).iter().filter(|e| e.who == who).count();
+				let expected = usize::from(info.status == WorkerStatus::Online);
+				ensure!(count == expected, "model index disagrees with worker status");
+			}
+		}
+		for (model, entries) in ModelWorkers::<T>::iter() {
+			ensure!(!entries.is_empty(), "empty model index kept in storage");
+			for entry in entries.iter() {
+				let info = Workers::<T>::get(&entry.who).ok_or("indexed worker not registered")?;
+				ensure!(info.status == WorkerStatus::Online, "offline worker indexed");
+				ensure!(info.models.contains(&model), "worker indexed under a model it does not serve");
+				ensure!(entry.profile_id == info.profile_id, "stale profile in index");
+				ensure!(entry.vram_mib == info.profile.vram_mib, "stale VRAM in index");
+			}
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn eligible(
+		model: ModelId,
+		min_vram_mib: u32,
+		profile: Option<ProfileId>,
+	) -> Vec<(T::AccountId, ProfileId)> {
+		ModelWorkers::<T>::get(model)
+			.into_iter()
+			.filter(|e| e.vram_mib >= min_vram_mib && profile.map_or(true, |p| p == e.profile_id))
+			.map(|e| (e.who, e.profile_id))
+			.collect()
+	}
+
+	fn profile_id(who: &T::AccountId) -> Option<ProfileId> {
+		Workers::<T>::get(who).map(|info| info.profile_id)
+	}
+
+	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, task: TaskId) -> BalanceOf<T> {
+		Self::do_slash(who, fraction, reason, task)
+	}
+
+	fn note_assigned(who: &T::AccountId) {
+		Self::mutate_worker(who, |_, info| {
+			info.open_assignments = info.open_assignments.saturating_add(1)
+		});
+	}
+
+	fn note_released(who: &T::AccountId) {
+		Self::mutate_worker(who, |_, info| {
+			info.open_assignments = info.open_assignments.saturating_sub(1)
+		});
+	}
+
+	fn note_success(who: &T::AccountId) {
+		Self::mutate_worker(who, |_, info| {
+			info.reputation.successes = info.reputation.successes.saturating_add(1);
+			info.missed_in_row = 0;
+		});
+	}
+
+	fn note_fault(who: &T::AccountId) {
+		Self::mutate_worker(who, |_, info| {
+			info.reputation.faults = info.reputation.faults.saturating_add(1)
+		});
+	}
+
+	fn note_missed(who: &T::AccountId) {
+		let max_missed = Self::params().max_missed;
+		Self::mutate_worker(who, |who, info| {
+			info.reputation.misses = info.reputation.misses.saturating_add(1);
+			info.missed_in_row = info.missed_in_row.saturating_add(1);
+			if info.status == WorkerStatus::Online && info.missed_in_row >= max_missed {
+				Self::set_offline(who, info, OfflineReason::MissedAssignments);
+			}
+		});
+	}
+}

@@ -1,0 +1,492 @@
+//! # pallet-workers
+//!
+//! GPU operators join Replica here: they declare their execution profile (GPU, VRAM, driver,
+//! CUDA, libtorch, dtype, worker version) and the models they serve, and put stake at risk.
+//! The task pallet draws verifiers from the online workers through [`WorkerRegistry`] and
+//! reports back successes, faults and misses; faults are slashed.
+//!
+//! ## Stake
+//! Stake is held with `fungible::MutateHold` under [`HoldReason::Stake`]. Unbonding stake stays
+//! held — and slashable — for `unbonding_period` blocks, so a pending slash cannot be escaped
+//! by unbonding. A worker assigned to an open task can neither drop below `min_stake` nor
+//! deregister.
+//!
+//! ## Indexes
+//! For each model, the online workers that serve it are kept in a bounded index
+//! ([`ModelWorkers`]) with their profile id and VRAM, so that eligibility — by model, VRAM and
+//! (for text tasks) one execution profile — is answered from one storage read.
+//!
+//! ## Parameters
+//! `min_stake`, `unbonding_period` and `max_missed` live in storage ([`Params`]), set at
+//! genesis and changed only by `Config::GovernanceOrigin` through [`Pallet::set_params`].
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod impls;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+use alloc::vec::Vec;
+use frame_support::traits::fungible;
+use replica_primitives::{ModelId, ProfileId, SlashReason, TaskId};
+use sp_runtime::Perbill;
+
+/// The balance type of the stake currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// A worker's record as stored.
+pub type WorkerInfoOf<T> = WorkerInfo<
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxModelsPerWorker,
+	<T as Config>::MaxEndpointLen,
+	MaxUnbondingChunks,
+>;
+/// The parameters as stored.
+pub type ParamsOf<T> = WorkerParams<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
+/// Credit of the stake currency (what a slash produces).
+pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+
+/// What the task pallets need from the worker registry.
+pub trait WorkerRegistry<AccountId, Balance> {
+	/// Online workers serving `model` with at least `min_vram_mib`, optionally only those with
+	/// execution profile `profile`, in index order. At most `MaxWorkersPerModel` entries.
+	fn eligible(model: ModelId, min_vram_mib: u32, profile: Option<ProfileId>) -> Vec<(AccountId, ProfileId)>;
+	/// The execution profile id of a registered worker.
+	fn profile_id(who: &AccountId) -> Option<ProfileId>;
+	/// Slashes `fraction` of everything `who` has at stake (active and unbonding) for `task`;
+	/// returns the amount slashed. Emits `Slashed`.
+	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason, task: TaskId) -> Balance;
+	/// `who` was assigned to a task that has not ended.
+	fn note_assigned(who: &AccountId);
+	/// A task `who` was assigned to ended.
+	fn note_released(who: &AccountId);
+	/// `who`'s result agreed with the verdict.
+	fn note_success(who: &AccountId);
+	/// `who` returned a wrong result or a bad reveal.
+	fn note_fault(who: &AccountId);
+	/// `who` did not commit or reveal; after `max_missed` in a row it goes offline.
+	fn note_missed(who: &AccountId);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::Precision,
+			OnUnbalanced,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use replica_primitives::ExecutionProfile;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency stake is held in.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::hold::Balanced<Self::AccountId>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Receives slashed stake: e.g. a pot or treasury account (`ResolveTo`), or `()` to burn.
+		type OnSlash: OnUnbalanced<CreditOf<Self>>;
+
+		/// May change [`Params`].
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The most models one worker may serve.
+		#[pallet::constant]
+		type MaxModelsPerWorker: Get<u32>;
+
+		/// The most online workers one model's index holds.
+		#[pallet::constant]
+		type MaxWorkersPerModel: Get<u32>;
+
+		/// The longest endpoint URL, in bytes.
+		#[pallet::constant]
+		type MaxEndpointLen: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A worker's stake, active or unbonding.
+		Stake,
+	}
+
+	/// Registered workers.
+	#[pallet::storage]
+	pub type Workers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, WorkerInfoOf<T>>;
+
+	/// For each model, the online workers that serve it.
+	#[pallet::storage]
+	pub type ModelWorkers<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		ModelId,
+		BoundedVec<IndexEntry<T::AccountId>, T::MaxWorkersPerModel>,
+		ValueQuery,
+	>;
+
+	/// Governance-set parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, OptionQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Initial parameters; `None` keeps [`Pallet::default_params`].
+		pub params: Option<ParamsOf<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let params = self.params.unwrap_or_else(Pallet::<T>::default_params);
+			assert!(Pallet::<T>::params_are_valid(&params), "invalid pallet-workers genesis params");
+			Params::<T>::put(params);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A worker registered with `stake` held.
+		Registered { worker: T::AccountId, profile_id: ProfileId, stake: BalanceOf<T> },
+		/// A worker declared a new execution profile.
+		ProfileUpdated { worker: T::AccountId, profile_id: ProfileId },
+		/// A worker changed the models it serves.
+		ModelsUpdated { worker: T::AccountId, models: Vec<ModelId> },
+		/// A worker changed its result endpoint.
+		EndpointUpdated { worker: T::AccountId },
+		/// A worker became eligible for assignments.
+		WentOnline { worker: T::AccountId },
+		/// A worker stopped being eligible for assignments.
+		WentOffline { worker: T::AccountId, reason: OfflineReason },
+		/// A worker added `amount` to its active stake.
+		Bonded { worker: T::AccountId, amount: BalanceOf<T> },
+		/// A worker started unbonding `amount`, withdrawable at block `unlock_at`.
+		Unbonded { worker: T::AccountId, amount: BalanceOf<T>, unlock_at: BlockNumberFor<T> },
+		/// A worker withdrew `amount` of matured unbonding stake.
+		Withdrawn { worker: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of a worker's stake was slashed for `reason` in `task`.
+		Slashed { worker: T::AccountId, amount: BalanceOf<T>, reason: SlashReason, task: TaskId },
+		/// A worker started to leave: all its stake is unbonding.
+		Deregistered { worker: T::AccountId },
+		/// A deregistered worker withdrew its last stake; its record is gone.
+		Removed { worker: T::AccountId },
+		/// Governance changed the parameters.
+		ParamsChanged { params: ParamsOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is already a registered worker.
+		AlreadyRegistered,
+		/// The account is not a registered worker.
+		NotRegistered,
+		/// The stake is below `min_stake`, or an unbond would leave an online worker below it.
+		StakeTooLow,
+		/// The account cannot hold that much (free balance too low).
+		InsufficientBalance,
+		/// More models than `MaxModelsPerWorker`.
+		TooManyModels,
+		/// No model, or a model listed twice.
+		InvalidModels,
+		/// The profile has an empty GPU name or version, or zero VRAM.
+		InvalidProfile,
+		/// The endpoint is empty, too long, not `http(s)://`, or has non-printable characters.
+		InvalidEndpoint,
+		/// The worker is already online.
+		AlreadyOnline,
+		/// The worker is already offline.
+		AlreadyOffline,
+		/// The worker is deregistering; it can only withdraw.
+		Deregistering,
+		/// A model's index of online workers is full.
+		ModelIndexFull,
+		/// The amount is zero.
+		ZeroAmount,
+		/// The amount exceeds the active stake.
+		AmountExceedsStake,
+		/// Too many unbonding chunks; withdraw matured ones first.
+		TooManyUnbondingChunks,
+		/// No unbonding stake has matured.
+		NothingToWithdraw,
+		/// The worker is assigned to a task that has not ended.
+		HasOpenAssignments,
+		/// Parameters out of range (zero minimum stake, unbonding period or miss limit).
+		InvalidParams,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxModelsPerWorker::get() > 0, "MaxModelsPerWorker must be positive");
+			assert!(T::MaxWorkersPerModel::get() > 0, "MaxWorkersPerModel must be positive");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the signed account as a worker, holding `stake` (at least `min_stake`).
+		/// The worker starts offline; `go_online` makes it eligible.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register(models.len() as u32))]
+		pub fn register(
+			origin: OriginFor<T>,
+			profile: ExecutionProfile,
+			models: Vec<ModelId>,
+			endpoint: Vec<u8>,
+			stake: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Workers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+			profile.validate().map_err(|_| Error::<T>::InvalidProfile)?;
+			let models = Self::check_models(models)?;
+			let endpoint = Self::check_endpoint(endpoint)?;
+			ensure!(stake >= Self::params().min_stake, Error::<T>::StakeTooLow);
+			Self::hold(&who, stake)?;
+			let profile_id = profile.profile_id();
+			Workers::<T>::insert(
+				&who,
+				WorkerInfo {
+					profile,
+					profile_id,
+					models,
+					endpoint,
+					stake,
+					unbonding: Default::default(),
+					status: WorkerStatus::Offline,
+					missed_in_row: 0,
+					reputation: Default::default(),
+					open_assignments: 0,
+				},
+			);
+			Self::deposit_event(Event::Registered { worker: who, profile_id, stake });
+			Ok(())
+		}
+
+		/// Declares a new execution profile. Tasks already assigned keep the profile they were
+		/// assigned under.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_profile(T::MaxModelsPerWorker::get()))]
+		pub fn update_profile(origin: OriginFor<T>, profile: ExecutionProfile) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			profile.validate().map_err(|_| Error::<T>::InvalidProfile)?;
+			let mut info = Self::worker(&who)?;
+			let online = info.status == WorkerStatus::Online;
+			if online {
+				Self::unindex(&who, &info.models);
+			}
+			info.profile_id = profile.profile_id();
+			info.profile = profile;
+			if online {
+				Self::index(&who, &info)?;
+			}
+			let profile_id = info.profile_id;
+			Workers::<T>::insert(&who, info);
+			Self::deposit_event(Event::ProfileUpdated { worker: who, profile_id });
+			Ok(())
+		}
+
+		/// Replaces the set of models the worker serves.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::update_models(T::MaxModelsPerWorker::get()))]
+		pub fn update_models(origin: OriginFor<T>, models: Vec<ModelId>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let models = Self::check_models(models)?;
+			let mut info = Self::worker(&who)?;
+			let online = info.status == WorkerStatus::Online;
+			if online {
+				Self::unindex(&who, &info.models);
+			}
+			info.models = models;
+			if online {
+				Self::index(&who, &info)?;
+			}
+			let models = info.models.to_vec();
+			Workers::<T>::insert(&who, info);
+			Self::deposit_event(Event::ModelsUpdated { worker: who, models });
+			Ok(())
+		}
+
+		/// Changes the URL the worker serves results from.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::update_endpoint())]
+		pub fn update_endpoint(origin: OriginFor<T>, endpoint: Vec<u8>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let endpoint = Self::check_endpoint(endpoint)?;
+			let mut info = Self::worker(&who)?;
+			info.endpoint = endpoint;
+			Workers::<T>::insert(&who, info);
+			Self::deposit_event(Event::EndpointUpdated { worker: who });
+			Ok(())
+		}
+
+		/// Makes the worker eligible for new assignments. Needs `min_stake` active.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::go_online(T::MaxModelsPerWorker::get()))]
+		pub fn go_online(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::worker(&who)?;
+			match info.status {
+				WorkerStatus::Online => return Err(Error::<T>::AlreadyOnline.into()),
+				WorkerStatus::Deregistering => return Err(Error::<T>::Deregistering.into()),
+				WorkerStatus::Offline => {},
+			}
+			ensure!(info.stake >= Self::params().min_stake, Error::<T>::StakeTooLow);
+			Self::index(&who, &info)?;
+			info.status = WorkerStatus::Online;
+			info.missed_in_row = 0;
+			Workers::<T>::insert(&who, info);
+			Self::deposit_event(Event::WentOnline { worker: who });
+			Ok(())
+		}
+
+		/// Stops new assignments; open ones must still be completed.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::go_offline(T::MaxModelsPerWorker::get()))]
+		pub fn go_offline(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::worker(&who)?;
+			ensure!(info.status == WorkerStatus::Online, Error::<T>::AlreadyOffline);
+			Self::set_offline(&who, &mut info, OfflineReason::Requested);
+			Workers::<T>::insert(&who, info);
+			Ok(())
+		}
+
+		/// Holds `amount` more as active stake.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::bond_more())]
+		pub fn bond_more(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let mut info = Self::worker(&who)?;
+			ensure!(info.status != WorkerStatus::Deregistering, Error::<T>::Deregistering);
+			Self::hold(&who, amount)?;
+			info.stake = info.stake.saturating_add(amount);
+			Workers::<T>::insert(&who, info);
+			Self::deposit_event(Event::Bonded { worker: who, amount });
+			Ok(())
+		}
+
+		/// Starts unbonding `amount` of active stake: it stays held and slashable for
+		/// `unbonding_period` blocks, then `withdraw_unbonded` releases it. An online worker, or
+		/// one with open assignments, cannot go below `min_stake`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let mut info = Self::worker(&who)?;
+			ensure!(info.status != WorkerStatus::Deregistering, Error::<T>::Deregistering);
+			ensure!(amount <= info.stake, Error::<T>::AmountExceedsStake);
+			let remaining = info.stake.saturating_sub(amount);
+			if remaining < Self::params().min_stake {
+				ensure!(info.open_assignments == 0, Error::<T>::HasOpenAssignments);
+				ensure!(info.status != WorkerStatus::Online, Error::<T>::StakeTooLow);
+			}
+			let unlock_at = Self::push_unbonding(&mut info, amount)?;
+			info.stake = remaining;
+			Workers::<T>::insert(&who, info);
+			Self::deposit_event(Event::Unbonded { worker: who, amount, unlock_at });
+			Ok(())
+		}
+
+		/// Releases every unbonding chunk that has matured. A deregistering worker whose stake
+		/// is all withdrawn is removed.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::worker(&who)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut amount = BalanceOf::<T>::zero();
+			info.unbonding.retain(|chunk| {
+				let matured = chunk.unlock_at <= now;
+				if matured {
+					amount = amount.saturating_add(chunk.amount);
+				}
+				!matured
+			});
+			ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
+			T::Currency::release(&HoldReason::Stake.into(), &who, amount, Precision::Exact)?;
+			Self::deposit_event(Event::Withdrawn { worker: who.clone(), amount });
+			if info.status == WorkerStatus::Deregistering &&
+				info.unbonding.is_empty() &&
+				info.stake.is_zero()
+			{
+				Workers::<T>::remove(&who);
+				Self::deposit_event(Event::Removed { worker: who });
+			} else {
+				Workers::<T>::insert(&who, info);
+			}
+			Ok(())
+		}
+
+		/// Leaves: goes offline for good and unbonds all active stake. Not while assigned to
+		/// an open task.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::deregister(T::MaxModelsPerWorker::get()))]
+		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::worker(&who)?;
+			ensure!(info.status != WorkerStatus::Deregistering, Error::<T>::Deregistering);
+			ensure!(info.open_assignments == 0, Error::<T>::HasOpenAssignments);
+			if info.status == WorkerStatus::Online {
+				Self::set_offline(&who, &mut info, OfflineReason::Deregistering);
+			}
+			if !info.stake.is_zero() {
+				let amount = info.stake;
+				let unlock_at = Self::push_unbonding(&mut info, amount)?;
+				info.stake = Zero::zero();
+				Self::deposit_event(Event::Unbonded { worker: who.clone(), amount, unlock_at });
+			}
+			info.status = WorkerStatus::Deregistering;
+			Workers::<T>::insert(&who, info);
+			Self::deposit_event(Event::Deregistered { worker: who });
+			Ok(())
+		}
+
+		/// Sets the parameters. `GovernanceOrigin` only.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsChanged { params });
+			Ok(())
+		}
+	}
+}

@@ -1,0 +1,428 @@
+//! Tests of every call's success and error paths, the registry interface and the invariants.
+//! Every test ends with `do_try_state` (see `mock::test`).
+
+use crate::{mock::*, Error, Event, HoldReason, ModelWorkers, OfflineReason, Params, WorkerRegistry, WorkerStatus, Workers};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use replica_primitives::SlashReason;
+use sp_runtime::{DispatchError, Perbill};
+
+fn register(who: AccountId, models: Vec<u32>, stake: Balance) {
+	assert_ok!(Workers::register(RuntimeOrigin::signed(who), profile("RTX 4090", 24_576), models, endpoint(), stake));
+}
+
+fn online(who: AccountId, models: Vec<u32>) {
+	register(who, models, MIN_STAKE);
+	assert_ok!(Workers::go_online(RuntimeOrigin::signed(who)));
+}
+
+fn held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::Workers(HoldReason::Stake), &who)
+}
+
+fn last_event() -> RuntimeEvent {
+	System::events().pop().expect("an event").event
+}
+
+fn indexed(model: u32) -> Vec<AccountId> {
+	ModelWorkers::<Test>::get(model).into_iter().map(|e| e.who).collect()
+}
+
+#[test]
+fn register_holds_stake_and_starts_offline() {
+	test(|| {
+		register(ALICE, vec![1, 2], 150);
+		let info = Workers::<Test>::get(ALICE).unwrap();
+		assert_eq!(info.stake, 150);
+		assert_eq!(info.status, WorkerStatus::Offline);
+		assert_eq!(held(ALICE), 150);
+		assert_eq!(Balances::balance(&ALICE), 10_000 - 150);
+		assert!(indexed(1).is_empty(), "offline workers are not eligible");
+		assert_eq!(
+			last_event(),
+			Event::Registered { worker: ALICE, profile_id: profile("RTX 4090", 24_576).profile_id(), stake: 150 }.into()
+		);
+	});
+}
+
+#[test]
+fn register_errors_change_nothing() {
+	test(|| {
+		let signed = RuntimeOrigin::signed;
+		register(ALICE, vec![1], MIN_STAKE);
+		assert_noop!(
+			Workers::register(signed(ALICE), profile("X", 1), vec![1], endpoint(), MIN_STAKE),
+			Error::<Test>::AlreadyRegistered
+		);
+		assert_noop!(
+			Workers::register(signed(BOB), profile("X", 1), vec![1], endpoint(), MIN_STAKE - 1),
+			Error::<Test>::StakeTooLow
+		);
+		assert_noop!(
+			Workers::register(signed(POOR), profile("X", 1), vec![1], endpoint(), MIN_STAKE),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_noop!(
+			Workers::register(signed(BOB), profile("X", 1), vec![1, 2, 3, 4, 5], endpoint(), MIN_STAKE),
+			Error::<Test>::TooManyModels
+		);
+		assert_noop!(
+			Workers::register(signed(BOB), profile("X", 1), vec![], endpoint(), MIN_STAKE),
+			Error::<Test>::InvalidModels
+		);
+		assert_noop!(
+			Workers::register(signed(BOB), profile("X", 1), vec![3, 3], endpoint(), MIN_STAKE),
+			Error::<Test>::InvalidModels
+		);
+		assert_noop!(
+			Workers::register(signed(BOB), profile("", 1), vec![1], endpoint(), MIN_STAKE),
+			Error::<Test>::InvalidProfile
+		);
+		assert_noop!(
+			Workers::register(signed(BOB), profile("X", 0), vec![1], endpoint(), MIN_STAKE),
+			Error::<Test>::InvalidProfile
+		);
+		for bad in [&b""[..], b"ftp://x", b"http://", b"http://a b", &[b'h'; 65][..]] {
+			assert_noop!(
+				Workers::register(signed(BOB), profile("X", 1), vec![1], bad.to_vec(), MIN_STAKE),
+				Error::<Test>::InvalidEndpoint
+			);
+		}
+		assert_noop!(
+			Workers::register(RuntimeOrigin::none(), profile("X", 1), vec![1], endpoint(), MIN_STAKE),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn go_online_indexes_and_go_offline_unindexes() {
+	test(|| {
+		register(ALICE, vec![1, 2], MIN_STAKE);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(last_event(), Event::WentOnline { worker: ALICE }.into());
+		assert_eq!(indexed(1), [ALICE]);
+		assert_eq!(indexed(2), [ALICE]);
+		assert_noop!(Workers::go_online(RuntimeOrigin::signed(ALICE)), Error::<Test>::AlreadyOnline);
+		assert_ok!(Workers::go_offline(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(last_event(), Event::WentOffline { worker: ALICE, reason: OfflineReason::Requested }.into());
+		assert!(indexed(1).is_empty() && indexed(2).is_empty());
+		assert!(!ModelWorkers::<Test>::contains_key(1), "empty indexes are removed");
+		assert_noop!(Workers::go_offline(RuntimeOrigin::signed(ALICE)), Error::<Test>::AlreadyOffline);
+		assert_noop!(Workers::go_online(RuntimeOrigin::signed(BOB)), Error::<Test>::NotRegistered);
+		assert_noop!(Workers::go_offline(RuntimeOrigin::signed(BOB)), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn full_model_index_refuses_another_online_worker() {
+	test(|| {
+		for who in [ALICE, BOB, CHARLIE] {
+			online(who, vec![7]);
+		}
+		register(DAVE, vec![7], MIN_STAKE);
+		assert_noop!(Workers::go_online(RuntimeOrigin::signed(DAVE)), Error::<Test>::ModelIndexFull);
+	});
+}
+
+#[test]
+fn go_online_needs_min_stake() {
+	test(|| {
+		register(ALICE, vec![1], MIN_STAKE);
+		assert_ok!(Workers::set_params(
+			RuntimeOrigin::root(),
+			crate::WorkerParams { min_stake: MIN_STAKE + 1, unbonding_period: UNBONDING, max_missed: MAX_MISSED }
+		));
+		assert_noop!(Workers::go_online(RuntimeOrigin::signed(ALICE)), Error::<Test>::StakeTooLow);
+	});
+}
+
+#[test]
+fn eligibility_filters_by_model_vram_and_profile() {
+	test(|| {
+		assert_ok!(Workers::register(RuntimeOrigin::signed(ALICE), profile("H100", 81_920), vec![1], endpoint(), MIN_STAKE));
+		assert_ok!(Workers::register(RuntimeOrigin::signed(BOB), profile("RTX 4090", 24_576), vec![1, 2], endpoint(), MIN_STAKE));
+		assert_ok!(Workers::register(RuntimeOrigin::signed(CHARLIE), profile("H100", 81_920), vec![1], endpoint(), MIN_STAKE));
+		for who in [ALICE, BOB, CHARLIE] {
+			assert_ok!(Workers::go_online(RuntimeOrigin::signed(who)));
+		}
+		let who = |v: Vec<(AccountId, [u8; 32])>| v.into_iter().map(|(a, _)| a).collect::<Vec<_>>();
+		assert_eq!(who(Workers::eligible(1, 0, None)), [ALICE, BOB, CHARLIE]);
+		assert_eq!(who(Workers::eligible(1, 40_000, None)), [ALICE, CHARLIE]);
+		assert_eq!(who(Workers::eligible(2, 0, None)), [BOB]);
+		assert_eq!(who(Workers::eligible(3, 0, None)), Vec::<AccountId>::new());
+		let h100 = profile("H100", 81_920).profile_id();
+		assert_eq!(who(Workers::eligible(1, 0, Some(h100))), [ALICE, CHARLIE]);
+		assert_eq!(Workers::profile_id(&ALICE), Some(h100));
+		assert_eq!(Workers::profile_id(&DAVE), None);
+	});
+}
+
+#[test]
+fn update_profile_reindexes_online_workers() {
+	test(|| {
+		online(ALICE, vec![1, 2]);
+		let new = profile("H200", 143_360);
+		assert_ok!(Workers::update_profile(RuntimeOrigin::signed(ALICE), new.clone()));
+		assert_eq!(last_event(), Event::ProfileUpdated { worker: ALICE, profile_id: new.profile_id() }.into());
+		let entry = ModelWorkers::<Test>::get(2)[0].clone();
+		assert_eq!((entry.profile_id, entry.vram_mib), (new.profile_id(), 143_360));
+		assert_noop!(
+			Workers::update_profile(RuntimeOrigin::signed(ALICE), profile("", 1)),
+			Error::<Test>::InvalidProfile
+		);
+		assert_noop!(
+			Workers::update_profile(RuntimeOrigin::signed(BOB), profile("H200", 1)),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+#[test]
+fn update_models_moves_index_entries() {
+	test(|| {
+		online(ALICE, vec![1, 2]);
+		assert_ok!(Workers::update_models(RuntimeOrigin::signed(ALICE), vec![2, 3]));
+		assert_eq!(last_event(), Event::ModelsUpdated { worker: ALICE, models: vec![2, 3] }.into());
+		assert!(indexed(1).is_empty());
+		assert_eq!(indexed(2), [ALICE]);
+		assert_eq!(indexed(3), [ALICE]);
+		assert_noop!(Workers::update_models(RuntimeOrigin::signed(ALICE), vec![]), Error::<Test>::InvalidModels);
+		assert_noop!(
+			Workers::update_models(RuntimeOrigin::signed(ALICE), vec![1, 2, 3, 4, 5]),
+			Error::<Test>::TooManyModels
+		);
+		assert_noop!(Workers::update_models(RuntimeOrigin::signed(BOB), vec![1]), Error::<Test>::NotRegistered);
+		// A full index rolls the whole call back.
+		for who in [BOB, CHARLIE, DAVE] {
+			online(who, vec![9]);
+		}
+		assert_noop!(Workers::update_models(RuntimeOrigin::signed(ALICE), vec![9]), Error::<Test>::ModelIndexFull);
+	});
+}
+
+#[test]
+fn update_endpoint() {
+	test(|| {
+		register(ALICE, vec![1], MIN_STAKE);
+		assert_ok!(Workers::update_endpoint(RuntimeOrigin::signed(ALICE), b"https://gpu.example:443".to_vec()));
+		assert_eq!(Workers::<Test>::get(ALICE).unwrap().endpoint.to_vec(), b"https://gpu.example:443".to_vec());
+		assert_eq!(last_event(), Event::EndpointUpdated { worker: ALICE }.into());
+		assert_noop!(
+			Workers::update_endpoint(RuntimeOrigin::signed(ALICE), b"gpu.example".to_vec()),
+			Error::<Test>::InvalidEndpoint
+		);
+		assert_noop!(Workers::update_endpoint(RuntimeOrigin::signed(BOB), endpoint()), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn bond_more_and_unbond_and_withdraw() {
+	test(|| {
+		register(ALICE, vec![1], MIN_STAKE);
+		assert_ok!(Workers::bond_more(RuntimeOrigin::signed(ALICE), 50));
+		assert_eq!(last_event(), Event::Bonded { worker: ALICE, amount: 50 }.into());
+		assert_eq!(held(ALICE), 150);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 30));
+		assert_eq!(last_event(), Event::Unbonded { worker: ALICE, amount: 30, unlock_at: 1 + UNBONDING }.into());
+		let info = Workers::<Test>::get(ALICE).unwrap();
+		assert_eq!((info.stake, info.unbonding.len()), (120, 1));
+		assert_eq!(held(ALICE), 150, "unbonding stake stays held");
+		assert_noop!(Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)), Error::<Test>::NothingToWithdraw);
+		System::set_block_number(1 + UNBONDING);
+		let free = Balances::balance(&ALICE);
+		assert_ok!(Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(last_event(), Event::Withdrawn { worker: ALICE, amount: 30 }.into());
+		assert_eq!(held(ALICE), 120);
+		assert_eq!(Balances::balance(&ALICE), free + 30);
+	});
+}
+
+#[test]
+fn bond_and_unbond_errors_change_nothing() {
+	test(|| {
+		online(ALICE, vec![1]);
+		let signed = RuntimeOrigin::signed;
+		assert_noop!(Workers::bond_more(signed(ALICE), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Workers::bond_more(signed(ALICE), 1_000_000), Error::<Test>::InsufficientBalance);
+		assert_noop!(Workers::bond_more(signed(BOB), 1), Error::<Test>::NotRegistered);
+		assert_noop!(Workers::unbond(signed(ALICE), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Workers::unbond(signed(ALICE), MIN_STAKE + 1), Error::<Test>::AmountExceedsStake);
+		// Online: may not go below the minimum.
+		assert_noop!(Workers::unbond(signed(ALICE), 1), Error::<Test>::StakeTooLow);
+		assert_noop!(Workers::unbond(signed(BOB), 1), Error::<Test>::NotRegistered);
+		assert_noop!(Workers::withdraw_unbonded(signed(BOB)), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn assigned_worker_cannot_drop_below_min_stake_or_deregister() {
+	test(|| {
+		online(ALICE, vec![1]);
+		assert_ok!(Workers::bond_more(RuntimeOrigin::signed(ALICE), 50));
+		Workers::note_assigned(&ALICE);
+		assert_ok!(Workers::go_offline(RuntimeOrigin::signed(ALICE)));
+		// Above the minimum is fine; below is not while the task is open.
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 50));
+		assert_noop!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::HasOpenAssignments);
+		assert_noop!(Workers::deregister(RuntimeOrigin::signed(ALICE)), Error::<Test>::HasOpenAssignments);
+		Workers::note_released(&ALICE);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
+	});
+}
+
+#[test]
+fn unbonding_chunks_are_bounded_and_merge_within_a_block() {
+	test(|| {
+		register(ALICE, vec![1], 1_000);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
+		assert_eq!(Workers::<Test>::get(ALICE).unwrap().unbonding.len(), 1, "same block merges");
+		for block in 2..=16u64 {
+			System::set_block_number(block);
+			assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
+		}
+		System::set_block_number(17);
+		assert_noop!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::TooManyUnbondingChunks);
+	});
+}
+
+#[test]
+fn deregister_unbonds_everything_then_withdraw_removes_the_worker() {
+	test(|| {
+		online(ALICE, vec![1]);
+		assert_ok!(Workers::deregister(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(last_event(), Event::Deregistered { worker: ALICE }.into());
+		let info = Workers::<Test>::get(ALICE).unwrap();
+		assert_eq!((info.status, info.stake), (WorkerStatus::Deregistering, 0));
+		assert!(indexed(1).is_empty());
+		assert_eq!(held(ALICE), MIN_STAKE, "still slashable while unbonding");
+		let signed = RuntimeOrigin::signed;
+		assert_noop!(Workers::go_online(signed(ALICE)), Error::<Test>::Deregistering);
+		assert_noop!(Workers::bond_more(signed(ALICE), 1), Error::<Test>::Deregistering);
+		assert_noop!(Workers::unbond(signed(ALICE), 1), Error::<Test>::Deregistering);
+		assert_noop!(Workers::deregister(signed(ALICE)), Error::<Test>::Deregistering);
+		System::set_block_number(1 + UNBONDING);
+		assert_ok!(Workers::withdraw_unbonded(signed(ALICE)));
+		assert_eq!(last_event(), Event::Removed { worker: ALICE }.into());
+		assert!(Workers::<Test>::get(ALICE).is_none());
+		assert_eq!(Balances::balance(&ALICE), 10_000);
+		assert_noop!(Workers::deregister(signed(BOB)), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn slash_takes_from_active_then_unbonding_and_pays_the_pot() {
+	test(|| {
+		register(ALICE, vec![1], 1_000);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 800));
+		let issuance = Balances::total_issuance();
+		let pot = Balances::balance(&POT);
+		// 50% of 1_000 at stake: 200 active, then 300 from unbonding.
+		let slashed = Workers::slash(&ALICE, Perbill::from_percent(50), SlashReason::Outlier, 7);
+		assert_eq!(slashed, 500);
+		assert_eq!(
+			last_event(),
+			Event::Slashed { worker: ALICE, amount: 500, reason: SlashReason::Outlier, task: 7 }.into()
+		);
+		let info = Workers::<Test>::get(ALICE).unwrap();
+		assert_eq!(info.stake, 0);
+		assert_eq!(info.unbonding[0].amount, 500);
+		assert_eq!(held(ALICE), 500);
+		assert_eq!(Balances::balance(&POT), pot + 500);
+		assert_eq!(Balances::total_issuance(), issuance, "slashing to the pot creates and burns nothing");
+		// Unknown workers are not slashed.
+		assert_eq!(Workers::slash(&DAVE, Perbill::one(), SlashReason::NoShow, 7), 0);
+	});
+}
+
+#[test]
+fn slash_below_min_stake_sets_the_worker_offline() {
+	test(|| {
+		online(ALICE, vec![1]);
+		Workers::slash(&ALICE, Perbill::from_percent(10), SlashReason::BadReveal, 1);
+		assert_eq!(Workers::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
+		assert!(System::events().iter().any(|r| r.event
+			== Event::WentOffline { worker: ALICE, reason: OfflineReason::StakeBelowMinimum }.into()));
+		assert!(indexed(1).is_empty());
+	});
+}
+
+#[test]
+fn misses_in_a_row_set_the_worker_offline_and_successes_reset_them() {
+	test(|| {
+		online(ALICE, vec![1]);
+		Workers::note_missed(&ALICE);
+		Workers::note_success(&ALICE);
+		Workers::note_missed(&ALICE);
+		assert_eq!(Workers::<Test>::get(ALICE).unwrap().status, WorkerStatus::Online);
+		Workers::note_missed(&ALICE);
+		let info = Workers::<Test>::get(ALICE).unwrap();
+		assert_eq!(info.status, WorkerStatus::Offline);
+		assert_eq!(info.reputation.misses, 3);
+		assert_eq!(info.reputation.successes, 1);
+		assert_eq!(
+			last_event(),
+			Event::WentOffline { worker: ALICE, reason: OfflineReason::MissedAssignments }.into()
+		);
+		Workers::note_fault(&ALICE);
+		assert_eq!(Workers::<Test>::get(ALICE).unwrap().reputation.faults, 1);
+	});
+}
+
+#[test]
+fn set_params_is_governance_only_and_validated() {
+	test(|| {
+		let params = crate::WorkerParams { min_stake: 5, unbonding_period: 3, max_missed: 9 };
+		assert_noop!(Workers::set_params(RuntimeOrigin::signed(ALICE), params), DispatchError::BadOrigin);
+		for bad in [
+			crate::WorkerParams { min_stake: 0, ..params },
+			crate::WorkerParams { unbonding_period: 0, ..params },
+			crate::WorkerParams { max_missed: 0, ..params },
+		] {
+			assert_noop!(Workers::set_params(RuntimeOrigin::root(), bad), Error::<Test>::InvalidParams);
+		}
+		assert_ok!(Workers::set_params(RuntimeOrigin::root(), params));
+		assert_eq!(Params::<Test>::get(), Some(params));
+		assert_eq!(last_event(), Event::ParamsChanged { params }.into());
+	});
+}
+
+#[test]
+fn no_flow_but_slashing_changes_total_issuance() {
+	test(|| {
+		let issuance = Balances::total_issuance();
+		register(ALICE, vec![1], 300);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
+		assert_ok!(Workers::bond_more(RuntimeOrigin::signed(ALICE), 100));
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 50));
+		System::set_block_number(1 + UNBONDING);
+		assert_ok!(Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)));
+		assert_ok!(Workers::go_offline(RuntimeOrigin::signed(ALICE)));
+		assert_ok!(Workers::deregister(RuntimeOrigin::signed(ALICE)));
+		System::set_block_number(1 + 2 * UNBONDING);
+		assert_ok!(Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(Balances::total_issuance(), issuance);
+		assert_eq!(Balances::balance(&ALICE), 10_000);
+	});
+}
+
+#[test]
+fn try_state_catches_a_corrupted_index() {
+	new_test_ext().execute_with(|| {
+		online(ALICE, vec![1]);
+		ModelWorkers::<Test>::remove(1);
+		assert!(Workers::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_catches_held_stake_drift() {
+	new_test_ext().execute_with(|| {
+		register(ALICE, vec![1], MIN_STAKE);
+		Workers::<Test>::mutate(ALICE, |i| i.as_mut().unwrap().stake += 1);
+		assert!(Workers::do_try_state().is_err());
+	});
+}

@@ -1,0 +1,105 @@
+//! Types of pallet-workers.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::ConstU32, BoundedVec};
+use replica_primitives::{ExecutionProfile, ModelId, ProfileId};
+use scale_info::TypeInfo;
+
+/// Whether a worker may be drawn for new tasks.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WorkerStatus {
+	/// Eligible for new assignments.
+	Online,
+	/// Not drawn; keeps its open assignments.
+	Offline,
+	/// Leaving: offline for good, all stake unbonding; the record goes with the last withdrawal.
+	Deregistering,
+}
+
+/// Why a worker went offline.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OfflineReason {
+	/// The operator asked.
+	Requested,
+	/// It missed `max_missed` assignments in a row.
+	MissedAssignments,
+	/// A slash left its active stake below the minimum.
+	StakeBelowMinimum,
+	/// It is deregistering.
+	Deregistering,
+}
+
+/// Stake on its way out: still held and slashable until `unlock_at`.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct UnbondingChunk<Balance, BlockNumber> {
+	pub amount: Balance,
+	pub unlock_at: BlockNumber,
+}
+
+/// What the task pallet reported about a worker's work.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Reputation {
+	/// Results that agreed with the verdict.
+	pub successes: u32,
+	/// Wrong results and bad reveals.
+	pub faults: u32,
+	/// Assignments it did not commit or reveal.
+	pub misses: u32,
+}
+
+/// Governance-set parameters.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WorkerParams<Balance, BlockNumber> {
+	/// The least active stake a worker must keep to be online.
+	pub min_stake: Balance,
+	/// Blocks between `unbond` and the stake becoming withdrawable.
+	pub unbonding_period: BlockNumber,
+	/// Misses in a row after which a worker is set offline.
+	pub max_missed: u32,
+}
+
+/// An online worker in a model's index: enough to filter by profile and VRAM without reading
+/// the worker's record.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct IndexEntry<AccountId> {
+	pub who: AccountId,
+	pub profile_id: ProfileId,
+	pub vram_mib: u32,
+}
+
+/// A worker's served models.
+pub type Models<S> = BoundedVec<ModelId, S>;
+/// A worker's result endpoint (an `http://` or `https://` URL).
+pub type Endpoint<S> = BoundedVec<u8, S>;
+
+/// A registered worker.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+#[scale_info(skip_type_params(MaxModels, MaxEndpointLen, MaxChunks))]
+pub struct WorkerInfo<Balance, BlockNumber, MaxModels, MaxEndpointLen, MaxChunks>
+where
+	MaxModels: frame_support::traits::Get<u32>,
+	MaxEndpointLen: frame_support::traits::Get<u32>,
+	MaxChunks: frame_support::traits::Get<u32>,
+{
+	/// The declared hardware and software.
+	pub profile: ExecutionProfile,
+	/// `profile.profile_id()`, kept to avoid rehashing.
+	pub profile_id: ProfileId,
+	/// Models it serves.
+	pub models: Models<MaxModels>,
+	/// Where it serves results.
+	pub endpoint: Endpoint<MaxEndpointLen>,
+	/// Active stake (held).
+	pub stake: Balance,
+	/// Stake being unbonded (held, slashable), oldest first.
+	pub unbonding: BoundedVec<UnbondingChunk<Balance, BlockNumber>, MaxChunks>,
+	pub status: WorkerStatus,
+	/// Assignments missed in a row.
+	pub missed_in_row: u32,
+	pub reputation: Reputation,
+	/// Tasks it is assigned to that have not ended.
+	pub open_assignments: u32,
+}
+
+/// The most unbonding chunks a worker may have at once.
+pub type MaxUnbondingChunks = ConstU32<16>;
