@@ -21,6 +21,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_message_queue, MessageQueue]
 	[pallet_session, SessionBench]
 	[cumulus_pallet_weight_reclaim, WeightReclaim]
+	[pallet_workers, Workers]
 );
 
 impl frame_system_benchmarking::Config for Runtime {

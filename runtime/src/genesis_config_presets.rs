@@ -12,8 +12,9 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 
 use crate::{
+	configs::replica::{SlashPot, WORKER_MAX_MISSED, WORKER_MIN_STAKE, WORKER_UNBONDING_PERIOD},
 	AccountId, AuraId, BalancesConfig, CollatorSelectionConfig, CouncilConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, UNIT,
+	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, WorkersConfig, UNIT,
 	EXISTENTIAL_DEPOSIT,
 };
 
@@ -39,7 +40,13 @@ fn replica_genesis(
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed.iter().cloned().map(|account| (account, ENDOWMENT)).collect(),
+			balances: endowed
+				.iter()
+				.cloned()
+				.map(|account| (account, ENDOWMENT))
+				// The slash pot exists from genesis, so slashed stake always has a home.
+				.chain(core::iter::once((SlashPot::get(), EXISTENTIAL_DEPOSIT)))
+				.collect(),
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id },
 		collator_selection: CollatorSelectionConfig {
@@ -55,6 +62,13 @@ fn replica_genesis(
 		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(SAFE_XCM_VERSION) },
 		sudo: SudoConfig { key: Some(root) },
 		council: CouncilConfig { members: council },
+		workers: WorkersConfig {
+			params: Some(pallet_workers::WorkerParams {
+				min_stake: WORKER_MIN_STAKE,
+				unbonding_period: WORKER_UNBONDING_PERIOD,
+				max_missed: WORKER_MAX_MISSED,
+			}),
+		},
 	})
 }
 

@@ -298,6 +298,8 @@ mod runtime {
 	pub type MessageQueue = pallet_message_queue;
 
 	// Replica: 50 and above.
+	#[runtime::pallet_index(50)]
+	pub type Workers = pallet_workers;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -28,6 +28,7 @@ fn runtime_has_the_required_pallets_in_index_order() {
 			"PolkadotXcm",
 			"CumulusXcm",
 			"MessageQueue",
+			"Workers",
 		]
 	);
 }

@@ -23,3 +23,12 @@ pub async fn connect(url: &str) -> anyhow::Result<Client> {
 		.await
 		.map_err(|e| anyhow::anyhow!("cannot connect to the Replica node at {url}: {e}"))
 }
+
+/// Converts one of our SCALE types into the generated type with the same encoding (e.g.
+/// `replica_primitives::ExecutionProfile` into `runtime::runtime_types::…::ExecutionProfile`).
+/// Fails only if the two encodings diverged, which the metadata test prevents.
+pub fn to_runtime<A: codec::Encode, B: codec::Decode>(value: &A) -> anyhow::Result<B> {
+	let bytes = value.encode();
+	B::decode(&mut &bytes[..])
+		.map_err(|e| anyhow::anyhow!("type does not match the runtime's encoding: {e}"))
+}

@@ -55,3 +55,69 @@ async fn dev_chain_produces_blocks_and_lands_a_signed_transfer() {
 	let finalized = client.at_current_block().await.unwrap().block_number();
 	assert!(finalized > 3, "finalized head #{finalized}");
 }
+
+#[tokio::test]
+#[ignore = "needs the replica-node binary; run by scripts/test.sh"]
+async fn dev_chain_accepts_a_worker_registration() {
+	use replica_primitives::{Dtype, ExecutionProfile};
+	use replica_worker::chain::to_runtime;
+
+	let mut node = DevNode::start(&[]);
+	let client = node.connect(Duration::from_secs(60)).await;
+	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
+
+	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();
+	let profile = ExecutionProfile {
+		gpu_model: field("cpu"),
+		vram_mib: 8192,
+		driver: field(""),
+		cuda: field(""),
+		libtorch: field("2.13.0"),
+		dtype: Dtype::F32,
+		worker_version: field(env!("CARGO_PKG_VERSION")),
+	};
+	let stake: u128 = 100 * 1_000_000_000_000; // the genesis min_stake: 100 RPL
+	let register = runtime::transactions().workers().register(
+		to_runtime(&profile).unwrap(),
+		vec![1, 2],
+		b"http://127.0.0.1:8081".to_vec(),
+		stake,
+	);
+	let bob = dev::bob();
+	let at = client.at_current_block().await.unwrap();
+	let events = at
+		.transactions()
+		.sign_and_submit_then_watch_default(&register, &bob)
+		.await
+		.expect("submit")
+		.wait_for_finalized_success()
+		.await
+		.unwrap_or_else(|e| panic!("register failed: {e}\n{}", node.log()));
+	let registered = events
+		.find_first::<runtime::workers::events::Registered>()
+		.expect("decode events")
+		.expect("a Registered event");
+	assert_eq!(registered.stake, stake);
+	assert_eq!(registered.profile_id, profile.profile_id());
+
+	let online = runtime::transactions().workers().go_online();
+	let at = client.at_current_block().await.unwrap();
+	at.transactions()
+		.sign_and_submit_then_watch_default(&online, &bob)
+		.await
+		.expect("submit")
+		.wait_for_finalized_success()
+		.await
+		.unwrap_or_else(|e| panic!("go_online failed: {e}\n{}", node.log()));
+	let at = client.at_current_block().await.unwrap();
+	let index = at
+		.storage()
+		.entry(runtime::storage().workers().model_workers())
+		.unwrap()
+		.fetch((2u32,))
+		.await
+		.unwrap()
+		.decode()
+		.unwrap();
+	assert_eq!(index.0.len(), 1, "Bob is indexed as an online worker of model 2");
+}

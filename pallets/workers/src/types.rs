@@ -48,7 +48,10 @@ pub struct Reputation {
 }
 
 /// Governance-set parameters.
-#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	serde::Serialize, serde::Deserialize,
+)]
 pub struct WorkerParams<Balance, BlockNumber> {
 	/// The least active stake a worker must keep to be online.
 	pub min_stake: Balance,

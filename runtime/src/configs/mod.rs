@@ -4,6 +4,7 @@ pub mod collator;
 pub mod governance;
 pub mod monetary;
 pub mod parachain;
+pub mod replica;
 pub mod system;
 pub mod xcm_config;
 
