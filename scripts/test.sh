@@ -26,6 +26,9 @@ scripts/check-sdk-versions.sh
 step "build and run all tests, end-to-end included (profile $PROFILE)"
 cargo test --profile "$PROFILE" --workspace --locked -- --include-ignored
 
+step "replica-primitives builds for wasm32 without std"
+cargo build --profile "$PROFILE" --locked -p replica-primitives --no-default-features --target wasm32-unknown-unknown
+
 step "runtime builds with runtime-benchmarks"
 SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features runtime-benchmarks
 

@@ -307,11 +307,6 @@ cumulus_pallet_parachain_system::register_validate_block! {
 	BlockExecutor = cumulus_pallet_aura_ext::BlockExecutor::<Runtime, Executive>,
 }
 
-/// Balance helpers for genesis and tests.
-pub fn balance_of(units: u128) -> Balance {
-	units.saturating_mul(UNIT)
-}
-
 /// The runtime's pallet names, in index order (used by tests that check the metadata).
 pub fn pallet_names() -> Vec<&'static str> {
 	use frame_support::traits::PalletsInfoAccess;

@@ -53,6 +53,24 @@ mod tests {
 		assert_ne!(a, sample_distinct([8u8; 32], &items, 5), "another seed draws another set");
 	}
 
+	/// Golden draws computed independently (Python: pycryptodome's ChaCha20 keystream with an
+	/// all-zero nonce, the same rejection sampling): any drift in the generator or the
+	/// algorithm would re-draw every task's verifiers differently on chain and off.
+	#[test]
+	fn golden_draws() {
+		let items: Vec<u32> = (0..20).collect();
+		assert_eq!(sample_distinct([7u8; 32], &items, 5), [8, 17, 14, 18, 9]);
+		let mut seed = [0u8; 32];
+		for (i, b) in seed.iter_mut().enumerate() {
+			*b = i as u8;
+		}
+		let items: Vec<u32> = (0..16).collect();
+		assert_eq!(
+			sample_distinct(seed, &items, 16),
+			[9, 14, 10, 3, 15, 11, 7, 0, 8, 4, 2, 1, 5, 6, 13, 12]
+		);
+	}
+
 	#[test]
 	fn k_beyond_the_pool_returns_everyone_once() {
 		let items = [1, 2, 3];
