@@ -194,6 +194,24 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_tasks::runtime_api::TasksApi<Block, AccountId, pallet_tasks::TaskOf<Runtime>> for Runtime {
+		fn task(id: replica_primitives::TaskId) -> Option<pallet_tasks::TaskOf<Runtime>> {
+			pallet_tasks::Tasks::<Runtime>::get(id)
+		}
+
+		fn open_assignments(worker: AccountId) -> Vec<replica_primitives::TaskId> {
+			crate::Tasks::open_assignments(&worker)
+		}
+
+		fn verification_probability(
+			p: sp_runtime::Perbill,
+			n: u32,
+			quorum: replica_primitives::Quorum,
+		) -> sp_runtime::Perquintill {
+			replica_primitives::agreement_probability(p, n, quorum)
+		}
+	}
+
 	#[cfg(feature = "try-runtime")]
 	impl frame_try_runtime::TryRuntime<Block> for Runtime {
 		fn on_runtime_upgrade(checks: frame_try_runtime::UpgradeCheckSelect) -> (Weight, Weight) {

@@ -22,6 +22,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_session, SessionBench]
 	[cumulus_pallet_weight_reclaim, WeightReclaim]
 	[pallet_workers, Workers]
+	[pallet_tasks, Tasks]
 );
 
 impl frame_system_benchmarking::Config for Runtime {

@@ -14,7 +14,7 @@ use sp_keyring::Sr25519Keyring;
 use crate::{
 	configs::replica::{SlashPot, WORKER_MAX_MISSED, WORKER_MIN_STAKE, WORKER_UNBONDING_PERIOD},
 	AccountId, AuraId, BalancesConfig, CollatorSelectionConfig, CouncilConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, WorkersConfig, UNIT,
+	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, TasksConfig, WorkersConfig, UNIT,
 	EXISTENTIAL_DEPOSIT,
 };
 
@@ -62,6 +62,7 @@ fn replica_genesis(
 		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(SAFE_XCM_VERSION) },
 		sudo: SudoConfig { key: Some(root) },
 		council: CouncilConfig { members: council },
+		tasks: TasksConfig { params: Some(tasks_params()) },
 		workers: WorkersConfig {
 			params: Some(pallet_workers::WorkerParams {
 				min_stake: WORKER_MIN_STAKE,
@@ -70,6 +71,25 @@ fn replica_genesis(
 			}),
 		},
 	})
+}
+
+/// pallet-tasks' genesis parameters (see `configs::replica`).
+fn tasks_params() -> pallet_tasks::TaskParamsConfig<crate::BlockNumber> {
+	use sp_runtime::Perbill;
+	pallet_tasks::TaskParamsConfig {
+		default_verifiers: 3,
+		default_quorum: replica_primitives::Quorum::Majority,
+		commit_window: 50,
+		reveal_window: 20,
+		escalation_step: 2,
+		sampled_verifiers: 2,
+		outlier_slash: Perbill::from_percent(10),
+		no_show_slash: Perbill::from_percent(1),
+		bad_reveal_slash: Perbill::from_percent(10),
+		assignment_timeout: 100,
+		retention: crate::DAYS,
+		sampled_min_probability: Perbill::from_percent(5),
+	}
 }
 
 fn collator(keyring: Sr25519Keyring) -> (AccountId, AuraId) {

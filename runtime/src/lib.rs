@@ -300,6 +300,8 @@ mod runtime {
 	// Replica: 50 and above.
 	#[runtime::pallet_index(50)]
 	pub type Workers = pallet_workers;
+	#[runtime::pallet_index(51)]
+	pub type Tasks = pallet_tasks;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

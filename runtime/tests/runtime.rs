@@ -29,6 +29,7 @@ fn runtime_has_the_required_pallets_in_index_order() {
 			"CumulusXcm",
 			"MessageQueue",
 			"Workers",
+			"Tasks",
 		]
 	);
 }

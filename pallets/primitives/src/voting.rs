@@ -37,7 +37,7 @@ pub const fn hamming(a: u64, b: u64) -> u32 {
 /// The share of the assigned verifiers whose agreement decides a task.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
-	Debug, Default,
+	Debug, Default, serde::Serialize, serde::Deserialize,
 )]
 pub enum Quorum {
 	/// More than half: `2 · support > assigned`.

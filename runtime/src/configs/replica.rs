@@ -10,6 +10,12 @@
 //! | `MaxWorkersPerModel` | 256 | bounds eligibility to one read of ≤ 256 entries |
 //! | `MaxEndpointLen` | 256 bytes | |
 //! | `OnSlash` | the slash pot account (`rp/slash`) | slashing moves funds, never burns |
+//!
+//! ## pallet-tasks parameters (genesis; governance may change them)
+//! Commit window 50 blocks, reveal window 20, assignment timeout 100, retention 14,400 (a day
+//! at 6 s), 3 verifiers and a simple majority by default, escalation by 2, 2 verifiers for a
+//! sampled check (at least 5% probability); slashes: outlier 10%, no-show 1%, bad reveal 10%.
+//! `MaxVerifiers` 16, `MaxDeadlinesPerBlock` 32, `MaxOpenTasksPerWorker` 32.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::traits::AccountIdConversion;
@@ -37,4 +43,41 @@ impl pallet_workers::Config for Runtime {
 	type MaxWorkersPerModel = ConstU32<256>;
 	type MaxEndpointLen = ConstU32<256>;
 	type WeightInfo = pallet_workers::weights::SubstrateWeight<Runtime>;
+}
+
+/// Randomness for drawing workers: blake2-256 of the subject and the parent block hash,
+/// "known since" the parent block — so it did not exist when a task created in an earlier
+/// block was submitted.
+///
+/// **Insecure**: the collator that authors the parent block can grind its hash. It is what the
+/// `--dev` chain uses (its relay data is mocked and carries no BABE randomness). Replacing it
+/// with the relay chain's BABE randomness from the relay state proof is tracked on the
+/// pallet-tasks issue.
+pub struct ParentHashRandomness;
+impl frame_support::traits::Randomness<crate::Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (crate::Hash, BlockNumber) {
+		let parent = frame_system::Pallet::<Runtime>::parent_hash();
+		let number = frame_system::Pallet::<Runtime>::block_number();
+		let mut input = subject.to_vec();
+		input.extend_from_slice(parent.as_ref());
+		(sp_core::hashing::blake2_256(&input).into(), number.saturating_sub(1))
+	}
+}
+
+/// The ciphertext bound: the largest sealed result is ~4.2 KiB.
+pub const MAX_CIPHERTEXT_LEN: u32 = 4_400;
+
+impl pallet_tasks::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Workers = crate::Workers;
+	type Randomness = ParentHashRandomness;
+	type GovernanceOrigin = GovernanceOrigin;
+	type MaxVerifiers = ConstU32<{ replica_primitives::MAX_VERIFIERS }>;
+	type MaxDeadlinesPerBlock = ConstU32<32>;
+	type MaxCiphertextLen = ConstU32<MAX_CIPHERTEXT_LEN>;
+	type MaxOpenTasksPerWorker = ConstU32<32>;
+	type WeightInfo = pallet_tasks::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = pallet_tasks::benchmarking::WorkersHelper<Runtime>;
 }

@@ -1,0 +1,305 @@
+//! Benchmarks (frame-benchmarking v2) of every call and hook at its worst case:
+//! `MaxVerifiers` workers, the largest results (max images × every hash algorithm, or the
+//! longest text), and the reveal that completes the set and decides the task.
+
+use super::*;
+use crate::pallet::{Call, Config, Pallet};
+use alloc::{vec, vec::Vec};
+use codec::Encode;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get, Hooks};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use replica_primitives::{
+	seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ModelId, ResultPayload,
+	TaskId, Tolerances, MAX_IMAGES,
+};
+use sp_runtime::traits::Bounded;
+
+/// Makes online workers that serve a model, whatever registry the runtime uses.
+pub trait BenchmarkHelper<AccountId> {
+	/// `who` becomes an online worker serving `model`.
+	fn online_worker(who: &AccountId, model: ModelId);
+}
+
+/// [`BenchmarkHelper`] for pallet-workers.
+pub struct WorkersHelper<T>(core::marker::PhantomData<T>);
+impl<T: pallet_workers::Config> BenchmarkHelper<T::AccountId> for WorkersHelper<T> {
+	fn online_worker(who: &T::AccountId, model: ModelId) {
+		let stake = pallet_workers::Pallet::<T>::params().min_stake;
+		let _ = <T as pallet_workers::Config>::Currency::set_balance(
+			who,
+			stake.saturating_mul(100u32.into()),
+		);
+		let field = |s: &[u8]| s.to_vec().try_into().expect("fits");
+		let profile = ExecutionProfile {
+			gpu_model: field(b"bench-gpu"),
+			vram_mib: u32::MAX,
+			driver: field(b"1"),
+			cuda: field(b"1"),
+			libtorch: field(b"2.13.0"),
+			dtype: Dtype::F32,
+			worker_version: field(b"0.1.0"),
+		};
+		pallet_workers::Pallet::<T>::register(
+			RawOrigin::Signed(who.clone()).into(),
+			profile,
+			vec![model],
+			b"http://127.0.0.1:8080".to_vec(),
+			stake,
+		)
+		.expect("register");
+		pallet_workers::Pallet::<T>::go_online(RawOrigin::Signed(who.clone()).into()).expect("online");
+	}
+}
+
+fn image_model<T: Config>() -> ModelInfo<BalanceOf<T>> {
+	ModelInfo {
+		name: vec![b'm'; 64].try_into().expect("fits"),
+		kind: ModelKind::Image,
+		weights_digest: [7; 32],
+		vram_mib: 1,
+		tolerances: Tolerances::of(&HashAlg::ALL.map(|a| (a, 2))),
+		max_steps: 50,
+		max_side: 1024,
+		max_images: MAX_IMAGES,
+		max_tokens: 0,
+		min_fee: 1u32.into(),
+		retired: false,
+	}
+}
+
+fn spec<T: Config>(model: ModelId, verifiers: u32) -> TaskSpec<BalanceOf<T>> {
+	TaskSpec {
+		model,
+		params: TaskParams::Image(ImageParams {
+			prompt: vec![b'p'; 1024].try_into().expect("fits"),
+			negative_prompt: vec![b'n'; 1024].try_into().expect("fits"),
+			seed: 1,
+			steps: 50,
+			guidance_milli: 7_500,
+			width: 1024,
+			height: 1024,
+			count: MAX_IMAGES,
+		}),
+		verification: Some(Verification::Replicated { verifiers }),
+		quorum: None,
+		fee: 1_000_000u32.into(),
+	}
+}
+
+/// The largest image result: every image with every hash.
+fn result(salt: u64) -> ResultPayload {
+	let mut hashes = ImageHashes::default();
+	for alg in HashAlg::ALL {
+		hashes.set(alg, salt);
+	}
+	let images: Vec<ImageResult> =
+		(0..MAX_IMAGES).map(|i| ImageResult { hashes, png_digest: [i as u8; 32] }).collect();
+	ResultPayload::Image(images.try_into().expect("fits"))
+}
+
+fn creator<T: Config>() -> T::AccountId {
+	let who: T::AccountId = account("creator", 0, 0);
+	let _ = T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	who
+}
+
+/// A model, `v` online workers and a task assigned to all of them.
+fn assigned_task<T: Config>(v: u32) -> (TaskId, Vec<T::AccountId>) {
+	let model = NextModelId::<T>::get();
+	Pallet::<T>::register_model(
+		T::GovernanceOrigin::try_successful_origin().expect("governance origin"),
+		image_model::<T>(),
+	)
+	.expect("model");
+	for i in 0..v {
+		T::BenchmarkHelper::online_worker(&account("worker", i, 0), model);
+	}
+	let task = NextTaskId::<T>::get();
+	Pallet::<T>::create_task(RawOrigin::Signed(creator::<T>()).into(), spec::<T>(model, v)).expect("task");
+	let next = frame_system::Pallet::<T>::block_number() + 1u32.into();
+	frame_system::Pallet::<T>::set_block_number(next);
+	Pallet::<T>::on_initialize(next);
+	let workers = Tasks::<T>::get(task).expect("task").workers.into_inner();
+	assert_eq!(workers.len() as u32, v, "all workers drawn");
+	(task, workers)
+}
+
+fn key(i: usize) -> [u8; 32] {
+	sp_io::hashing::blake2_256(&(b"bench-key", i as u64).encode())
+}
+
+fn worker_bytes<T: Config>(who: &T::AccountId) -> [u8; 32] {
+	let encoded = who.encode();
+	let mut out = [0u8; 32];
+	let n = encoded.len().min(32);
+	out[..n].copy_from_slice(&encoded[..n]);
+	out
+}
+
+/// Everyone commits the same largest result.
+fn commit_all<T: Config>(task: TaskId, workers: &[T::AccountId]) {
+	for (i, w) in workers.iter().enumerate() {
+		let sealed = seal(&result(0), task, 0, &worker_bytes::<T>(w), &key(i));
+		Pallet::<T>::commit_result(RawOrigin::Signed(w.clone()).into(), task, sealed.ciphertext, sealed.commitment)
+			.expect("commit");
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_model() -> Result<(), BenchmarkError> {
+		let origin = T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, image_model::<T>());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn retire_model() -> Result<(), BenchmarkError> {
+		let origin = T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		Pallet::<T>::register_model(origin.clone(), image_model::<T>()).expect("model");
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 0);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn create_task() {
+		Pallet::<T>::register_model(
+			T::GovernanceOrigin::try_successful_origin().expect("origin"),
+			image_model::<T>(),
+		)
+		.expect("model");
+		let who = creator::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), spec::<T>(0, T::MaxVerifiers::get()));
+	}
+
+	#[benchmark]
+	fn cancel_task() {
+		Pallet::<T>::register_model(
+			T::GovernanceOrigin::try_successful_origin().expect("origin"),
+			image_model::<T>(),
+		)
+		.expect("model");
+		let who = creator::<T>();
+		Pallet::<T>::create_task(RawOrigin::Signed(who.clone()).into(), spec::<T>(0, 1)).expect("task");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), 0);
+	}
+
+	#[benchmark]
+	fn commit_result() {
+		let v = T::MaxVerifiers::get();
+		let (task, workers) = assigned_task::<T>(v);
+		// All but the last commit; the last one's commit starts the reveal phase.
+		commit_all::<T>(task, &workers[..workers.len() - 1]);
+		let last = workers.last().expect("workers").clone();
+		let sealed = seal(&result(0), task, 0, &worker_bytes::<T>(&last), &key(workers.len() - 1));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last), task, sealed.ciphertext, sealed.commitment);
+		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Revealing { .. }));
+	}
+
+	#[benchmark]
+	fn reveal_result() {
+		let (task, workers) = assigned_task::<T>(T::MaxVerifiers::get());
+		commit_all::<T>(task, &workers);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(workers[0].clone()), task, key(0));
+	}
+
+	#[benchmark]
+	fn reveal_result_decides(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let (task, workers) = assigned_task::<T>(v);
+		commit_all::<T>(task, &workers);
+		for (i, w) in workers.iter().enumerate().take(workers.len() - 1) {
+			Pallet::<T>::reveal_result(RawOrigin::Signed(w.clone()).into(), task, key(i)).expect("reveal");
+		}
+		let last = workers.len() - 1;
+		#[extrinsic_call]
+		reveal_result(RawOrigin::Signed(workers[last].clone()), task, key(last));
+		assert_eq!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Finalized);
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin = T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, Pallet::<T>::default_params());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn on_initialize_base() {
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::on_initialize(now);
+		}
+	}
+
+	#[benchmark]
+	fn deadline_assign(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let model = NextModelId::<T>::get();
+		Pallet::<T>::register_model(T::GovernanceOrigin::try_successful_origin().expect("origin"), image_model::<T>())
+			.expect("model");
+		for i in 0..v {
+			T::BenchmarkHelper::online_worker(&account("worker", i, 0), model);
+		}
+		Pallet::<T>::create_task(RawOrigin::Signed(creator::<T>()).into(), spec::<T>(model, v)).expect("task");
+		let now = frame_system::Pallet::<T>::block_number() + 1u32.into();
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::process_deadline(now, 0, Deadline::Assign);
+		}
+		assert!(matches!(Tasks::<T>::get(0).expect("task").status, TaskStatus::Committing { .. }));
+	}
+
+	#[benchmark]
+	fn deadline_verdict(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let (task, workers) = assigned_task::<T>(v);
+		commit_all::<T>(task, &workers);
+		for (i, w) in workers.iter().enumerate() {
+			if i + 1 < workers.len() {
+				Pallet::<T>::reveal_result(RawOrigin::Signed(w.clone()).into(), task, key(i)).expect("reveal");
+			}
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::process_deadline(now, task, Deadline::Reveal { round: 0 });
+		}
+	}
+
+	#[benchmark]
+	fn deadline_prune(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let (task, workers) = assigned_task::<T>(v);
+		commit_all::<T>(task, &workers);
+		for (i, w) in workers.iter().enumerate() {
+			Pallet::<T>::reveal_result(RawOrigin::Signed(w.clone()).into(), task, key(i)).expect("reveal");
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::process_deadline(now, task, Deadline::Prune);
+		}
+		assert!(Tasks::<T>::get(task).is_none());
+	}
+
+	#[benchmark]
+	fn deadline_stale() {
+		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::process_deadline(now, TaskId::MAX, Deadline::Prune);
+		}
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

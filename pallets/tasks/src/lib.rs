@@ -1,0 +1,423 @@
+//! # pallet-tasks
+//!
+//! The heart of Replica: dapps buy image and text generation, and the chain decides — without
+//! trusting anyone — whether what workers produced is right, pays the honest ones and slashes
+//! the rest.
+//!
+//! ## Lifecycle
+//! ```text
+//! create_task ─► Pending ─(a later block: fresh randomness)─► Committing{round}
+//!                  │                                              │ commit_result (all, or deadline)
+//!                  │                          (sampled mode) ─► Sampling ─(next block)─┐
+//!                  │                                              ▼                     │
+//!                  │                                         Revealing{round} ◄─────────┘
+//!                  │                                              │ reveal_result (all, or deadline)
+//!                  ▼                                              ▼
+//!  Cancelled (creator, before assignment)   Finalized | escalation: Committing{round+1} | Failed
+//! ```
+//! - **Models** are registered and retired by `GovernanceOrigin`; each carries its own hash
+//!   algorithms and tolerances, VRAM need, limits and minimum fee.
+//! - **Assignment** happens in `on_initialize` of a block after the task's creation, with
+//!   `Config::Randomness` (which did not exist when the task was created) expanded by
+//!   `replica_primitives::sample_distinct`. Only online workers that serve the model with
+//!   enough VRAM are eligible; all workers of a text task share one execution profile.
+//! - **Commit** (`commit_result`): an assigned worker posts its sealed result (ciphertext and
+//!   commitment, see `replica_primitives::commitment`) before the commit deadline.
+//! - **Reveal** (`reveal_result`): the worker posts its key; the chain opens the commitment. A
+//!   bad reveal is a fault.
+//! - **Verdict** (`replica_primitives::tally`): Agreed → Finalized, the fee split among the
+//!   winners (equal shares; the remainder goes to the first winner in assignment order);
+//!   outliers, no-shows and bad reveals slashed. No quorum → escalation with `escalation_step`
+//!   more verifiers up to `MaxVerifiers`, then Failed with a full refund (nobody who revealed
+//!   is slashed).
+//! - **Deadlines** are block numbers, scheduled in [`Deadlines`] and processed in
+//!   `on_initialize`, at most `MaxDeadlinesPerBlock` per block: a deadline that does not fit
+//!   its block rolls to the next one, never dropped. Finished tasks are pruned after
+//!   `retention` blocks; their outcome stays in events.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+mod impls;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+use frame_support::traits::fungible;
+
+/// The balance type of the fee currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// A task as stored.
+pub type TaskOf<T> = Task<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxVerifiers,
+>;
+/// An assignment as stored.
+pub type AssignmentOf<T> = Assignment<<T as Config>::MaxCiphertextLen>;
+/// The parameters as stored.
+pub type ParamsOf<T> = TaskParamsConfig<frame_system::pallet_prelude::BlockNumberFor<T>>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			Randomness,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use pallet_workers::WorkerRegistry;
+	use replica_primitives::{ModelId, ResultPayload, TaskId};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency fees are held and paid in.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The worker registry: eligibility, profiles, slashing, reputation.
+		type Workers: WorkerRegistry<Self::AccountId, BalanceOf<Self>>;
+
+		/// Randomness for drawing workers. It must not be known when a task is created: the
+		/// runtime uses the relay chain's BABE randomness; dev chains may use an insecure one.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Registers and retires models, and sets [`Params`].
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The most workers one task may have across all its rounds (≤ 16).
+		#[pallet::constant]
+		type MaxVerifiers: Get<u32>;
+
+		/// The most deadlines processed in one block; more roll to the next block.
+		#[pallet::constant]
+		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// The longest ciphertext a commitment may carry (≥ the largest sealed payload).
+		#[pallet::constant]
+		type MaxCiphertextLen: Get<u32>;
+
+		/// The most open tasks one worker may be assigned at once.
+		#[pallet::constant]
+		type MaxOpenTasksPerWorker: Get<u32>;
+
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+
+		/// Makes online workers for benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::benchmarking::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The fee of an open task, held from its creator.
+		TaskFee,
+	}
+
+	/// Registered models.
+	#[pallet::storage]
+	pub type Models<T: Config> = StorageMap<_, Twox64Concat, ModelId, ModelInfo<BalanceOf<T>>>;
+
+	/// The id the next registered model gets.
+	#[pallet::storage]
+	pub type NextModelId<T> = StorageValue<_, ModelId, ValueQuery>;
+
+	/// Tasks, until pruned.
+	#[pallet::storage]
+	pub type Tasks<T: Config> = StorageMap<_, Twox64Concat, TaskId, TaskOf<T>>;
+
+	/// The id the next task gets.
+	#[pallet::storage]
+	pub type NextTaskId<T> = StorageValue<_, TaskId, ValueQuery>;
+
+	/// Each assigned worker's commitment, reveal and outcome, per task.
+	#[pallet::storage]
+	pub type Assignments<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, AssignmentOf<T>>;
+
+	/// The open tasks each worker is assigned to.
+	#[pallet::storage]
+	pub type WorkerTasks<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<TaskId, T::MaxOpenTasksPerWorker>,
+		ValueQuery,
+	>;
+
+	/// Deadlines to process at a block.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<(TaskId, Deadline), T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Governance-set parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, OptionQuery>;
+
+	/// Fee bookkeeping: every fee ever held equals what was paid, refunded and is still held.
+	#[pallet::storage]
+	pub type FeeLedger<T: Config> = StorageValue<_, FeeTotals<BalanceOf<T>>, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Initial parameters; `None` keeps [`Pallet::default_params`].
+		pub params: Option<ParamsOf<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let params = self.params.unwrap_or_else(Pallet::<T>::default_params);
+			assert!(Pallet::<T>::params_are_valid(&params), "invalid pallet-tasks genesis params");
+			Params::<T>::put(params);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// Governance registered a model.
+		ModelRegistered { model: ModelId, kind: ModelKind },
+		/// Governance retired a model: it takes no new tasks.
+		ModelRetired { model: ModelId },
+		/// A task was created and its fee held.
+		TaskCreated { task: TaskId, creator: T::AccountId, model: ModelId, fee: BalanceOf<T> },
+		/// Workers were drawn for `round` of a task.
+		TaskAssigned { task: TaskId, round: u32, workers: Vec<T::AccountId>, commit_deadline: BlockNumberFor<T> },
+		/// An assigned worker committed to its result.
+		ResultCommitted { task: TaskId, worker: T::AccountId },
+		/// Sampled mode: the draw decided whether verifiers check the executor.
+		SamplingDecided { task: TaskId, verified: bool },
+		/// Committed workers may now reveal, until `deadline`.
+		RevealPhaseStarted { task: TaskId, round: u32, deadline: BlockNumberFor<T> },
+		/// A worker revealed a result that opened its commitment.
+		ResultRevealed { task: TaskId, worker: T::AccountId },
+		/// A worker's reveal did not open its commitment (or was not a result of this task).
+		BadReveal { task: TaskId, worker: T::AccountId },
+		/// The task was decided: `result` is the agreed reference, paid to `winners`.
+		TaskFinalized { task: TaskId, result: ResultPayload, winners: Vec<T::AccountId>, share: BalanceOf<T> },
+		/// No quorum: `added` more workers were drawn for `round`.
+		TaskEscalated { task: TaskId, round: u32, added: u32 },
+		/// The task failed and its fee was refunded.
+		TaskFailed { task: TaskId, reason: FailReason },
+		/// The creator cancelled the task before assignment; its fee was refunded.
+		TaskCancelled { task: TaskId },
+		/// A finished task was removed from storage.
+		TaskPruned { task: TaskId },
+		/// Governance changed the parameters.
+		ParamsChanged { params: ParamsOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No model with this id.
+		UnknownModel,
+		/// The model is retired.
+		ModelRetired,
+		/// A model with an empty name, zero VRAM, zero limits, no hash algorithm (image) or more
+		/// images than a result can carry.
+		InvalidModel,
+		/// The task's parameters are for another kind of model.
+		ModelKindMismatch,
+		/// The fee is below the model's minimum.
+		FeeTooLow,
+		/// The creator cannot hold the fee.
+		InsufficientBalance,
+		/// The prompt is empty.
+		EmptyPrompt,
+		/// Zero steps, or more than the model allows.
+		InvalidSteps,
+		/// Width or height zero, not a multiple of 8, or above the model's limit.
+		InvalidSize,
+		/// Zero images, or more than the model allows.
+		InvalidImageCount,
+		/// Zero tokens, or more than the model allows.
+		InvalidMaxTokens,
+		/// Sampling is not reproducible across machines and cannot be verified.
+		SamplingNotVerifiable,
+		/// Beam width outside 1..=10.
+		InvalidBeamWidth,
+		/// Verifiers outside 1..=MaxVerifiers.
+		InvalidVerifiers,
+		/// Sampled-mode probability below the minimum.
+		ProbabilityTooLow,
+		/// No task with this id.
+		UnknownTask,
+		/// Only the task's creator may do this.
+		NotCreator,
+		/// The task is no longer pending.
+		NotPending,
+		/// The caller is not assigned to this task's current round.
+		NotAssigned,
+		/// The task is not in its commit phase.
+		NotCommitPhase,
+		/// The caller already committed.
+		AlreadyCommitted,
+		/// Another worker of this task committed the same commitment.
+		DuplicateCommitment,
+		/// The ciphertext is longer than any sealed result.
+		CiphertextTooLarge,
+		/// The task is not in its reveal phase.
+		NotRevealPhase,
+		/// The caller has no commitment to reveal.
+		NotCommitted,
+		/// The caller already revealed.
+		AlreadyRevealed,
+		/// Parameters out of range.
+		InvalidParams,
+		/// The deadline schedule is full for many blocks ahead.
+		ScheduleFull,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Processes this block's deadlines: assignments, commit and reveal windows, sampled
+		/// draws and pruning. At most `MaxDeadlinesPerBlock`, each at its worst-case weight.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let due = Deadlines::<T>::take(now);
+			let mut weight = T::WeightInfo::on_initialize_base();
+			for (task, deadline) in due {
+				weight = weight.saturating_add(Self::process_deadline(now, task, deadline));
+			}
+			weight
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			let max = T::MaxVerifiers::get();
+			assert!(max >= 1 && max <= replica_primitives::MAX_VERIFIERS, "MaxVerifiers in 1..=16");
+			assert!(
+				T::MaxCiphertextLen::get() as usize >= replica_primitives::commitment::max_ciphertext_len(),
+				"MaxCiphertextLen must fit the largest sealed result"
+			);
+			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers a model. `GovernanceOrigin` only.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_model())]
+		pub fn register_model(origin: OriginFor<T>, info: ModelInfo<BalanceOf<T>>) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			ensure!(Self::model_is_valid(&info), Error::<T>::InvalidModel);
+			let model = NextModelId::<T>::get();
+			NextModelId::<T>::put(model.saturating_add(1));
+			let kind = info.kind;
+			Models::<T>::insert(model, ModelInfo { retired: false, ..info });
+			Self::deposit_event(Event::ModelRegistered { model, kind });
+			Ok(())
+		}
+
+		/// Retires a model: open tasks finish, new ones are refused. `GovernanceOrigin` only.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::retire_model())]
+		pub fn retire_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Models::<T>::try_mutate(model, |info| {
+				let info = info.as_mut().ok_or(Error::<T>::UnknownModel)?;
+				ensure!(!info.retired, Error::<T>::ModelRetired);
+				info.retired = true;
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::ModelRetired { model });
+			Ok(())
+		}
+
+		/// Creates a task and holds its fee. Any signed account. Workers are drawn in a later
+		/// block.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::create_task())]
+		pub fn create_task(origin: OriginFor<T>, spec: TaskSpec<BalanceOf<T>>) -> DispatchResult {
+			let creator = ensure_signed(origin)?;
+			Self::do_create_task(creator, spec).map(|_| ())
+		}
+
+		/// Cancels a task that has not been assigned yet and refunds its fee. Its creator only.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::cancel_task())]
+		pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(info.creator == who, Error::<T>::NotCreator);
+			ensure!(matches!(info.status, TaskStatus::Pending { .. }), Error::<T>::NotPending);
+			Self::refund(&mut info);
+			info.status = TaskStatus::Cancelled;
+			Self::finish(task, info);
+			Self::deposit_event(Event::TaskCancelled { task });
+			Ok(())
+		}
+
+		/// Commits to a sealed result. A worker assigned to the task's current round only, once,
+		/// during the commit phase.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::commit_result())]
+		pub fn commit_result(
+			origin: OriginFor<T>,
+			task: TaskId,
+			ciphertext: Vec<u8>,
+			commitment: replica_primitives::Digest,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_commit(worker, task, ciphertext, commitment)
+		}
+
+		/// Reveals the key of a commitment. The committed worker only, once, during the reveal
+		/// phase. A reveal that does not open the commitment is recorded as a fault (and
+		/// slashed when the task is decided). The reveal that completes the set decides the task.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::reveal_result_decides(T::MaxVerifiers::get()))]
+		pub fn reveal_result(origin: OriginFor<T>, task: TaskId, key: [u8; 32]) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			Self::do_reveal(worker, task, key)
+		}
+
+		/// Sets the parameters. `GovernanceOrigin` only.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsChanged { params });
+			Ok(())
+		}
+	}
+}

@@ -1,0 +1,661 @@
+//! Lifecycle and error-path tests. Every test ends with both pallets' `do_try_state` (fee
+//! conservation among them).
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungible::{Inspect, InspectHold}};
+use replica_primitives::{
+	seal, HashAlg, ImageHashes, ImageResult, Quorum, ResultPayload, TaskId, TextResult,
+};
+use sp_runtime::{DispatchError, Perbill};
+
+fn image_spec(verification: Option<Verification>, fee: Balance) -> TaskSpec<Balance> {
+	TaskSpec {
+		model: IMAGE_MODEL,
+		params: TaskParams::Image(ImageParams {
+			prompt: b"a photo of the digit 7".to_vec().try_into().unwrap(),
+			negative_prompt: Default::default(),
+			seed: 42,
+			steps: 20,
+			guidance_milli: 7_500,
+			width: 64,
+			height: 64,
+			count: 1,
+		}),
+		verification,
+		quorum: None,
+		fee,
+	}
+}
+
+fn text_spec(fee: Balance) -> TaskSpec<Balance> {
+	TaskSpec {
+		model: TEXT_MODEL,
+		params: TaskParams::Text(TextParams {
+			prompt: b"Once upon a time".to_vec().try_into().unwrap(),
+			max_tokens: 32,
+			decoding: Decoding::Greedy,
+		}),
+		verification: Some(Verification::Replicated { verifiers: 3 }),
+		quorum: None,
+		fee,
+	}
+}
+
+fn create(spec: TaskSpec<Balance>) -> TaskId {
+	let id = NextTaskId::<Test>::get();
+	assert_ok!(Tasks::create_task(RuntimeOrigin::signed(DAPP), spec));
+	id
+}
+
+fn workers_of(task: TaskId) -> Vec<AccountId> {
+	Tasks::<Test>::get(task).unwrap().workers.into_inner()
+}
+
+fn status(task: TaskId) -> TaskStatus<u64> {
+	Tasks::<Test>::get(task).unwrap().status
+}
+
+fn image(ahash: u64, phash: u64) -> ResultPayload {
+	let mut hashes = ImageHashes::default();
+	hashes.set(HashAlg::Average, ahash);
+	hashes.set(HashAlg::Perceptual, phash);
+	ResultPayload::Image(vec![ImageResult { hashes, png_digest: [ahash as u8; 32] }].try_into().unwrap())
+}
+
+fn text(s: &str) -> ResultPayload {
+	ResultPayload::Text(TextResult {
+		tokens_digest: replica_primitives::digest(s.as_bytes()),
+		text: s.as_bytes().to_vec().try_into().unwrap(),
+	})
+}
+
+fn worker_bytes(who: AccountId) -> [u8; 32] {
+	let mut w = [0u8; 32];
+	w[..8].copy_from_slice(&who.to_le_bytes());
+	w
+}
+
+fn key_of(task: TaskId, who: AccountId) -> [u8; 32] {
+	sp_io::hashing::blake2_256(&(b"key", task, who).encode())
+}
+
+/// Seals `payload` as `who` would and commits it; returns the key.
+fn commit(task: TaskId, who: AccountId, payload: &ResultPayload) -> [u8; 32] {
+	let round = Assignments::<Test>::get(task, who).expect("assigned").round;
+	let key = key_of(task, who);
+	let sealed = seal(payload, task, round, &worker_bytes(who), &key);
+	assert_ok!(Tasks::commit_result(RuntimeOrigin::signed(who), task, sealed.ciphertext, sealed.commitment));
+	key
+}
+
+fn reveal(task: TaskId, who: AccountId, key: [u8; 32]) {
+	assert_ok!(Tasks::reveal_result(RuntimeOrigin::signed(who), task, key));
+}
+
+fn held_stake(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::Workers(pallet_workers::HoldReason::Stake), &who)
+}
+
+fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::Tasks(e) = r.event { Some(e) } else { None })
+		.collect()
+}
+
+/// Creates an image task and runs to its assignment.
+fn assigned_image_task(verifiers: u32, fee: Balance) -> (TaskId, Vec<AccountId>) {
+	let task = create(image_spec(Some(Verification::Replicated { verifiers }), fee));
+	run_to(System::block_number() + 1);
+	let workers = workers_of(task);
+	assert_eq!(workers.len() as u32, verifiers);
+	(task, workers)
+}
+
+use codec::Encode;
+
+#[test]
+fn three_honest_workers_finalize_and_split_the_fee() {
+	test(|| {
+		online(&WORKERS[..5], "RTX 4090");
+		let dapp_before = Balances::balance(&DAPP);
+		let (task, ws) = assigned_image_task(3, 301);
+		assert!(matches!(status(task), TaskStatus::Committing { round: 0, .. }));
+		let result = image(0b1010, 0xff00);
+		let keys: Vec<_> = ws.iter().map(|w| commit(task, *w, &result)).collect();
+		assert!(matches!(status(task), TaskStatus::Revealing { round: 0, .. }), "all committed: reveal at once");
+		let before: Vec<_> = ws.iter().map(|w| Balances::balance(w)).collect();
+		for (w, k) in ws.iter().zip(keys) {
+			reveal(task, *w, k);
+		}
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(Tasks::<Test>::get(task).unwrap().result, Some(result.clone()));
+		// 301 = 3 × 100 + 1: the first winner takes the remainder.
+		let paid: Vec<_> = ws.iter().zip(before).map(|(w, b)| Balances::balance(w) - b).collect();
+		assert_eq!(paid, [101, 100, 100]);
+		assert_eq!(Balances::balance(&DAPP), dapp_before - 301);
+		assert!(events().contains(&Event::TaskFinalized { task, result, winners: ws.clone(), share: 100 }));
+		for w in &ws {
+			assert_eq!(held_stake(*w), STAKE, "nobody slashed");
+			assert!(Tasks::open_assignments(w).is_empty());
+		}
+	});
+}
+
+#[test]
+fn an_outlier_is_slashed_and_the_fee_goes_to_the_two_honest() {
+	test(|| {
+		online(&WORKERS[..5], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		// Honest results within tolerance 2 of each other; the outlier is 3 bits off (t + 1).
+		let k0 = commit(task, ws[0], &image(0b0000, 0));
+		let k1 = commit(task, ws[1], &image(0b0011, 0));
+		let k2 = commit(task, ws[2], &image(0b0111, 0));
+		let pot = Balances::balance(&POT);
+		reveal(task, ws[0], k0);
+		reveal(task, ws[1], k1);
+		let b0 = Balances::balance(&ws[0]);
+		reveal(task, ws[2], k2);
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(Balances::balance(&ws[0]) - b0, 150);
+		// Outlier slash: 10% of its stake, to the pot.
+		assert_eq!(held_stake(ws[2]), STAKE - 100);
+		assert_eq!(Balances::balance(&POT), pot + 100);
+		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::Outlier);
+		assert!(System::events().iter().any(|r| r.event
+			== pallet_workers::Event::Slashed {
+				worker: ws[2],
+				amount: 100,
+				reason: replica_primitives::SlashReason::Outlier,
+				task
+			}
+			.into()));
+	});
+}
+
+#[test]
+fn no_quorum_escalates_then_finalizes() {
+	test(|| {
+		online(&WORKERS[..6], "RTX 4090");
+		let (task, ws) = assigned_image_task(2, 400);
+		// Two workers, two different answers: 1 of 2 is no majority.
+		let k0 = commit(task, ws[0], &image(0, 0));
+		let k1 = commit(task, ws[1], &image(u64::MAX, u64::MAX));
+		reveal(task, ws[0], k0);
+		reveal(task, ws[1], k1);
+		assert!(matches!(status(task), TaskStatus::Committing { round: 1, .. }), "escalated");
+		let all = workers_of(task);
+		assert_eq!(all.len(), 4, "escalation_step (2) more workers");
+		assert!(events().contains(&Event::TaskEscalated { task, round: 1, added: 2 }));
+		// The new workers agree with the first: 3 of 4.
+		let k2 = commit(task, all[2], &image(0, 1));
+		let k3 = commit(task, all[3], &image(1, 0));
+		reveal(task, all[2], k2);
+		reveal(task, all[3], k3);
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(Assignments::<Test>::get(task, ws[1]).unwrap().outcome, Outcome::Outlier);
+		assert_eq!(Assignments::<Test>::get(task, ws[0]).unwrap().outcome, Outcome::Won);
+	});
+}
+
+#[test]
+fn exhausted_escalation_fails_and_refunds_without_slashing_revealers() {
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		let dapp_before = Balances::balance(&DAPP);
+		let (task, _) = assigned_image_task(3, 500);
+		let mut n = 0u64;
+		// Everybody disagrees with everybody, round after round, up to MaxVerifiers (7).
+		while let TaskStatus::Committing { round, .. } = status(task) {
+			let fresh: Vec<_> = workers_of(task)
+				.into_iter()
+				.filter(|w| Assignments::<Test>::get(task, w).unwrap().round == round)
+				.collect();
+			let keys: Vec<_> = fresh
+				.iter()
+				.map(|w| {
+					n += 1;
+					commit(task, *w, &image(n.wrapping_mul(0x0101_0101_0101_0101), n << 40))
+				})
+				.collect();
+			for (w, k) in fresh.iter().zip(keys) {
+				reveal(task, *w, k);
+			}
+		}
+		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoQuorum });
+		assert_eq!(workers_of(task).len() as u32, MAX_VERIFIERS);
+		assert_eq!(Balances::balance(&DAPP), dapp_before, "full refund");
+		for w in workers_of(task) {
+			assert_eq!(held_stake(w), STAKE, "revealers are not slashed");
+			assert_eq!(Assignments::<Test>::get(task, w).unwrap().outcome, Outcome::Unpaid);
+		}
+	});
+}
+
+#[test]
+fn a_non_revealer_is_slashed_and_counts_against_quorum() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		let r = image(5, 5);
+		let k0 = commit(task, ws[0], &r);
+		let k1 = commit(task, ws[1], &r);
+		let _ = commit(task, ws[2], &r);
+		reveal(task, ws[0], k0);
+		reveal(task, ws[1], k1);
+		let TaskStatus::Revealing { deadline, .. } = status(task) else { panic!("revealing") };
+		run_to(deadline);
+		assert_eq!(status(task), TaskStatus::Finalized, "2 of 3 is a majority");
+		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::NoShow);
+		assert_eq!(held_stake(ws[2]), STAKE - 10, "1% no-show slash");
+		assert_eq!(pallet_workers::Workers::<Test>::get(ws[2]).unwrap().reputation.misses, 1);
+	});
+}
+
+#[test]
+fn non_committers_are_no_shows_and_the_rest_reveal_after_the_deadline() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		let r = image(5, 5);
+		let k0 = commit(task, ws[0], &r);
+		let k1 = commit(task, ws[1], &r);
+		let TaskStatus::Committing { deadline, .. } = status(task) else { panic!("committing") };
+		run_to(deadline);
+		assert!(matches!(status(task), TaskStatus::Revealing { .. }));
+		reveal(task, ws[0], k0);
+		reveal(task, ws[1], k1);
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::NoShow);
+	});
+}
+
+#[test]
+fn a_bad_reveal_is_slashed() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		let r = image(5, 5);
+		let k0 = commit(task, ws[0], &r);
+		let k1 = commit(task, ws[1], &r);
+		let _ = commit(task, ws[2], &r);
+		reveal(task, ws[0], k0);
+		reveal(task, ws[1], k1);
+		reveal(task, ws[2], [0u8; 32]);
+		assert!(events().contains(&Event::BadReveal { task, worker: ws[2] }));
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::BadReveal);
+		assert_eq!(held_stake(ws[2]), STAKE - 100, "10% bad-reveal slash");
+	});
+}
+
+#[test]
+fn a_result_of_the_wrong_shape_is_a_bad_reveal() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		let k: Vec<_> = ws.iter().map(|w| commit(task, *w, &text("not an image"))).collect();
+		for (w, k) in ws.iter().zip(k) {
+			reveal(task, *w, k);
+		}
+		// Three identical but wrong-shaped results do not win: all are bad reveals.
+		assert!(matches!(status(task), TaskStatus::Failed { .. } | TaskStatus::Committing { round: 1, .. }));
+		assert_eq!(Assignments::<Test>::get(task, ws[0]).unwrap().outcome, Outcome::BadReveal);
+	});
+}
+
+#[test]
+fn copying_another_workers_commitment_is_rejected_or_useless() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		let r = image(5, 5);
+		let key = key_of(task, ws[0]);
+		let sealed = seal(&r, task, 0, &worker_bytes(ws[0]), &key);
+		assert_ok!(Tasks::commit_result(
+			RuntimeOrigin::signed(ws[0]),
+			task,
+			sealed.ciphertext.clone(),
+			sealed.commitment
+		));
+		// The same commitment from another worker is refused.
+		assert_noop!(
+			Tasks::commit_result(RuntimeOrigin::signed(ws[1]), task, sealed.ciphertext.clone(), sealed.commitment),
+			Error::<Test>::DuplicateCommitment
+		);
+		// The same ciphertext under a commitment of its own cannot be opened by the copier,
+		// even with the original key once it is public: the context names the worker.
+		let fake = replica_primitives::commitment::commitment(
+			&replica_primitives::commitment::context(task, 0, &worker_bytes(ws[1])),
+			&key,
+			&sealed.ciphertext,
+		);
+		assert_ok!(Tasks::commit_result(RuntimeOrigin::signed(ws[1]), task, sealed.ciphertext, fake));
+		let k2 = commit(task, ws[2], &r);
+		reveal(task, ws[0], key);
+		reveal(task, ws[1], key);
+		reveal(task, ws[2], k2);
+		assert_eq!(Assignments::<Test>::get(task, ws[1]).unwrap().outcome, Outcome::BadReveal);
+		assert_eq!(status(task), TaskStatus::Finalized);
+	});
+}
+
+#[test]
+fn text_tasks_use_one_profile_group_and_exact_match() {
+	test(|| {
+		online(&WORKERS[..2], "RTX 4090");
+		online(&OTHER_PROFILE_WORKERS, "H100");
+		let task = create(text_spec(90));
+		run_to(2);
+		let ws = workers_of(task);
+		// Only the H100 group has three members.
+		let mut sorted = ws.clone();
+		sorted.sort();
+		assert_eq!(sorted, OTHER_PROFILE_WORKERS);
+		assert_eq!(Tasks::<Test>::get(task).unwrap().profile, Some(profile("H100").profile_id()));
+		let k0 = commit(task, ws[0], &text("the end"));
+		let k1 = commit(task, ws[1], &text("the end"));
+		let k2 = commit(task, ws[2], &text("the end!"));
+		for (w, k) in ws.iter().zip([k0, k1, k2]) {
+			reveal(task, *w, k);
+		}
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(Tasks::<Test>::get(task).unwrap().result, Some(text("the end")));
+		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::Outlier);
+	});
+}
+
+#[test]
+fn text_task_waits_when_no_profile_group_is_big_enough() {
+	test(|| {
+		online(&WORKERS[..2], "RTX 4090");
+		online(&OTHER_PROFILE_WORKERS[..2], "H100");
+		let task = create(text_spec(90));
+		run_to(2);
+		assert!(matches!(status(task), TaskStatus::Pending { .. }), "2 + 2 is not one group of 3");
+	});
+}
+
+#[test]
+fn sampled_mode_with_certain_check_draws_verifiers_after_the_commit() {
+	test(|| {
+		online(&WORKERS[..4], "RTX 4090");
+		let task = create(image_spec(Some(Verification::Sampled { probability: Perbill::one() }), 100));
+		run_to(2);
+		let ws = workers_of(task);
+		assert_eq!(ws.len(), 1, "one executor");
+		let r = image(9, 9);
+		let k0 = commit(task, ws[0], &r);
+		assert_eq!(status(task), TaskStatus::Sampling);
+		run_to(3);
+		assert!(events().contains(&Event::SamplingDecided { task, verified: true }));
+		let all = workers_of(task);
+		assert_eq!(all.len(), 3, "sampled_verifiers (2) joined");
+		let k1 = commit(task, all[1], &r);
+		let k2 = commit(task, all[2], &r);
+		reveal(task, all[0], k0);
+		reveal(task, all[1], k1);
+		reveal(task, all[2], k2);
+		assert_eq!(status(task), TaskStatus::Finalized);
+	});
+}
+
+#[test]
+fn sampled_mode_without_check_lets_the_executor_decide() {
+	test(|| {
+		let mut params = Tasks::params();
+		params.sampled_min_probability = Perbill::from_parts(1);
+		assert_ok!(Tasks::set_params(RuntimeOrigin::root(), params));
+		online(&WORKERS[..4], "RTX 4090");
+		let task = create(image_spec(Some(Verification::Sampled { probability: Perbill::from_parts(1) }), 100));
+		run_to(2);
+		let ws = workers_of(task);
+		let k0 = commit(task, ws[0], &image(9, 9));
+		run_to(3);
+		assert!(events().contains(&Event::SamplingDecided { task, verified: false }));
+		assert!(matches!(status(task), TaskStatus::Revealing { round: 0, .. }));
+		let b = Balances::balance(&ws[0]);
+		reveal(task, ws[0], k0);
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(Balances::balance(&ws[0]) - b, 100);
+	});
+}
+
+#[test]
+fn cancel_before_assignment_refunds() {
+	test(|| {
+		let before = Balances::balance(&DAPP);
+		let task = create(image_spec(None, 50));
+		assert_eq!(Balances::balance(&DAPP), before - 50);
+		assert_noop!(Tasks::cancel_task(RuntimeOrigin::signed(1), task), Error::<Test>::NotCreator);
+		assert_ok!(Tasks::cancel_task(RuntimeOrigin::signed(DAPP), task));
+		assert_eq!(status(task), TaskStatus::Cancelled);
+		assert_eq!(Balances::balance(&DAPP), before);
+		assert!(events().contains(&Event::TaskCancelled { task }));
+		assert_noop!(Tasks::cancel_task(RuntimeOrigin::signed(DAPP), task), Error::<Test>::NotPending);
+		assert_noop!(Tasks::cancel_task(RuntimeOrigin::signed(DAPP), 99), Error::<Test>::UnknownTask);
+	});
+}
+
+#[test]
+fn cancel_after_assignment_is_refused() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, _) = assigned_image_task(3, 50);
+		assert_noop!(Tasks::cancel_task(RuntimeOrigin::signed(DAPP), task), Error::<Test>::NotPending);
+	});
+}
+
+#[test]
+fn assignment_timeout_fails_and_refunds() {
+	test(|| {
+		online(&WORKERS[..2], "RTX 4090");
+		let before = Balances::balance(&DAPP);
+		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
+		run_to(1 + TIMEOUT - 1);
+		assert!(matches!(status(task), TaskStatus::Pending { .. }), "waits for workers");
+		run_to(1 + TIMEOUT);
+		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoWorkers });
+		assert_eq!(Balances::balance(&DAPP), before);
+	});
+}
+
+#[test]
+fn a_pending_task_is_assigned_when_workers_arrive() {
+	test(|| {
+		online(&WORKERS[..2], "RTX 4090");
+		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
+		run_to(2);
+		online(&WORKERS[2..3], "RTX 4090");
+		run_to(3);
+		assert!(matches!(status(task), TaskStatus::Committing { .. }));
+	});
+}
+
+#[test]
+fn deadlines_beyond_the_per_block_bound_roll_to_the_next_block() {
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		let tasks: Vec<_> = (0..5).map(|_| create(image_spec(Some(Verification::Replicated { verifiers: 1 }), 20))).collect();
+		assert_eq!(Deadlines::<Test>::get(2).len() as u32, MAX_DEADLINES_PER_BLOCK);
+		assert_eq!(Deadlines::<Test>::get(3).len(), 2);
+		run_to(2);
+		let assigned = tasks.iter().filter(|t| matches!(status(**t), TaskStatus::Committing { .. })).count();
+		assert_eq!(assigned, 3);
+		run_to(3);
+		assert!(tasks.iter().all(|t| matches!(status(*t), TaskStatus::Committing { .. })), "none dropped");
+	});
+}
+
+#[test]
+fn finished_tasks_are_pruned_after_retention() {
+	test(|| {
+		let task = create(image_spec(None, 50));
+		assert_ok!(Tasks::cancel_task(RuntimeOrigin::signed(DAPP), task));
+		run_to(1 + RETENTION);
+		assert!(Tasks::<Test>::get(task).is_none());
+		assert!(events().contains(&Event::TaskPruned { task }));
+	});
+}
+
+#[test]
+fn the_creator_is_never_drawn_for_its_own_task() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let task = NextTaskId::<Test>::get();
+		assert_ok!(Tasks::create_task(RuntimeOrigin::signed(WORKERS[0]), image_spec(Some(Verification::Replicated { verifiers: 3 }), 20)));
+		run_to(2);
+		assert!(matches!(status(task), TaskStatus::Pending { .. }), "only two others are eligible");
+	});
+}
+
+#[test]
+fn create_task_errors_change_nothing() {
+	test(|| {
+		let signed = RuntimeOrigin::signed;
+		let with = |f: fn(&mut ImageParams)| {
+			let mut spec = image_spec(None, 50);
+			if let TaskParams::Image(p) = &mut spec.params {
+				f(p);
+			}
+			spec
+		};
+		assert_noop!(Tasks::create_task(signed(DAPP), TaskSpec { model: 7, ..image_spec(None, 50) }), Error::<Test>::UnknownModel);
+		assert_noop!(Tasks::create_task(signed(DAPP), image_spec(None, 9)), Error::<Test>::FeeTooLow);
+		assert_noop!(Tasks::create_task(signed(POOR_DAPP), image_spec(None, 50)), Error::<Test>::InsufficientBalance);
+		assert_noop!(Tasks::create_task(signed(DAPP), with(|p| p.prompt = Default::default())), Error::<Test>::EmptyPrompt);
+		assert_noop!(Tasks::create_task(signed(DAPP), with(|p| p.steps = 0)), Error::<Test>::InvalidSteps);
+		assert_noop!(Tasks::create_task(signed(DAPP), with(|p| p.steps = 51)), Error::<Test>::InvalidSteps);
+		assert_noop!(Tasks::create_task(signed(DAPP), with(|p| p.width = 520)), Error::<Test>::InvalidSize);
+		assert_noop!(Tasks::create_task(signed(DAPP), with(|p| p.height = 63)), Error::<Test>::InvalidSize);
+		assert_noop!(Tasks::create_task(signed(DAPP), with(|p| p.count = 0)), Error::<Test>::InvalidImageCount);
+		assert_noop!(Tasks::create_task(signed(DAPP), with(|p| p.count = 3)), Error::<Test>::InvalidImageCount);
+		assert_noop!(
+			Tasks::create_task(signed(DAPP), image_spec(Some(Verification::Replicated { verifiers: 0 }), 50)),
+			Error::<Test>::InvalidVerifiers
+		);
+		assert_noop!(
+			Tasks::create_task(signed(DAPP), image_spec(Some(Verification::Replicated { verifiers: MAX_VERIFIERS + 1 }), 50)),
+			Error::<Test>::InvalidVerifiers
+		);
+		assert_noop!(
+			Tasks::create_task(signed(DAPP), image_spec(Some(Verification::Sampled { probability: Perbill::from_percent(1) }), 50)),
+			Error::<Test>::ProbabilityTooLow
+		);
+		assert_noop!(
+			Tasks::create_task(signed(DAPP), TaskSpec { model: TEXT_MODEL, ..image_spec(None, 50) }),
+			Error::<Test>::ModelKindMismatch
+		);
+		let text_with = |decoding, max_tokens| {
+			let mut spec = text_spec(50);
+			spec.params = TaskParams::Text(TextParams { prompt: b"hi".to_vec().try_into().unwrap(), max_tokens, decoding });
+			spec
+		};
+		assert_noop!(Tasks::create_task(signed(DAPP), text_with(Decoding::Sampling, 8)), Error::<Test>::SamplingNotVerifiable);
+		assert_noop!(Tasks::create_task(signed(DAPP), text_with(Decoding::Beam { width: 11 }, 8)), Error::<Test>::InvalidBeamWidth);
+		assert_noop!(Tasks::create_task(signed(DAPP), text_with(Decoding::Beam { width: 0 }, 8)), Error::<Test>::InvalidBeamWidth);
+		assert_noop!(Tasks::create_task(signed(DAPP), text_with(Decoding::Greedy, 0)), Error::<Test>::InvalidMaxTokens);
+		assert_noop!(Tasks::create_task(signed(DAPP), text_with(Decoding::Greedy, 257)), Error::<Test>::InvalidMaxTokens);
+		assert_ok!(Tasks::retire_model(RuntimeOrigin::root(), IMAGE_MODEL));
+		assert_noop!(Tasks::create_task(signed(DAPP), image_spec(None, 50)), Error::<Test>::ModelRetired);
+		assert_noop!(Tasks::create_task(RuntimeOrigin::none(), text_spec(50)), DispatchError::BadOrigin);
+	});
+}
+
+#[test]
+fn commit_and_reveal_errors_change_nothing() {
+	test(|| {
+		online(&WORKERS[..4], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		let outsider = *WORKERS[..4].iter().find(|w| !ws.contains(w)).unwrap();
+		let signed = RuntimeOrigin::signed;
+		assert_noop!(Tasks::commit_result(signed(ws[0]), 99, vec![], [0; 32]), Error::<Test>::UnknownTask);
+		assert_noop!(Tasks::commit_result(signed(outsider), task, vec![], [0; 32]), Error::<Test>::NotAssigned);
+		assert_noop!(
+			Tasks::commit_result(signed(ws[0]), task, vec![0; 4400], [0; 32]),
+			Error::<Test>::CiphertextTooLarge
+		);
+		assert_noop!(Tasks::reveal_result(signed(ws[0]), task, [0; 32]), Error::<Test>::NotRevealPhase);
+		let r = image(1, 1);
+		let k0 = commit(task, ws[0], &r);
+		assert_noop!(Tasks::commit_result(signed(ws[0]), task, vec![1], [1; 32]), Error::<Test>::AlreadyCommitted);
+		let _ = commit(task, ws[1], &r);
+		let TaskStatus::Committing { deadline, .. } = status(task) else { panic!() };
+		run_to(deadline);
+		assert_noop!(Tasks::commit_result(signed(ws[2]), task, vec![1], [2; 32]), Error::<Test>::NotCommitPhase);
+		assert_noop!(Tasks::reveal_result(signed(ws[2]), task, [0; 32]), Error::<Test>::NotCommitted);
+		assert_noop!(Tasks::reveal_result(signed(outsider), task, [0; 32]), Error::<Test>::NotAssigned);
+		reveal(task, ws[0], k0);
+		assert_noop!(Tasks::reveal_result(signed(ws[0]), task, k0), Error::<Test>::AlreadyRevealed);
+	});
+}
+
+#[test]
+fn model_registry_is_governance_only_and_validated() {
+	test(|| {
+		assert_noop!(Tasks::register_model(RuntimeOrigin::signed(1), image_model()), DispatchError::BadOrigin);
+		for bad in [
+			ModelInfo { name: Default::default(), ..image_model() },
+			ModelInfo { vram_mib: 0, ..image_model() },
+			ModelInfo { tolerances: Default::default(), ..image_model() },
+			ModelInfo { max_images: 5, ..image_model() },
+			ModelInfo { max_steps: 0, ..image_model() },
+			ModelInfo { max_tokens: 0, ..text_model() },
+		] {
+			assert_noop!(Tasks::register_model(RuntimeOrigin::root(), bad), Error::<Test>::InvalidModel);
+		}
+		assert_ok!(Tasks::register_model(RuntimeOrigin::root(), text_model()));
+		assert!(events().contains(&Event::ModelRegistered { model: 2, kind: ModelKind::Text }));
+		assert_noop!(Tasks::retire_model(RuntimeOrigin::signed(1), 2), DispatchError::BadOrigin);
+		assert_noop!(Tasks::retire_model(RuntimeOrigin::root(), 9), Error::<Test>::UnknownModel);
+		assert_ok!(Tasks::retire_model(RuntimeOrigin::root(), 2));
+		assert_noop!(Tasks::retire_model(RuntimeOrigin::root(), 2), Error::<Test>::ModelRetired);
+	});
+}
+
+#[test]
+fn set_params_is_governance_only_and_validated() {
+	test(|| {
+		let params = Tasks::params();
+		assert_noop!(Tasks::set_params(RuntimeOrigin::signed(1), params), DispatchError::BadOrigin);
+		assert_noop!(
+			Tasks::set_params(RuntimeOrigin::root(), TaskParamsConfig { default_verifiers: 0, ..params }),
+			Error::<Test>::InvalidParams
+		);
+		assert_noop!(
+			Tasks::set_params(RuntimeOrigin::root(), TaskParamsConfig { commit_window: 0, ..params }),
+			Error::<Test>::InvalidParams
+		);
+		let new = TaskParamsConfig { default_quorum: Quorum::Supermajority, ..params };
+		assert_ok!(Tasks::set_params(RuntimeOrigin::root(), new));
+		assert!(events().contains(&Event::ParamsChanged { params: new }));
+	});
+}
+
+#[test]
+fn fee_ledger_balances_across_every_ending() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (paid, ws) = assigned_image_task(3, 300);
+		let r = image(1, 1);
+		let keys: Vec<_> = ws.iter().map(|w| commit(paid, *w, &r)).collect();
+		for (w, k) in ws.iter().zip(keys) {
+			reveal(paid, *w, k);
+		}
+		let cancelled = create(image_spec(None, 70));
+		assert_ok!(Tasks::cancel_task(RuntimeOrigin::signed(DAPP), cancelled));
+		let _open = create(image_spec(None, 11));
+		let ledger = FeeLedger::<Test>::get();
+		assert_eq!(ledger, FeeTotals { held: 381, paid: 300, refunded: 70 });
+		assert_eq!(Balances::balance_on_hold(&RuntimeHoldReason::Tasks(HoldReason::TaskFee), &DAPP), 11);
+	});
+}
+
+#[test]
+fn try_state_catches_a_fee_leak() {
+	new_test_ext().execute_with(|| {
+		create(image_spec(None, 50));
+		FeeLedger::<Test>::mutate(|l| l.paid += 1);
+		assert!(Tasks::do_try_state().is_err());
+	});
+}
