@@ -35,8 +35,6 @@ use sp_runtime::{
 	traits::{BlakeTwo256, IdentifyAccount, Verify},
 	MultiSignature,
 };
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::RuntimeVersion;
 
 use frame_support::weights::{
@@ -226,12 +224,6 @@ type ConsensusHook = cumulus_pallet_aura_ext::FixedVelocityConsensusHook<
 	UNINCLUDED_SEGMENT_CAPACITY,
 >;
 
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
-
 /// The runtime: pallets and their indices, grouped by concern. Indices are part of the
 /// transaction format and must never change for a live pallet.
 #[frame_support::runtime]
@@ -319,9 +311,13 @@ pub fn pallet_names() -> Vec<&'static str> {
 pub const CLIENT_METADATA_VERSION: u32 = 16;
 
 /// The runtime's metadata at [`CLIENT_METADATA_VERSION`], SCALE-encoded with its `meta` prefix.
+/// Constants that read storage (the parachain id in XCM's universal location) see an empty
+/// state here; the metadata's types, which clients are generated from, do not depend on it.
 #[cfg(feature = "std")]
 pub fn metadata_bytes() -> Vec<u8> {
-	Runtime::metadata_at_version(CLIENT_METADATA_VERSION)
-		.expect("the runtime supports its client metadata version")
-		.to_vec()
+	sp_io::TestExternalities::default().execute_with(|| {
+		Runtime::metadata_at_version(CLIENT_METADATA_VERSION)
+			.expect("the runtime supports its client metadata version")
+			.to_vec()
+	})
 }

@@ -5,8 +5,21 @@
 
 use subxt::{OnlineClient, SubstrateConfig};
 
-/// The generated interface to the Replica runtime.
-#[subxt::subxt(runtime_metadata_path = "metadata/replica.scale")]
+/// The generated interface to the Replica runtime. Replica's own primitive types also get
+/// SCALE codec derives, so [`to_runtime`] can convert `replica_primitives` values into them.
+#[subxt::subxt(
+	runtime_metadata_path = "metadata/replica.scale",
+	derive_for_type(
+		path = "replica_primitives::types::ExecutionProfile",
+		derive = "::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
+		recursive
+	),
+	derive_for_type(
+		path = "replica_primitives::types::ResultPayload",
+		derive = "::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
+		recursive
+	)
+)]
 pub mod runtime {}
 
 /// Replica's transaction and block types are Substrate's defaults (MultiSignature,

@@ -8,7 +8,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{Inspect, InspectHold, MutateHold},
+		fungible::{InspectHold, MutateHold},
 		tokens::{Fortitude, Precision, Restriction},
 		Randomness,
 	},
@@ -21,10 +21,10 @@ use replica_primitives::{
 };
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	Perbill,
+	PerThing, Perbill,
 };
 
-use crate::{pallet::*, *};
+use crate::*;
 
 /// Beam search widths that are verifiable.
 const MAX_BEAM_WIDTH: u8 = 10;
@@ -114,7 +114,7 @@ impl<T: Config> Pallet<T> {
 		FeeLedger::<T>::mutate(|l| l.held = l.held.saturating_add(spec.fee));
 		Tasks::<T>::insert(
 			task,
-			Task {
+			TaskInfo {
 				creator: creator.clone(),
 				model: spec.model,
 				params: spec.params,
@@ -397,10 +397,12 @@ impl<T: Config> Pallet<T> {
 		let info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(matches!(info.status, TaskStatus::Revealing { .. }), Error::<T>::NotRevealPhase);
 		let mut assignment = Assignments::<T>::get(task, &worker).ok_or(Error::<T>::NotAssigned)?;
-		let (Some(commitment), Some(ciphertext)) = (assignment.commitment, assignment.ciphertext.clone()) else {
+		let Some(commitment) = assignment.commitment else {
 			return Err(Error::<T>::NotCommitted.into());
 		};
 		ensure!(!assignment.reveal_attempted, Error::<T>::AlreadyRevealed);
+		// Kept from the commit until the (single) reveal.
+		let ciphertext = assignment.ciphertext.take().unwrap_or_default();
 		assignment.reveal_attempted = true;
 		let worker_bytes = Self::worker_bytes(&worker);
 		match open(&ciphertext, &key, &commitment, task, assignment.round, &worker_bytes) {
@@ -413,8 +415,6 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::BadReveal { task, worker: worker.clone() });
 			},
 		}
-		// The ciphertext has served its purpose.
-		assignment.ciphertext = None;
 		Assignments::<T>::insert(task, &worker, assignment);
 
 		let done = info.workers.iter().all(|w| {
@@ -519,7 +519,9 @@ impl<T: Config> Pallet<T> {
 					info.fee = info.fee.saturating_sub(amount);
 					FeeLedger::<T>::mutate(|l| l.paid = l.paid.saturating_add(amount));
 				},
-				Err(_) => frame_support::defensive!("paying a winner failed; the rest is refunded"),
+				Err(_) => {
+					frame_support::defensive!("paying a winner failed; the rest is refunded");
+				},
 			}
 		}
 		// Anything not paid out (a failed transfer) goes back to the creator.

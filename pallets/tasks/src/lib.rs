@@ -59,7 +59,7 @@ use frame_support::traits::fungible;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// A task as stored.
-pub type TaskOf<T> = Task<
+pub type TaskOf<T> = TaskInfo<
 	<T as frame_system::Config>::AccountId,
 	BalanceOf<T>,
 	frame_system::pallet_prelude::BlockNumberFor<T>,

@@ -142,7 +142,7 @@ pub enum TaskStatus<BlockNumber> {
 /// A task.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
 #[scale_info(skip_type_params(MaxVerifiers))]
-pub struct Task<AccountId, Balance, BlockNumber, MaxVerifiers: frame_support::traits::Get<u32>> {
+pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxVerifiers: frame_support::traits::Get<u32>> {
 	pub creator: AccountId,
 	pub model: ModelId,
 	pub params: TaskParams,

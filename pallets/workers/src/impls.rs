@@ -89,7 +89,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Adds an online worker to the index of each of its models.
-	pub(crate) fn index(who: &T::AccountId, info: &WorkerInfoOf<T>) -> Result<(), Error<T>> {
+	pub(crate) fn add_to_indexes(who: &T::AccountId, info: &WorkerInfoOf<T>) -> Result<(), Error<T>> {
 		for model in info.models.iter() {
 			ModelWorkers::<T>::try_mutate(model, |entries| {
 				entries
@@ -105,7 +105,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Removes a worker from the indexes of `models`.
-	pub(crate) fn unindex(who: &T::AccountId, models: &[ModelId]) {
+	pub(crate) fn remove_from_indexes(who: &T::AccountId, models: &[ModelId]) {
 		for model in models {
 			ModelWorkers::<T>::mutate_exists(model, |entries| {
 				if let Some(list) = entries {
@@ -120,7 +120,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Takes an online worker out of the indexes and marks it offline.
 	pub(crate) fn set_offline(who: &T::AccountId, info: &mut WorkerInfoOf<T>, reason: OfflineReason) {
-		Self::unindex(who, &info.models);
+		Self::remove_from_indexes(who, &info.models);
 		info.status = WorkerStatus::Offline;
 		Self::deposit_event(Event::WentOffline { worker: who.clone(), reason });
 	}
@@ -171,7 +171,9 @@ impl<T: Config> Pallet<T> {
 	fn mutate_worker(who: &T::AccountId, f: impl FnOnce(&T::AccountId, &mut WorkerInfoOf<T>)) {
 		Workers::<T>::mutate(who, |maybe| match maybe {
 			Some(info) => f(who, info),
-			None => frame_support::defensive!("a task reported on an unregistered worker"),
+			None => {
+				frame_support::defensive!("a task reported on an unregistered worker");
+			},
 		});
 	}
 

@@ -93,6 +93,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use replica_primitives::ExecutionProfile;
+	use sp_runtime::traits::{Saturating, Zero};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -306,12 +307,12 @@ pub mod pallet {
 			let mut info = Self::worker(&who)?;
 			let online = info.status == WorkerStatus::Online;
 			if online {
-				Self::unindex(&who, &info.models);
+				Self::remove_from_indexes(&who, &info.models);
 			}
 			info.profile_id = profile.profile_id();
 			info.profile = profile;
 			if online {
-				Self::index(&who, &info)?;
+				Self::add_to_indexes(&who, &info)?;
 			}
 			let profile_id = info.profile_id;
 			Workers::<T>::insert(&who, info);
@@ -328,11 +329,11 @@ pub mod pallet {
 			let mut info = Self::worker(&who)?;
 			let online = info.status == WorkerStatus::Online;
 			if online {
-				Self::unindex(&who, &info.models);
+				Self::remove_from_indexes(&who, &info.models);
 			}
 			info.models = models;
 			if online {
-				Self::index(&who, &info)?;
+				Self::add_to_indexes(&who, &info)?;
 			}
 			let models = info.models.to_vec();
 			Workers::<T>::insert(&who, info);
@@ -365,7 +366,7 @@ pub mod pallet {
 				WorkerStatus::Offline => {},
 			}
 			ensure!(info.stake >= Self::params().min_stake, Error::<T>::StakeTooLow);
-			Self::index(&who, &info)?;
+			Self::add_to_indexes(&who, &info)?;
 			info.status = WorkerStatus::Online;
 			info.missed_in_row = 0;
 			Workers::<T>::insert(&who, info);

@@ -3,7 +3,7 @@
 use crate as pallet_workers;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{fungible::Mutate, ConstU32, ConstU64},
+	traits::{ConstU32, ConstU64},
 };
 use frame_system::EnsureRoot;
 use replica_primitives::{Dtype, ExecutionProfile};
@@ -106,9 +106,4 @@ pub fn test(f: impl FnOnce()) {
 		f();
 		Workers::do_try_state().expect("try_state invariants hold");
 	});
-}
-
-/// Mints to an account (for tests that need more funds).
-pub fn fund(who: AccountId, amount: Balance) {
-	let _ = <Balances as Mutate<AccountId>>::mint_into(&who, amount);
 }

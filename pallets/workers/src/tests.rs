@@ -1,7 +1,10 @@
 //! Tests of every call's success and error paths, the registry interface and the invariants.
 //! Every test ends with `do_try_state` (see `mock::test`).
 
-use crate::{mock::*, Error, Event, HoldReason, ModelWorkers, OfflineReason, Params, WorkerRegistry, WorkerStatus, Workers};
+use crate::{
+	mock::*, Error, Event, HoldReason, ModelWorkers, OfflineReason, Params, WorkerRegistry,
+	WorkerStatus, Workers as WorkerStore,
+};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
@@ -34,7 +37,7 @@ fn indexed(model: u32) -> Vec<AccountId> {
 fn register_holds_stake_and_starts_offline() {
 	test(|| {
 		register(ALICE, vec![1, 2], 150);
-		let info = Workers::<Test>::get(ALICE).unwrap();
+		let info = WorkerStore::<Test>::get(ALICE).unwrap();
 		assert_eq!(info.stake, 150);
 		assert_eq!(info.status, WorkerStatus::Offline);
 		assert_eq!(held(ALICE), 150);
@@ -208,7 +211,7 @@ fn update_endpoint() {
 	test(|| {
 		register(ALICE, vec![1], MIN_STAKE);
 		assert_ok!(Workers::update_endpoint(RuntimeOrigin::signed(ALICE), b"https://gpu.example:443".to_vec()));
-		assert_eq!(Workers::<Test>::get(ALICE).unwrap().endpoint.to_vec(), b"https://gpu.example:443".to_vec());
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().endpoint.to_vec(), b"https://gpu.example:443".to_vec());
 		assert_eq!(last_event(), Event::EndpointUpdated { worker: ALICE }.into());
 		assert_noop!(
 			Workers::update_endpoint(RuntimeOrigin::signed(ALICE), b"gpu.example".to_vec()),
@@ -227,7 +230,7 @@ fn bond_more_and_unbond_and_withdraw() {
 		assert_eq!(held(ALICE), 150);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 30));
 		assert_eq!(last_event(), Event::Unbonded { worker: ALICE, amount: 30, unlock_at: 1 + UNBONDING }.into());
-		let info = Workers::<Test>::get(ALICE).unwrap();
+		let info = WorkerStore::<Test>::get(ALICE).unwrap();
 		assert_eq!((info.stake, info.unbonding.len()), (120, 1));
 		assert_eq!(held(ALICE), 150, "unbonding stake stays held");
 		assert_noop!(Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)), Error::<Test>::NothingToWithdraw);
@@ -279,7 +282,7 @@ fn unbonding_chunks_are_bounded_and_merge_within_a_block() {
 		register(ALICE, vec![1], 1_000);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
-		assert_eq!(Workers::<Test>::get(ALICE).unwrap().unbonding.len(), 1, "same block merges");
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().unbonding.len(), 1, "same block merges");
 		for block in 2..=16u64 {
 			System::set_block_number(block);
 			assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
@@ -295,7 +298,7 @@ fn deregister_unbonds_everything_then_withdraw_removes_the_worker() {
 		online(ALICE, vec![1]);
 		assert_ok!(Workers::deregister(RuntimeOrigin::signed(ALICE)));
 		assert_eq!(last_event(), Event::Deregistered { worker: ALICE }.into());
-		let info = Workers::<Test>::get(ALICE).unwrap();
+		let info = WorkerStore::<Test>::get(ALICE).unwrap();
 		assert_eq!((info.status, info.stake), (WorkerStatus::Deregistering, 0));
 		assert!(indexed(1).is_empty());
 		assert_eq!(held(ALICE), MIN_STAKE, "still slashable while unbonding");
@@ -307,7 +310,7 @@ fn deregister_unbonds_everything_then_withdraw_removes_the_worker() {
 		System::set_block_number(1 + UNBONDING);
 		assert_ok!(Workers::withdraw_unbonded(signed(ALICE)));
 		assert_eq!(last_event(), Event::Removed { worker: ALICE }.into());
-		assert!(Workers::<Test>::get(ALICE).is_none());
+		assert!(WorkerStore::<Test>::get(ALICE).is_none());
 		assert_eq!(Balances::balance(&ALICE), 10_000);
 		assert_noop!(Workers::deregister(signed(BOB)), Error::<Test>::NotRegistered);
 	});
@@ -327,7 +330,7 @@ fn slash_takes_from_active_then_unbonding_and_pays_the_pot() {
 			last_event(),
 			Event::Slashed { worker: ALICE, amount: 500, reason: SlashReason::Outlier, task: 7 }.into()
 		);
-		let info = Workers::<Test>::get(ALICE).unwrap();
+		let info = WorkerStore::<Test>::get(ALICE).unwrap();
 		assert_eq!(info.stake, 0);
 		assert_eq!(info.unbonding[0].amount, 500);
 		assert_eq!(held(ALICE), 500);
@@ -343,7 +346,7 @@ fn slash_below_min_stake_sets_the_worker_offline() {
 	test(|| {
 		online(ALICE, vec![1]);
 		Workers::slash(&ALICE, Perbill::from_percent(10), SlashReason::BadReveal, 1);
-		assert_eq!(Workers::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
 		assert!(System::events().iter().any(|r| r.event
 			== Event::WentOffline { worker: ALICE, reason: OfflineReason::StakeBelowMinimum }.into()));
 		assert!(indexed(1).is_empty());
@@ -357,9 +360,9 @@ fn misses_in_a_row_set_the_worker_offline_and_successes_reset_them() {
 		Workers::note_missed(&ALICE);
 		Workers::note_success(&ALICE);
 		Workers::note_missed(&ALICE);
-		assert_eq!(Workers::<Test>::get(ALICE).unwrap().status, WorkerStatus::Online);
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Online);
 		Workers::note_missed(&ALICE);
-		let info = Workers::<Test>::get(ALICE).unwrap();
+		let info = WorkerStore::<Test>::get(ALICE).unwrap();
 		assert_eq!(info.status, WorkerStatus::Offline);
 		assert_eq!(info.reputation.misses, 3);
 		assert_eq!(info.reputation.successes, 1);
@@ -368,7 +371,7 @@ fn misses_in_a_row_set_the_worker_offline_and_successes_reset_them() {
 			Event::WentOffline { worker: ALICE, reason: OfflineReason::MissedAssignments }.into()
 		);
 		Workers::note_fault(&ALICE);
-		assert_eq!(Workers::<Test>::get(ALICE).unwrap().reputation.faults, 1);
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().reputation.faults, 1);
 	});
 }
 
@@ -422,7 +425,7 @@ fn try_state_catches_a_corrupted_index() {
 fn try_state_catches_held_stake_drift() {
 	new_test_ext().execute_with(|| {
 		register(ALICE, vec![1], MIN_STAKE);
-		Workers::<Test>::mutate(ALICE, |i| i.as_mut().unwrap().stake += 1);
+		WorkerStore::<Test>::mutate(ALICE, |i| i.as_mut().unwrap().stake += 1);
 		assert!(Workers::do_try_state().is_err());
 	});
 }

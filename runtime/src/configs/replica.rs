@@ -60,7 +60,8 @@ impl frame_support::traits::Randomness<crate::Hash, BlockNumber> for ParentHashR
 		let number = frame_system::Pallet::<Runtime>::block_number();
 		let mut input = subject.to_vec();
 		input.extend_from_slice(parent.as_ref());
-		(sp_core::hashing::blake2_256(&input).into(), number.saturating_sub(1))
+		let hash = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&input);
+		(hash, number.saturating_sub(1))
 	}
 }
 

@@ -12,14 +12,17 @@ use polkadot_runtime_common::BlockHashCount;
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Aura, Balance, Block, Hash, Nonce, Runtime, AVERAGE_ON_INITIALIZE_RATIO,
+	AccountId, Aura, Balance, Block, Hash, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeOrigin, RuntimeTask, AVERAGE_ON_INITIALIZE_RATIO,
 	MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, VERSION,
 };
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
-	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(5 * 1024 * 1024)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.build();
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
 		.base_block(BlockExecutionWeight::get())
 		.for_class(DispatchClass::all(), |weights| {
@@ -77,7 +80,7 @@ mod tests {
 	#[test]
 	fn block_weights_are_consistent() {
 		let weights = RuntimeBlockWeights::get();
-		weights.validate().expect("block weights must validate");
+		weights.clone().validate().expect("block weights must validate");
 		// Normal extrinsics may use at most their share of the block.
 		let normal = weights.get(DispatchClass::Normal).max_total.expect("normal limit is set");
 		assert_eq!(normal, NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
