@@ -3,8 +3,9 @@
 # of the workspace with ONE cargo invocation and ONE profile (`ci`), so the ~1,100-crate
 # polkadot-sdk graph compiles once: unit and integration tests, the node binary, and the
 # end-to-end tests that start a real `replica-node --dev` (marked #[ignore] for plain
-# `cargo test`, run here with --include-ignored). Then checks that the runtime builds with its
-# benchmark and try-runtime features.
+# `cargo test`, run here with --include-ignored). Then the pallets' benchmark test suites, and
+# checks that the runtime builds with its runtime-benchmarks and try-runtime features and that
+# replica-primitives builds for wasm32 without std.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +30,10 @@ cargo test --profile "$PROFILE" --workspace --locked -- --include-ignored
 step "replica-primitives builds for wasm32 without std"
 cargo build --profile "$PROFILE" --locked -p replica-primitives --no-default-features --target wasm32-unknown-unknown
 
-step "runtime builds with runtime-benchmarks"
-SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features runtime-benchmarks
+step "benchmark test suites of the Replica pallets; the runtime with runtime-benchmarks"
+SKIP_WASM_BUILD=1 cargo test --profile "$PROFILE" --locked --lib \
+	-p pallet-workers -p pallet-tasks -p replica-runtime \
+	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,replica-runtime/runtime-benchmarks
 
 step "runtime builds with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features try-runtime

@@ -23,7 +23,9 @@ pub mod types;
 pub mod voting;
 
 pub use commitment::{open, seal, OpenError, Sealed};
-pub use probability::{agreement_probability, agreement_probability_f64};
+pub use probability::agreement_probability;
+#[cfg(feature = "std")]
+pub use probability::agreement_probability_f64;
 pub use sampling::sample_distinct;
 pub use types::*;
 pub use voting::{agree, hamming, tally, Quorum, Tolerances, Verdict};
