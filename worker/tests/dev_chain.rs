@@ -38,8 +38,8 @@ async fn dev_chain_produces_blocks_and_lands_a_signed_transfer() {
 		.unwrap_or_else(|e| panic!("transfer failed: {e}\n{}", node.log()));
 	let event = events
 		.find_first::<runtime::balances::events::Transfer>()
-		.expect("decode events")
-		.expect("a Transfer event");
+		.expect("a Transfer event")
+		.expect("decodes");
 	assert_eq!(event.amount, amount);
 
 	let at = client.at_current_block().await.unwrap();
@@ -95,8 +95,8 @@ async fn dev_chain_accepts_a_worker_registration() {
 		.unwrap_or_else(|e| panic!("register failed: {e}\n{}", node.log()));
 	let registered = events
 		.find_first::<runtime::workers::events::Registered>()
-		.expect("decode events")
-		.expect("a Registered event");
+		.expect("a Registered event")
+		.expect("decodes");
 	assert_eq!(registered.stake, stake);
 	assert_eq!(registered.profile_id, profile.profile_id());
 

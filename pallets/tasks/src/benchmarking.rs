@@ -7,13 +7,13 @@ use crate::pallet::{Call, Config, Pallet};
 use alloc::{vec, vec::Vec};
 use codec::Encode;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get, Hooks};
+use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use replica_primitives::{
 	seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ModelId, ResultPayload,
 	TaskId, Tolerances, MAX_IMAGES,
 };
-use sp_runtime::traits::Bounded;
+use sp_runtime::traits::{Bounded, Saturating};
 
 /// Makes online workers that serve a model, whatever registry the runtime uses.
 pub trait BenchmarkHelper<AccountId> {
@@ -104,14 +104,20 @@ fn creator<T: Config>() -> T::AccountId {
 	who
 }
 
-/// A model, `v` online workers and a task assigned to all of them.
-fn assigned_task<T: Config>(v: u32) -> (TaskId, Vec<T::AccountId>) {
+/// Registers the benchmark's image model; returns its id.
+fn registered_model<T: Config>() -> ModelId {
 	let model = NextModelId::<T>::get();
 	Pallet::<T>::register_model(
 		T::GovernanceOrigin::try_successful_origin().expect("governance origin"),
 		image_model::<T>(),
 	)
 	.expect("model");
+	model
+}
+
+/// A model, `v` online workers and a task assigned to all of them.
+fn assigned_task<T: Config>(v: u32) -> (TaskId, Vec<T::AccountId>) {
+	let model = registered_model::<T>();
 	for i in 0..v {
 		T::BenchmarkHelper::online_worker(&account("worker", i, 0), model);
 	}
@@ -161,35 +167,28 @@ mod benchmarks {
 	#[benchmark]
 	fn retire_model() -> Result<(), BenchmarkError> {
 		let origin = T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		Pallet::<T>::register_model(origin.clone(), image_model::<T>()).expect("model");
+		let model = registered_model::<T>();
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 0);
+		_(origin as T::RuntimeOrigin, model);
 		Ok(())
 	}
 
 	#[benchmark]
 	fn create_task() {
-		Pallet::<T>::register_model(
-			T::GovernanceOrigin::try_successful_origin().expect("origin"),
-			image_model::<T>(),
-		)
-		.expect("model");
+		let model = registered_model::<T>();
 		let who = creator::<T>();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who), spec::<T>(0, T::MaxVerifiers::get()));
+		_(RawOrigin::Signed(who), spec::<T>(model, T::MaxVerifiers::get()));
 	}
 
 	#[benchmark]
 	fn cancel_task() {
-		Pallet::<T>::register_model(
-			T::GovernanceOrigin::try_successful_origin().expect("origin"),
-			image_model::<T>(),
-		)
-		.expect("model");
+		let model = registered_model::<T>();
 		let who = creator::<T>();
-		Pallet::<T>::create_task(RawOrigin::Signed(who.clone()).into(), spec::<T>(0, 1)).expect("task");
+		let task = NextTaskId::<T>::get();
+		Pallet::<T>::create_task(RawOrigin::Signed(who.clone()).into(), spec::<T>(model, 1)).expect("task");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who), 0);
+		_(RawOrigin::Signed(who), task);
 	}
 
 	#[benchmark]
@@ -245,20 +244,19 @@ mod benchmarks {
 
 	#[benchmark]
 	fn deadline_assign(v: Linear<1, { T::MaxVerifiers::get() }>) {
-		let model = NextModelId::<T>::get();
-		Pallet::<T>::register_model(T::GovernanceOrigin::try_successful_origin().expect("origin"), image_model::<T>())
-			.expect("model");
+		let model = registered_model::<T>();
 		for i in 0..v {
 			T::BenchmarkHelper::online_worker(&account("worker", i, 0), model);
 		}
+		let task = NextTaskId::<T>::get();
 		Pallet::<T>::create_task(RawOrigin::Signed(creator::<T>()).into(), spec::<T>(model, v)).expect("task");
 		let now = frame_system::Pallet::<T>::block_number() + 1u32.into();
 		frame_system::Pallet::<T>::set_block_number(now);
 		#[block]
 		{
-			Pallet::<T>::process_deadline(now, 0, Deadline::Assign);
+			Pallet::<T>::process_deadline(now, task, Deadline::Assign);
 		}
-		assert!(matches!(Tasks::<T>::get(0).expect("task").status, TaskStatus::Committing { .. }));
+		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Committing { .. }));
 	}
 
 	#[benchmark]

@@ -8,11 +8,11 @@ use alloc::vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{
 	fungible::{Inspect, Mutate},
-	Get,
+	EnsureOrigin, Get,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use replica_primitives::{Dtype, ExecutionProfile};
-use sp_runtime::traits::Bounded;
+use sp_runtime::traits::{Bounded, Saturating};
 
 fn profile(vram_mib: u32) -> ExecutionProfile {
 	let field = |n: usize| vec![b'x'; n].try_into().expect("fits");
@@ -139,20 +139,20 @@ mod benchmarks {
 	fn unbond() {
 		let who = registered::<T>("worker", 0, 1);
 		// One short of a full unbonding schedule, each chunk in its own block.
-		for block in 0..(MaxUnbondingChunks::get() - 1) {
+		for block in 0..(<MaxUnbondingChunks as Get<u32>>::get() - 1) {
 			frame_system::Pallet::<T>::set_block_number(block.into());
 			Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), 1u32.into()).expect("unbond");
 		}
-		frame_system::Pallet::<T>::set_block_number(MaxUnbondingChunks::get().into());
+		frame_system::Pallet::<T>::set_block_number(<MaxUnbondingChunks as Get<u32>>::get().into());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), 1u32.into());
-		assert_eq!(Workers::<T>::get(&who).expect("worker").unbonding.len() as u32, MaxUnbondingChunks::get());
+		assert_eq!(Workers::<T>::get(&who).expect("worker").unbonding.len() as u32, <MaxUnbondingChunks as Get<u32>>::get());
 	}
 
 	#[benchmark]
 	fn withdraw_unbonded() {
 		let who = registered::<T>("worker", 0, 1);
-		for block in 0..MaxUnbondingChunks::get() {
+		for block in 0..<MaxUnbondingChunks as Get<u32>>::get() {
 			frame_system::Pallet::<T>::set_block_number(block.into());
 			Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), 1u32.into()).expect("unbond");
 		}

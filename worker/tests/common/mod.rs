@@ -122,3 +122,21 @@ impl Drop for DevNode {
 		let _ = std::fs::remove_dir_all(&self.base);
 	}
 }
+
+/// Signs `call` with `signer`, submits it and waits until it is finalized and succeeded;
+/// panics with the node's log otherwise.
+pub async fn submit<C: subxt::transactions::Payload>(
+	client: &Client,
+	node: &DevNode,
+	call: &C,
+	signer: &subxt_signer::sr25519::Keypair,
+) -> subxt::extrinsics::ExtrinsicEvents<replica_worker::chain::ReplicaConfig> {
+	let at = client.at_current_block().await.expect("current block");
+	let mut txs = at.transactions();
+	txs.sign_and_submit_then_watch_default(call, signer)
+		.await
+		.unwrap_or_else(|e| panic!("submit failed: {e}\n{}", node.log()))
+		.wait_for_finalized_success()
+		.await
+		.unwrap_or_else(|e| panic!("transaction failed: {e}\n{}", node.log()))
+}
