@@ -34,7 +34,7 @@ mod impls;
 mod mock;
 #[cfg(test)]
 mod tests;
-pub mod types;
+pub mod types; // Types shared with other pallets and clients.
 pub mod weights;
 
 use alloc::vec::Vec;
