@@ -7,6 +7,8 @@
 # an image and a text task, print the verified results) joins this script as it lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
+command -v cargo >/dev/null 2>&1 || export PATH="$HOME/.cargo/bin:$PATH"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/replica/target}"
 PROFILE=ci
@@ -16,7 +18,7 @@ once=0
 
 scripts/setup.sh
 echo "[demo] building replica-node and replica-worker (profile $PROFILE)"
-cargo build --profile "$PROFILE" --workspace --locked
+cargo build --profile "$PROFILE" --workspace --locked --all-targets
 bin="$CARGO_TARGET_DIR/$PROFILE"
 
 base=$(mktemp -d)

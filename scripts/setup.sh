@@ -7,6 +7,8 @@
 #     that the worker's libtorch binding (tch) links against, once the worker needs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
+command -v cargo >/dev/null 2>&1 || export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '[setup] %s\n' "$*"; }
 

@@ -8,6 +8,8 @@
 # replica-primitives builds for wasm32 without std.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
+command -v cargo >/dev/null 2>&1 || export PATH="$HOME/.cargo/bin:$PATH"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/replica/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

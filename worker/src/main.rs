@@ -45,7 +45,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			let client = replica_worker::chain::connect(&node).await?;
 			let block = client.at_current_block().await?;
 			println!(
-				"connected to {node}: spec version {}, best block #{}",
+				"connected to {node}: spec version {}, finalized block #{}",
 				block.spec_version(),
 				block.block_number()
 			);

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::DevNode;
+use common::{submit, DevNode};
 use replica_worker::chain::runtime;
 use subxt_signer::sr25519::dev;
 
@@ -28,14 +28,7 @@ async fn dev_chain_produces_blocks_and_lands_a_signed_transfer() {
 
 	let amount: u128 = 12_345_000_000_000;
 	let transfer = runtime::transactions().balances().transfer_keep_alive(bob.clone().into(), amount);
-	let events = at
-		.transactions()
-		.sign_and_submit_then_watch_default(&transfer, &alice)
-		.await
-		.expect("submit")
-		.wait_for_finalized_success()
-		.await
-		.unwrap_or_else(|e| panic!("transfer failed: {e}\n{}", node.log()));
+	let events = submit(&client, &node, &transfer, &alice).await;
 	let event = events
 		.find_first::<runtime::balances::events::Transfer>()
 		.expect("a Transfer event")
@@ -84,15 +77,7 @@ async fn dev_chain_accepts_a_worker_registration() {
 		stake,
 	);
 	let bob = dev::bob();
-	let at = client.at_current_block().await.unwrap();
-	let events = at
-		.transactions()
-		.sign_and_submit_then_watch_default(&register, &bob)
-		.await
-		.expect("submit")
-		.wait_for_finalized_success()
-		.await
-		.unwrap_or_else(|e| panic!("register failed: {e}\n{}", node.log()));
+	let events = submit(&client, &node, &register, &bob).await;
 	let registered = events
 		.find_first::<runtime::workers::events::Registered>()
 		.expect("a Registered event")
@@ -100,15 +85,7 @@ async fn dev_chain_accepts_a_worker_registration() {
 	assert_eq!(registered.stake, stake);
 	assert_eq!(registered.profile_id, profile.profile_id());
 
-	let online = runtime::transactions().workers().go_online();
-	let at = client.at_current_block().await.unwrap();
-	at.transactions()
-		.sign_and_submit_then_watch_default(&online, &bob)
-		.await
-		.expect("submit")
-		.wait_for_finalized_success()
-		.await
-		.unwrap_or_else(|e| panic!("go_online failed: {e}\n{}", node.log()));
+	submit(&client, &node, &runtime::transactions().workers().go_online(), &bob).await;
 	let at = client.at_current_block().await.unwrap();
 	let index = at
 		.storage()

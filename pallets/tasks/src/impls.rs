@@ -351,14 +351,19 @@ impl<T: Config> Pallet<T> {
 	/// The commit phase is over (everyone committed, or the deadline passed).
 	fn end_commit_phase(task: TaskId, mut info: TaskOf<T>, now: BlockNumberFor<T>) {
 		let round = info.round;
-		let anyone = Self::round_workers(task, &info, round).any(|(_, a)| a.commitment.is_some());
+		let round_committed =
+			Self::round_workers(task, &info, round).any(|(_, a)| a.commitment.is_some());
 		let sampled_executor_only =
-			matches!(info.verification, Verification::Sampled { .. }) && round == 0 && anyone;
+			matches!(info.verification, Verification::Sampled { .. }) && round == 0 && round_committed;
+		// Committers of any round (a sampled executor, say) still owed their reveal.
+		let reveals_pending = info.workers.iter().any(|w| {
+			Assignments::<T>::get(task, w).is_some_and(|a| a.commitment.is_some() && !a.reveal_attempted)
+		});
 		if sampled_executor_only {
 			info.status = TaskStatus::Sampling;
 			Self::schedule_or_log(now.saturating_add(1u32.into()), task, Deadline::Sample);
 			Tasks::<T>::insert(task, info);
-		} else if anyone {
+		} else if reveals_pending {
 			Self::start_reveal(task, info, now);
 		} else {
 			Self::decide(task, info, now);

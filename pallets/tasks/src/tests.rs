@@ -406,6 +406,36 @@ fn sampled_mode_with_certain_check_draws_verifiers_after_the_commit() {
 }
 
 #[test]
+fn sampled_verifiers_that_never_commit_do_not_cost_the_executor_its_reveal() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let task = create(image_spec(Some(Verification::Sampled { probability: Perbill::one() }), 100));
+		run_to(2);
+		let executor = workers_of(task)[0];
+		let key = commit(task, executor, &image(9, 9));
+		run_to(3);
+		assert_eq!(workers_of(task).len(), 3, "two verifiers drawn");
+		let TaskStatus::Committing { round: 1, deadline } = status(task) else { panic!("round 1") };
+		// Neither verifier commits: the executor still gets its reveal phase.
+		run_to(deadline);
+		assert!(matches!(status(task), TaskStatus::Revealing { .. }));
+		reveal(task, executor, key);
+		let a = Assignments::<Test>::get(task, executor).unwrap();
+		assert!(a.reveal_attempted && a.revealed.is_some());
+		// One of three assigned is no quorum and nobody is left to draw: the task fails and is
+		// refunded; the executor, who revealed, is not slashed — the silent verifiers are.
+		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoQuorum });
+		assert_eq!(held_stake(executor), STAKE);
+		assert_eq!(Assignments::<Test>::get(task, executor).unwrap().outcome, Outcome::Unpaid);
+		let verifiers: Vec<_> = workers_of(task).into_iter().filter(|w| *w != executor).collect();
+		for v in verifiers {
+			assert_eq!(Assignments::<Test>::get(task, v).unwrap().outcome, Outcome::NoShow);
+			assert_eq!(held_stake(v), STAKE - 10);
+		}
+	});
+}
+
+#[test]
 fn sampled_mode_without_check_lets_the_executor_decide() {
 	test(|| {
 		let mut params = Tasks::params();
@@ -662,5 +692,21 @@ fn try_state_catches_a_fee_leak() {
 		create(image_spec(None, 50));
 		FeeLedger::<Test>::mutate(|l| l.paid += 1);
 		assert!(Tasks::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn a_schedule_full_for_64_blocks_refuses_new_tasks() {
+	test(|| {
+		// Fill every block the first deadline could roll to.
+		for block in 2..2 + 64u64 {
+			Deadlines::<Test>::mutate(block, |list| {
+				while list.try_push((u64::MAX, crate::Deadline::Prune)).is_ok() {}
+			});
+		}
+		assert_noop!(Tasks::create_task(RuntimeOrigin::signed(DAPP), image_spec(None, 50)), Error::<Test>::ScheduleFull);
+		// Stale entries (no such task) are skipped when their block comes.
+		run_to(3);
+		assert_ok!(Tasks::create_task(RuntimeOrigin::signed(DAPP), image_spec(None, 50)));
 	});
 }
