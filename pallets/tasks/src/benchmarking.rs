@@ -135,18 +135,10 @@ fn key(i: usize) -> [u8; 32] {
 	sp_io::hashing::blake2_256(&(b"bench-key", i as u64).encode())
 }
 
-fn worker_bytes<T: Config>(who: &T::AccountId) -> [u8; 32] {
-	let encoded = who.encode();
-	let mut out = [0u8; 32];
-	let n = encoded.len().min(32);
-	out[..n].copy_from_slice(&encoded[..n]);
-	out
-}
-
 /// Everyone commits the same largest result.
 fn commit_all<T: Config>(task: TaskId, workers: &[T::AccountId]) {
 	for (i, w) in workers.iter().enumerate() {
-		let sealed = seal(&result(0), task, 0, &worker_bytes::<T>(w), &key(i));
+		let sealed = seal(&result(0), task, 0, &Pallet::<T>::worker_bytes(w), &key(i));
 		Pallet::<T>::commit_result(RawOrigin::Signed(w.clone()).into(), task, sealed.ciphertext, sealed.commitment)
 			.expect("commit");
 	}
@@ -198,7 +190,7 @@ mod benchmarks {
 		// All but the last commit; the last one's commit starts the reveal phase.
 		commit_all::<T>(task, &workers[..workers.len() - 1]);
 		let last = workers.last().expect("workers").clone();
-		let sealed = seal(&result(0), task, 0, &worker_bytes::<T>(&last), &key(workers.len() - 1));
+		let sealed = seal(&result(0), task, 0, &Pallet::<T>::worker_bytes(&last), &key(workers.len() - 1));
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last), task, sealed.ciphertext, sealed.commitment);
 		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Revealing { .. }));

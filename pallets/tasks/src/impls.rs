@@ -436,7 +436,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The 32 bytes of an account id, as the commitment context uses them.
-	fn worker_bytes(who: &T::AccountId) -> [u8; 32] {
+	pub(crate) fn worker_bytes(who: &T::AccountId) -> [u8; 32] {
 		let encoded = who.encode();
 		let mut out = [0u8; 32];
 		let n = encoded.len().min(32);
