@@ -203,7 +203,7 @@ impl<T: Config> Pallet<T> {
 				Self::end_commit_phase(task, info, now);
 				T::WeightInfo::deadline_verdict(T::MaxVerifiers::get())
 			},
-			(Deadline::Sample, TaskStatus::Sampling) => {
+			(Deadline::Sample, TaskStatus::Sampling { .. }) => {
 				Self::draw_sample(task, info, now);
 				T::WeightInfo::deadline_assign(T::MaxVerifiers::get())
 			},
@@ -221,11 +221,12 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The seed of a draw: fresh randomness bound to the task, its round and the purpose.
-	fn seed(purpose: &[u8], task: TaskId, round: Round) -> [u8; 32] {
+	/// The seed of a draw, bound to the task, its round and the purpose, from randomness that
+	/// nobody could know at block `unknown_at`; `None` while there is no such randomness yet.
+	fn fresh_seed(purpose: &[u8], task: TaskId, round: Round, unknown_at: BlockNumberFor<T>) -> Option<[u8; 32]> {
 		let subject = (b"replica/tasks", purpose, task, round).encode();
-		let (random, _) = T::Randomness::random(&subject);
-		sp_io::hashing::blake2_256(&(subject, random).encode())
+		let (random, known_since) = T::Randomness::random(&subject);
+		(known_since > unknown_at).then(|| sp_io::hashing::blake2_256(&(subject, random).encode()))
 	}
 
 	/// Draws `count` new workers for `info.round` (at most the room left under MaxVerifiers;
@@ -236,6 +237,10 @@ impl<T: Config> Pallet<T> {
 		if count == 0 {
 			return false;
 		}
+		// Randomness its creator could have seen would let a creator pick its own verifiers.
+		let Some(seed) = Self::fresh_seed(b"assign", task, info.round, info.created_at) else {
+			return false;
+		};
 		let full = |who: &T::AccountId| {
 			WorkerTasks::<T>::decode_len(who).unwrap_or(0) as u32 >= T::MaxOpenTasksPerWorker::get()
 		};
@@ -244,7 +249,6 @@ impl<T: Config> Pallet<T> {
 				.into_iter()
 				.filter(|(who, _)| *who != info.creator && !info.workers.contains(who) && !full(who))
 				.collect();
-		let seed = Self::seed(b"assign", task, info.round);
 		let is_text = matches!(info.params, TaskParams::Text(_));
 		let pool: Vec<(T::AccountId, ProfileId)> = if is_text && info.profile.is_none() {
 			// Exact match is only sound on identical hardware and software: one profile group.
@@ -360,7 +364,8 @@ impl<T: Config> Pallet<T> {
 			Assignments::<T>::get(task, w).is_some_and(|a| a.commitment.is_some() && !a.reveal_attempted)
 		});
 		if sampled_executor_only {
-			info.status = TaskStatus::Sampling;
+			// The executor committed in this block at the latest.
+			info.status = TaskStatus::Sampling { committed_by: now };
 			Self::schedule_or_log(now.saturating_add(1u32.into()), task, Deadline::Sample);
 			Tasks::<T>::insert(task, info);
 		} else if reveals_pending {
@@ -380,11 +385,25 @@ impl<T: Config> Pallet<T> {
 
 	/// Sampled mode: with the task's probability, verifiers join the executor.
 	fn draw_sample(task: TaskId, mut info: TaskOf<T>, now: BlockNumberFor<T>) {
-		let Verification::Sampled { probability } = info.verification else { return };
-		let seed = Self::seed(b"sample", task, info.round);
-		let roll = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]);
-		// `roll / 2^32 < p` without floats.
-		let verify = (roll as u64) * (Perbill::ACCURACY as u64) < (probability.deconstruct() as u64) << 32;
+		let (Verification::Sampled { probability }, TaskStatus::Sampling { committed_by }) =
+			(info.verification, info.status)
+		else {
+			return;
+		};
+		// An executor that could foresee the roll would cheat exactly when unchecked: the roll
+		// waits for randomness unknown when it committed, and checks when none comes in time.
+		let verify = match Self::fresh_seed(b"sample", task, info.round, committed_by) {
+			Some(seed) => {
+				let roll = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]);
+				// `roll / 2^32 < p` without floats.
+				(roll as u64) * (Perbill::ACCURACY as u64) < (probability.deconstruct() as u64) << 32
+			},
+			None if now < committed_by.saturating_add(Self::params().reveal_window) => {
+				Self::schedule_or_log(now.saturating_add(1u32.into()), task, Deadline::Sample);
+				return;
+			},
+			None => true,
+		};
 		Self::deposit_event(Event::SamplingDecided { task, verified: verify });
 		if verify {
 			info.round = info.round.saturating_add(1);
@@ -619,7 +638,7 @@ impl<T: Config> Pallet<T> {
 				info.status,
 				TaskStatus::Pending { .. } |
 					TaskStatus::Committing { .. } |
-					TaskStatus::Sampling |
+					TaskStatus::Sampling { .. } |
 					TaskStatus::Revealing { .. }
 			);
 			if !open {

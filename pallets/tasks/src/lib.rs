@@ -8,17 +8,17 @@
 //! ```text
 //! create_task ─► Pending ─(a later block: fresh randomness)─► Committing{round}
 //!                  │                                              │ commit_result (all, or deadline)
-//!                  │                          (sampled mode) ─► Sampling ─(next block)─┐
-//!                  │                                              ▼                     │
-//!                  │                                         Revealing{round} ◄─────────┘
+//!                  │              (sampled mode) ─► Sampling ─(fresh randomness)─┐
+//!                  │                                              ▼                 │
+//!                  │                                         Revealing{round} ◄─────┘
 //!                  │                                              │ reveal_result (all, or deadline)
 //!                  ▼                                              ▼
 //!  Cancelled (creator, before assignment)   Finalized | escalation: Committing{round+1} | Failed
 //! ```
 //! - **Models** are registered and retired by `GovernanceOrigin`; each carries its own hash
 //!   algorithms and tolerances, VRAM need, limits and minimum fee.
-//! - **Assignment** happens in `on_initialize` of a block after the task's creation, with
-//!   `Config::Randomness` (which did not exist when the task was created) expanded by
+//! - **Assignment** happens in `on_initialize` of a later block, once `Config::Randomness` says
+//!   its output was unknown at the task's creation block (the task waits until then), expanded by
 //!   `replica_primitives::sample_distinct`. Only online workers that serve the model with
 //!   enough VRAM are eligible; all workers of a text task share one execution profile.
 //! - **Commit** (`commit_result`): an assigned worker posts its sealed result (ciphertext and
@@ -102,8 +102,10 @@ pub mod pallet {
 		/// The worker registry: eligibility, profiles, slashing, reputation.
 		type Workers: WorkerRegistry<Self::AccountId, BalanceOf<Self>>;
 
-		/// Randomness for drawing workers. It must not be known when a task is created: the
-		/// runtime uses the relay chain's BABE randomness; dev chains may use an insecure one.
+		/// Randomness for drawing workers, with the block since which its output is known: a
+		/// draw waits until that is after the block it must not be foreseeable from (a task's
+		/// creation; a sampled executor's commit). The runtime uses the relay chain's BABE
+		/// randomness (`pallet-relay-randomness`); dev chains may use an insecure one.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
 		/// Registers and retires models, and sets [`Params`].

@@ -53,22 +53,26 @@ impl pallet_workers::Config for Test {
 	type WeightInfo = ();
 }
 
-/// Randomness that changes every block and with every subject, like a real source.
+/// Randomness that changes every block and with every subject, like a real source, and is
+/// new in every block unless a test pins the block it is known since ([`KNOWN_SINCE`]).
 pub struct TestRandomness;
 impl Randomness<H256, u64> for TestRandomness {
 	fn random(subject: &[u8]) -> (H256, u64) {
 		let block = System::block_number();
 		let salt = SALT.with(|s| *s.borrow());
+		let known_since = KNOWN_SINCE.with(|k| *k.borrow()).unwrap_or(block);
 		let mut input = subject.to_vec();
-		input.extend_from_slice(&block.to_le_bytes());
+		input.extend_from_slice(&known_since.to_le_bytes());
 		input.extend_from_slice(&salt.to_le_bytes());
-		(H256(sp_io::hashing::blake2_256(&input)), block.saturating_sub(1))
+		(H256(sp_io::hashing::blake2_256(&input)), known_since)
 	}
 }
 
 std::thread_local! {
 	/// Changes every draw when a test sets it.
 	pub static SALT: core::cell::RefCell<u64> = const { core::cell::RefCell::new(0) };
+	/// Pins the block the randomness is known since (a stalled source); `None`: every block.
+	pub static KNOWN_SINCE: core::cell::RefCell<Option<u64>> = const { core::cell::RefCell::new(None) };
 }
 
 pub const MAX_VERIFIERS: u32 = 7;

@@ -391,7 +391,7 @@ fn sampled_mode_with_certain_check_draws_verifiers_after_the_commit() {
 		assert_eq!(ws.len(), 1, "one executor");
 		let r = image(9, 9);
 		let k0 = commit(task, ws[0], &r);
-		assert_eq!(status(task), TaskStatus::Sampling);
+		assert_eq!(status(task), TaskStatus::Sampling { committed_by: 2 });
 		run_to(3);
 		assert!(events().contains(&Event::SamplingDecided { task, verified: true }));
 		let all = workers_of(task);
@@ -453,6 +453,79 @@ fn sampled_mode_without_check_lets_the_executor_decide() {
 		reveal(task, ws[0], k0);
 		assert_eq!(status(task), TaskStatus::Finalized);
 		assert_eq!(Balances::balance(&ws[0]) - b, 100);
+	});
+}
+
+/// Stalls the randomness source: its output stays known since `block`.
+fn stall_randomness_at(block: Option<u64>) {
+	KNOWN_SINCE.with(|k| *k.borrow_mut() = block);
+}
+
+#[test]
+fn assignment_waits_for_randomness_unknown_at_creation() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		stall_randomness_at(Some(1));
+		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
+		run_to(3);
+		assert!(matches!(status(task), TaskStatus::Pending { .. }), "the creator could know this randomness");
+		assert!(workers_of(task).is_empty());
+		stall_randomness_at(Some(2));
+		run_to(4);
+		assert!(matches!(status(task), TaskStatus::Committing { round: 0, .. }));
+		assert_eq!(workers_of(task).len(), 3);
+	});
+}
+
+#[test]
+fn randomness_that_never_becomes_fresh_times_the_task_out_with_a_refund() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		stall_randomness_at(Some(1));
+		let before = Balances::balance(&DAPP);
+		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
+		run_to(1 + TIMEOUT);
+		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoWorkers });
+		assert_eq!(Balances::balance(&DAPP), before);
+	});
+}
+
+#[test]
+fn the_sampling_roll_waits_for_randomness_unknown_at_the_commit() {
+	test(|| {
+		online(&WORKERS[..4], "RTX 4090");
+		let task = create(image_spec(Some(Verification::Sampled { probability: Perbill::one() }), 100));
+		run_to(2);
+		let executor = workers_of(task)[0];
+		stall_randomness_at(Some(2));
+		commit(task, executor, &image(9, 9));
+		assert_eq!(status(task), TaskStatus::Sampling { committed_by: 2 });
+		run_to(4);
+		assert_eq!(status(task), TaskStatus::Sampling { committed_by: 2 }, "the executor could foresee this roll");
+		stall_randomness_at(None);
+		run_to(5);
+		assert!(events().contains(&Event::SamplingDecided { task, verified: true }));
+		assert_eq!(workers_of(task).len(), 3);
+	});
+}
+
+#[test]
+fn a_sampling_roll_without_fresh_randomness_in_time_checks_the_executor() {
+	test(|| {
+		let mut params = Tasks::params();
+		params.sampled_min_probability = Perbill::from_parts(1);
+		assert_ok!(Tasks::set_params(RuntimeOrigin::root(), params));
+		online(&WORKERS[..4], "RTX 4090");
+		// A one-in-a-billion check: only the stalled source makes it certain.
+		let task = create(image_spec(Some(Verification::Sampled { probability: Perbill::from_parts(1) }), 100));
+		run_to(2);
+		let executor = workers_of(task)[0];
+		stall_randomness_at(Some(2));
+		commit(task, executor, &image(9, 9));
+		run_to(2 + REVEAL_WINDOW - 1);
+		assert_eq!(status(task), TaskStatus::Sampling { committed_by: 2 });
+		run_to(2 + REVEAL_WINDOW);
+		assert!(events().contains(&Event::SamplingDecided { task, verified: true }));
 	});
 }
 

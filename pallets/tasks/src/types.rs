@@ -127,8 +127,9 @@ pub enum TaskStatus<BlockNumber> {
 	Pending { timeout_at: BlockNumber },
 	/// Assigned workers of `round` commit until `deadline`.
 	Committing { round: Round, deadline: BlockNumber },
-	/// Sampled mode: the executor committed; the next block decides whether verifiers join.
-	Sampling,
+	/// Sampled mode: the executor committed (until block `committed_by`); a later block decides,
+	/// with randomness unknown at `committed_by`, whether verifiers join.
+	Sampling { committed_by: BlockNumber },
 	/// Committed workers reveal until `deadline`.
 	Revealing { round: Round, deadline: BlockNumber },
 	/// Decided; fee paid to the winners.
