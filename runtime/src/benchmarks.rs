@@ -23,6 +23,7 @@ frame_benchmarking::define_benchmarks!(
 	[cumulus_pallet_weight_reclaim, WeightReclaim]
 	[pallet_workers, Workers]
 	[pallet_tasks, Tasks]
+	[pallet_relay_randomness, RelayRandomness]
 );
 
 impl frame_system_benchmarking::Config for Runtime {
@@ -47,7 +48,6 @@ impl cumulus_pallet_session_benchmarking::Config for Runtime {
 }
 
 pub fn benchmark_metadata(extra: bool) -> (Vec<BenchmarkList>, Vec<StorageInfo>) {
-	use frame_benchmarking::Benchmarking;
 	let mut list = Vec::<BenchmarkList>::new();
 	list_benchmarks!(list, extra);
 	(list, AllPalletsWithSystem::storage_info())
@@ -56,7 +56,6 @@ pub fn benchmark_metadata(extra: bool) -> (Vec<BenchmarkList>, Vec<StorageInfo>)
 pub fn dispatch_benchmark(
 	config: BenchmarkConfig,
 ) -> Result<Vec<BenchmarkBatch>, alloc::string::String> {
-	use frame_benchmarking::Benchmarking;
 	let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
 	let mut batches = Vec::<BenchmarkBatch>::new();
 	let params = (&config, &whitelist);

@@ -1,7 +1,9 @@
 //! Genesis presets: `development` (the `--dev` chain) and `local_testnet`.
 //!
 //! Both fund the well-known dev accounts, make Alice sudo, and seat Alice, Bob and Charlie on
-//! the Council. `development` has one collator (Alice); `local_testnet` has two (Alice, Bob).
+//! the Council. `development` has one collator (Alice) and allows the insecure randomness
+//! fallback that a mocked relay chain needs; `local_testnet` has two (Alice, Bob) and draws
+//! verifiers with relay BABE randomness only.
 
 use alloc::{vec, vec::Vec};
 
@@ -14,7 +16,7 @@ use sp_keyring::Sr25519Keyring;
 use crate::{
 	configs::replica::{SlashPot, WORKER_MAX_MISSED, WORKER_MIN_STAKE, WORKER_UNBONDING_PERIOD},
 	AccountId, AuraId, BalancesConfig, CollatorSelectionConfig, CouncilConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, TasksConfig, WorkersConfig, UNIT,
+	PolkadotXcmConfig, RelayRandomnessConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, TasksConfig, WorkersConfig, UNIT,
 	EXISTENTIAL_DEPOSIT,
 };
 
@@ -37,6 +39,7 @@ fn replica_genesis(
 	root: AccountId,
 	council: Vec<AccountId>,
 	id: ParaId,
+	insecure_randomness: bool,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -63,6 +66,7 @@ fn replica_genesis(
 		sudo: SudoConfig { key: Some(root) },
 		council: CouncilConfig { members: council },
 		tasks: TasksConfig { params: Some(tasks_params()) },
+		relay_randomness: RelayRandomnessConfig { insecure_fallback: insecure_randomness },
 		workers: WorkersConfig {
 			params: Some(pallet_workers::WorkerParams {
 				min_stake: WORKER_MIN_STAKE,
@@ -116,6 +120,8 @@ fn development_config_genesis() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		dev_council(),
 		PARACHAIN_ID.into(),
+		// `--dev` mocks the relay chain, whose proof then has no BABE randomness.
+		true,
 	)
 }
 
@@ -127,6 +133,8 @@ fn local_testnet_genesis() -> Value {
 		Sr25519Keyring::Alice.to_account_id(),
 		dev_council(),
 		PARACHAIN_ID.into(),
+		// A real relay chain: BABE randomness only.
+		false,
 	)
 }
 

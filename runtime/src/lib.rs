@@ -294,6 +294,8 @@ mod runtime {
 	pub type Workers = pallet_workers;
 	#[runtime::pallet_index(51)]
 	pub type Tasks = pallet_tasks;
+	#[runtime::pallet_index(52)]
+	pub type RelayRandomness = pallet_relay_randomness;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -30,6 +30,7 @@ fn runtime_has_the_required_pallets_in_index_order() {
 			"MessageQueue",
 			"Workers",
 			"Tasks",
+			"RelayRandomness",
 		]
 	);
 }
@@ -60,6 +61,19 @@ fn presets_are_listed_and_unknown_ones_are_none() {
 		assert_eq!(value["council"]["members"].as_array().unwrap().len(), 3);
 	}
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
+}
+
+/// Only the dev chain, whose relay chain is mocked, may draw verifiers with the insecure
+/// parent-hash fallback.
+#[test]
+fn only_the_development_preset_allows_insecure_randomness() {
+	let fallback = |name: &str| {
+		let json = genesis_config_presets::get_preset(&name.into()).expect("preset");
+		let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+		value["relayRandomness"]["insecureFallback"].as_bool()
+	};
+	assert_eq!(fallback("development"), Some(true));
+	assert_eq!(fallback("local_testnet"), Some(false));
 }
 
 #[test]

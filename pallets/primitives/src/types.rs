@@ -49,7 +49,8 @@ pub const MAX_PROFILE_FIELD: u32 = 64;
 pub enum HashAlg {
 	/// aHash: 8x8 grey thumbnail, one bit per pixel above the mean.
 	Average,
-	/// pHash: 32x32 grey thumbnail, DCT, one bit per low-frequency coefficient above the median.
+	/// pHash: 16x16 grey thumbnail, 2-D DCT, one bit per coefficient of the lowest 8x8
+	/// frequencies at or above their median.
 	Perceptual,
 	/// dHash: 9x8 grey thumbnail, one bit per horizontal gradient sign.
 	Difference,

@@ -1,4 +1,4 @@
-//! Replica's own pallets (indices 50 and above).
+//! Replica's own pallets (indices 50 and above): Workers, Tasks and RelayRandomness.
 //!
 //! ## pallet-workers parameters
 //! | | | |
@@ -45,24 +45,13 @@ impl pallet_workers::Config for Runtime {
 	type WeightInfo = pallet_workers::weights::SubstrateWeight<Runtime>;
 }
 
-/// Randomness for drawing workers: blake2-256 of the subject and the parent block hash,
-/// "known since" the parent block — so it did not exist when a task created in an earlier
-/// block was submitted.
-///
-/// **Insecure**: the collator that authors the parent block can grind its hash. It is what the
-/// `--dev` chain uses (its relay data is mocked and carries no BABE randomness). Replacing it
-/// with the relay chain's BABE randomness from the relay state proof is tracked on the
-/// pallet-tasks issue.
-pub struct ParentHashRandomness;
-impl frame_support::traits::Randomness<crate::Hash, BlockNumber> for ParentHashRandomness {
-	fn random(subject: &[u8]) -> (crate::Hash, BlockNumber) {
-		let parent = frame_system::Pallet::<Runtime>::parent_hash();
-		let number = frame_system::Pallet::<Runtime>::block_number();
-		let mut input = subject.to_vec();
-		input.extend_from_slice(parent.as_ref());
-		let hash = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&input);
-		(hash, number.saturating_sub(1))
-	}
+/// Randomness for drawing workers: the relay chain's BABE VRF output of each new relay parent,
+/// read from the verified relay state proof (`ParachainSystem`'s `OnSystemEvent`). On the
+/// `--dev` chain, whose relay data is mocked without BABE randomness, the `development` preset
+/// turns on the pallet's documented insecure parent-hash fallback; other presets do not.
+impl pallet_relay_randomness::Config for Runtime {
+	type RelayBlockNumber = cumulus_pallet_parachain_system::RelaychainDataProvider<Runtime>;
+	type WeightInfo = pallet_relay_randomness::weights::SubstrateWeight<Runtime>;
 }
 
 /// The ciphertext bound: the largest sealed result is ~4.2 KiB.
@@ -72,7 +61,7 @@ impl pallet_tasks::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Workers = crate::Workers;
-	type Randomness = ParentHashRandomness;
+	type Randomness = crate::RelayRandomness;
 	type GovernanceOrigin = GovernanceOrigin;
 	type MaxVerifiers = ConstU32<{ replica_primitives::MAX_VERIFIERS }>;
 	type MaxDeadlinesPerBlock = ConstU32<32>;

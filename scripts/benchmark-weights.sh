@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Regenerates the weights.rs of Replica's pallets from their frame-benchmarking v2 benchmarks:
+# builds replica-node with `runtime-benchmarks` (its runtime WASM then carries the benchmarks),
+# runs `replica-node benchmark pallet` on that WASM with the `development` genesis preset, and
+# writes each pallet's `src/weights.rs` through scripts/frame-weight-template.hbs.
+#
+# Usage: scripts/benchmark-weights.sh [pallet ...]   (default: workers tasks relay-randomness)
+# Env: STEPS (50), REPEAT (20). Weights are only as good as the machine that measures them:
+# run on the reference hardware before a release.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+PROFILE=ci
+STEPS="${STEPS:-50}"
+REPEAT="${REPEAT:-20}"
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=(workers tasks relay-randomness)
+
+scripts/setup.sh
+cargo build --profile "$PROFILE" --locked -p replica-node --features runtime-benchmarks
+node="$CARGO_TARGET_DIR/$PROFILE/replica-node"
+wasm="$CARGO_TARGET_DIR/$PROFILE/wbuild/replica-runtime/replica_runtime.compact.compressed.wasm"
+
+for pallet in "${pallets[@]}"; do
+	crate="pallet_${pallet//-/_}"
+	echo "==> $crate"
+	"$node" benchmark pallet \
+		--runtime "$wasm" \
+		--genesis-builder runtime \
+		--genesis-builder-preset development \
+		--pallet "$crate" \
+		--extrinsic '*' \
+		--steps "$STEPS" \
+		--repeat "$REPEAT" \
+		--wasm-execution compiled \
+		--heap-pages 4096 \
+		--template scripts/frame-weight-template.hbs \
+		--output "pallets/$pallet/src/weights.rs"
+done
