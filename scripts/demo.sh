@@ -7,10 +7,8 @@
 # an image and a text task, print the verified results) joins this script as it lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
-command -v cargo >/dev/null 2>&1 || export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/env.sh
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/replica/target}"
 PROFILE=ci
 RPC_PORT="${REPLICA_RPC_PORT:-9944}"
 once=0

@@ -3,8 +3,8 @@
 # only checks and returns in seconds.
 #   - Rust: the wasm32-unknown-unknown target and rust-src (the runtime is built to WASM)
 #   - Debian: protobuf-compiler (libp2p), clang + libclang-dev (rocksdb bindings), pkg-config
-#   - Python: a venv at $REPLICA_VENV (default ~/.cache/replica/venv) with the PyPI torch wheel
-#     that the worker's libtorch binding (tch) links against, once the worker needs it.
+#   - Python: a venv at $REPLICA_VENV (default ~/.cache/replica/venv) holding the PyPI torch
+#     wheel (2.13.0) whose libtorch the worker links through tch, and used by the scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
@@ -40,6 +40,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	"${sudo_cmd[@]}" apt-get update -qq
 	"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Python ---------------------------------------------------------------------------------
+venv="${REPLICA_VENV:-$HOME/.cache/replica/venv}"
+if [ ! -x "$venv/bin/python" ]; then
+	log "creating the Python venv $venv"
+	python3 -m venv "$venv"
+fi
+TORCH_VERSION=2.13.0
+if ! "$venv/bin/python" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+	log "installing torch==$TORCH_VERSION into $venv (libtorch for tch; about 4 GB with its CUDA libraries)"
+	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
 fi
 
 log "ok"

@@ -8,10 +8,8 @@
 # replica-primitives builds for wasm32 without std.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
-command -v cargo >/dev/null 2>&1 || export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/env.sh
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/replica/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 PROFILE=ci
 
@@ -34,8 +32,8 @@ cargo build --profile "$PROFILE" --locked -p replica-primitives --no-default-fea
 
 step "benchmark test suites of the Replica pallets; the runtime with runtime-benchmarks"
 SKIP_WASM_BUILD=1 cargo test --profile "$PROFILE" --locked --lib \
-	-p pallet-workers -p pallet-tasks -p replica-runtime \
-	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,replica-runtime/runtime-benchmarks
+	-p pallet-workers -p pallet-tasks -p pallet-relay-randomness -p replica-runtime \
+	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,pallet-relay-randomness/runtime-benchmarks,replica-runtime/runtime-benchmarks
 
 step "runtime builds with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features try-runtime

@@ -4,6 +4,6 @@
 # fails until the new file is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/replica/target}"
+source scripts/env.sh
 cargo run --quiet --profile "${REPLICA_PROFILE:-ci}" -p replica-runtime --example export-metadata -- \
 	worker/metadata/replica.scale

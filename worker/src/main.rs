@@ -1,10 +1,21 @@
 //! `replica-worker`: Replica's off-chain GPU worker.
 
+use anyhow::Context;
 use clap::Parser;
+use replica_primitives::{HashAlg, HashAlgs};
+use replica_worker::{
+	engines::{
+		determinism,
+		device::{detect_profile, DeviceChoice},
+		text::{Decoding, TextEngine},
+	},
+	hashing::ImageHasher,
+};
+use std::{path::PathBuf, time::Instant};
 
-/// Replica's off-chain GPU worker. Follows a Replica node, runs the inference it is assigned,
-/// and commits and reveals its results on chain. (The daemon lands with the worker issues;
-/// today this binary checks that it can reach a node.)
+/// Replica's off-chain GPU worker. Runs deterministic inference (libtorch) for Replica tasks,
+/// hashes generated images exactly as the chain compares them, and talks to a Replica node.
+/// (The daemon that follows the chain, commits and reveals lands with the worker issue.)
 #[derive(Parser, Debug)]
 #[command(name = "replica-worker", version)]
 struct Cli {
@@ -20,6 +31,68 @@ enum Command {
 		#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
 		node: String,
 	},
+	/// Prints the perceptual hashes of PNG files, as a worker reports them to the chain.
+	Hash {
+		/// PNG files to hash.
+		#[arg(required = true)]
+		pngs: Vec<PathBuf>,
+		/// Hash algorithms, comma separated: average, perceptual, difference, colour.
+		#[arg(long, value_delimiter = ',', default_value = "average,perceptual,difference,colour", value_parser = parse_alg)]
+		algs: Vec<HashAlg>,
+	},
+	/// Runs one text task locally and prints the output, its on-chain digest and the time.
+	Generate {
+		#[command(flatten)]
+		text: TextArgs,
+		/// Also write the generated text to this file.
+		#[arg(long)]
+		out: Option<PathBuf>,
+	},
+	/// Checks determinism here: runs one text task several times (on the CPU and on CUDA when
+	/// there is a GPU) and reports whether every run gave the same tokens, and the timings.
+	Doctor {
+		#[command(flatten)]
+		text: TextArgs,
+		/// How many runs per device.
+		#[arg(long, default_value_t = 3)]
+		runs: u32,
+	},
+}
+
+/// What to run: a text model directory, a prompt, decoding and the device.
+#[derive(clap::Args, Debug)]
+struct TextArgs {
+	/// Model directory with config.json, model.safetensors and tokenizer.json (GPT-2 layout).
+	#[arg(long, env = "REPLICA_MODEL_DIR")]
+	model_dir: PathBuf,
+	/// The prompt.
+	#[arg(long)]
+	prompt: String,
+	/// Most tokens to generate.
+	#[arg(long, default_value_t = 64)]
+	max_tokens: u32,
+	/// Beam search with this many beams (1..=10); greedy decoding when absent.
+	#[arg(long)]
+	beams: Option<u8>,
+	/// Where to run: auto (first CUDA device, else CPU), cpu, cuda or cuda:N.
+	#[arg(long, env = "REPLICA_DEVICE", default_value = "auto")]
+	device: DeviceChoice,
+}
+
+impl TextArgs {
+	fn decoding(&self) -> Decoding {
+		self.beams.map_or(Decoding::Greedy, |width| Decoding::Beam { width })
+	}
+}
+
+fn parse_alg(s: &str) -> Result<HashAlg, String> {
+	match s {
+		"average" | "ahash" => Ok(HashAlg::Average),
+		"perceptual" | "phash" => Ok(HashAlg::Perceptual),
+		"difference" | "dhash" => Ok(HashAlg::Difference),
+		"colour" | "color" => Ok(HashAlg::Colour),
+		other => Err(format!("`{other}` is not a hash algorithm: average, perceptual, difference, colour")),
+	}
 }
 
 #[tokio::main]
@@ -51,5 +124,99 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			);
 			Ok(())
 		},
+		Command::Hash { pngs, algs } => {
+			let hasher = ImageHasher::new();
+			let algs = HashAlgs::of(&algs);
+			for path in pngs {
+				let png = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+				let hashes = hasher.hash_png(&png, algs).with_context(|| format!("hashing {}", path.display()))?;
+				let line: Vec<String> =
+					algs.iter().map(|alg| format!("{alg:?}={:016x}", hashes.get(alg).unwrap_or_default())).collect();
+				println!("{} {}", path.display(), line.join(" "));
+			}
+			Ok(())
+		},
+		Command::Generate { text, out } => {
+			determinism::enable()?;
+			let device = text.device.resolve()?;
+			let started = Instant::now();
+			let engine = TextEngine::load(&text.model_dir, device)?;
+			let loaded = started.elapsed();
+			let started = Instant::now();
+			let output = engine.generate(&text.prompt, text.max_tokens, text.decoding())?;
+			let generated = started.elapsed();
+			let result = output.to_result();
+			println!("{}", output.text);
+			eprintln!(
+				"{} tokens on {device:?} in {:.2} s (model loaded in {:.2} s); tokens digest 0x{}",
+				output.token_ids.len(),
+				generated.as_secs_f64(),
+				loaded.as_secs_f64(),
+				hex(&result.tokens_digest)
+			);
+			if let Some(out) = out {
+				std::fs::write(&out, &output.text).with_context(|| format!("writing {}", out.display()))?;
+			}
+			Ok(())
+		},
+		Command::Doctor { text, runs } => doctor(text, runs),
+	}
+}
+
+fn doctor(args: TextArgs, runs: u32) -> anyhow::Result<()> {
+	determinism::enable()?;
+	println!("libtorch {}, determinism switches {:?}", replica_worker::engines::device::LIBTORCH_VERSION, determinism::state());
+	let mut devices = vec![tch::Device::Cpu];
+	if let Ok(cuda @ tch::Device::Cuda(_)) = args.device.resolve() {
+		devices.push(cuda);
+	}
+	let mut reference: Option<(tch::Device, Vec<u32>)> = None;
+	for device in devices {
+		let profile = detect_profile(device, replica_primitives::Dtype::F32)?;
+		println!("{device:?}: {}", String::from_utf8_lossy(&profile.gpu_model));
+		let engine = TextEngine::load(&args.model_dir, device)?;
+		let mut first: Option<Vec<u32>> = None;
+		for run in 1..=runs {
+			let started = Instant::now();
+			let output = engine.generate(&args.prompt, args.max_tokens, args.decoding())?;
+			let same = first.get_or_insert_with(|| output.token_ids.clone()) == &output.token_ids;
+			println!(
+				"  run {run}: {} tokens in {:.3} s, {}",
+				output.token_ids.len(),
+				started.elapsed().as_secs_f64(),
+				if same { "identical to run 1" } else { "DIFFERENT from run 1" }
+			);
+		}
+		let tokens = first.unwrap_or_default();
+		match &reference {
+			None => reference = Some((device, tokens)),
+			Some((other, expected)) => println!(
+				"  {device:?} vs {other:?}: {}",
+				if *expected == tokens { "identical tokens" } else { "different tokens (profiles differ: not compared on chain)" }
+			),
+		}
+	}
+	Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::CommandFactory;
+
+	#[test]
+	fn help_explains_every_subcommand_and_flag() {
+		let cli = Cli::command();
+		cli.clone().debug_assert();
+		for sub in cli.get_subcommands() {
+			assert!(sub.get_about().is_some(), "`{}` has no help", sub.get_name());
+			for arg in sub.get_arguments() {
+				assert!(arg.get_help().is_some(), "`{} {}` has no help", sub.get_name(), arg.get_id());
+			}
+		}
 	}
 }

@@ -1,0 +1,36 @@
+//! Deterministic inference with libtorch (through `tch`), on the CPU or a CUDA device.
+//!
+//! - [`determinism`]: libtorch's determinism switches (a C++ shim, `worker/csrc`), the CUDA
+//!   environment they need, and seeded noise drawn with ChaCha20 on the CPU.
+//! - [`device`]: `--device auto|cpu|cuda:N` and the execution profile reported to the chain.
+//! - [`weights`]: `.safetensors` model files, with errors that name the file.
+//! - [`text`]: the text engine, a GPT-2 architecture transformer with greedy and beam search.
+
+pub mod determinism;
+pub mod device;
+pub mod text;
+pub mod weights;
+
+use std::path::PathBuf;
+
+/// Why an engine could not load or run.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+	/// A file the model needs does not exist.
+	#[error("missing model file {}", path.display())]
+	MissingFile { path: PathBuf },
+	/// A model file exists but cannot be used.
+	#[error("malformed model file {}: {reason}", path.display())]
+	Malformed { path: PathBuf, reason: String },
+	/// The requested device does not exist here.
+	#[error("device {requested}: {reason}")]
+	Device { requested: String, reason: String },
+	/// The task's parameters do not fit the model.
+	#[error("bad task parameters: {0}")]
+	Params(String),
+	/// libtorch failed.
+	#[error("libtorch: {0}")]
+	Torch(#[from] tch::TchError),
+}
+
+pub type Result<T, E = EngineError> = core::result::Result<T, E>;
