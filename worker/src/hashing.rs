@@ -4,10 +4,11 @@
 //! Honest workers on different machines must get the same 64 bits from the same image, so
 //! every step that touches pixels is integer arithmetic, identical on every CPU:
 //!
-//! 1. **One fused pass** over the RGB image converts to grey (BT.601 weights 77/150/29 of 256)
-//!    and box-averages down to the small thumbnail the algorithm needs (each source pixel falls
-//!    into exactly one cell; cells differ in size by at most one row or column). Resizing the
-//!    full image is what makes hashing slow; this pass reads each pixel once.
+//! 1. **One integer pass** over the RGB image box-averages it down to the small thumbnail the
+//!    algorithm needs (each source pixel falls into exactly one cell; cells differ in size by
+//!    at most one row or column) and converts to grey (BT.601 weights 77/150/29 of 256).
+//!    Resizing the full image is what makes hashing slow; this pass reads each byte once, in
+//!    a contiguous widening add that vectorises (see `box_sums`).
 //! 2. **`image_hasher`** hashes the thumbnail, which already has its target size, so its own
 //!    resize (nearest-neighbour) copies it unchanged:
 //!    - aHash ([`HashAlg::Average`]): 8x8 thumbnail, a bit per pixel at or above the mean;
@@ -120,66 +121,71 @@ fn cell_bounds(i: u32, cells: u32, len: u32) -> (usize, usize) {
 	(start, end.max(start + 1))
 }
 
-/// Grey (BT.601, integer) box-averaged thumbnail of `width` x `height`, in one pass.
-pub fn grey_thumbnail(image: &RgbImage, width: u32, height: u32) -> GrayImage {
+/// Per-channel pixel sums and pixel counts of each cell of a `cols` x `rows` grid over the
+/// image, row-major.
+///
+/// Rows of a cell are first added column by column into `u16` lanes (at most 257 rows of
+/// bytes fit; longer cells flush into `u32`) — a contiguous widening add the compiler
+/// vectorises — and only then split into cells and channels. Reading each byte once is what
+/// makes the hashes fast; everything is integer, so the sums are exact.
+fn box_sums(image: &RgbImage, cols: u32, rows: u32) -> Vec<([u64; 3], u64)> {
+	const ROWS_PER_U16: usize = 257; // 257 * 255 = 65535
 	let (src_width, src_height) = image.dimensions();
 	let raw: &[u8] = image.as_raw();
 	let stride = src_width as usize * 3;
-	let columns: Vec<(usize, usize)> = (0..width).map(|x| cell_bounds(x, width, src_width)).collect();
-	let mut out = Vec::with_capacity((width * height) as usize);
-	let mut sums = vec![0u64; width as usize];
-	for y in 0..height {
-		let (y0, y1) = cell_bounds(y, height, src_height);
-		sums.iter_mut().for_each(|s| *s = 0);
-		for row in raw[y0 * stride..y1 * stride].chunks_exact(stride) {
-			for (sum, &(x0, x1)) in sums.iter_mut().zip(&columns) {
-				let mut cell = 0u32;
-				for px in row[x0 * 3..x1 * 3].chunks_exact(3) {
-					cell += 77 * px[0] as u32 + 150 * px[1] as u32 + 29 * px[2] as u32;
+	let columns: Vec<(usize, usize)> = (0..cols).map(|x| cell_bounds(x, cols, src_width)).collect();
+	let mut narrow = vec![0u16; stride];
+	let mut wide = vec![0u32; stride];
+	let mut out = Vec::with_capacity((cols * rows) as usize);
+	for y in 0..rows {
+		let (y0, y1) = cell_bounds(y, rows, src_height);
+		wide.fill(0);
+		for group in raw[y0 * stride..y1 * stride].chunks(stride * ROWS_PER_U16) {
+			narrow.fill(0);
+			for row in group.chunks_exact(stride) {
+				// Cannot overflow (ROWS_PER_U16); wrapping keeps overflow checks out of the loop.
+				for (sum, &byte) in narrow.iter_mut().zip(row) {
+					*sum = sum.wrapping_add(byte as u16);
 				}
-				*sum += cell as u64;
+			}
+			for (sum, &part) in wide.iter_mut().zip(&narrow) {
+				*sum = sum.wrapping_add(part as u32);
 			}
 		}
-		let rows = (y1 - y0) as u64;
-		for (sum, &(x0, x1)) in sums.iter().zip(&columns) {
-			let weight = rows * (x1 - x0) as u64 * 256;
-			out.push(((sum + weight / 2) / weight) as u8);
+		let height = (y1 - y0) as u64;
+		for &(x0, x1) in &columns {
+			let mut sums = [0u64; 3];
+			for px in wide[x0 * 3..x1 * 3].chunks_exact(3) {
+				for c in 0..3 {
+					sums[c] += px[c] as u64;
+				}
+			}
+			out.push((sums, height * (x1 - x0) as u64));
 		}
 	}
-	GrayImage::from_raw(width, height, out).expect("width * height values")
+	out
+}
+
+/// Grey (BT.601, integer) box-averaged thumbnail of `width` x `height`: the rounded mean of
+/// `(77 R + 150 G + 29 B) / 256` over each cell (the same as greying each pixel first, since
+/// the sum is linear).
+pub fn grey_thumbnail(image: &RgbImage, width: u32, height: u32) -> GrayImage {
+	let grey = box_sums(image, width, height)
+		.into_iter()
+		.map(|([r, g, b], count)| {
+			let weight = count * 256;
+			((77 * r + 150 * g + 29 * b + weight / 2) / weight) as u8
+		})
+		.collect();
+	GrayImage::from_raw(width, height, grey).expect("width * height values")
 }
 
 /// RGB box-averaged to `cells` x `cells`, as rounded integer means.
 fn rgb_cells(image: &RgbImage, cells: u32) -> Vec<[u8; 3]> {
-	let (src_width, src_height) = image.dimensions();
-	let raw: &[u8] = image.as_raw();
-	let stride = src_width as usize * 3;
-	let columns: Vec<(usize, usize)> = (0..cells).map(|x| cell_bounds(x, cells, src_width)).collect();
-	let mut out = Vec::with_capacity((cells * cells) as usize);
-	let mut sums = vec![[0u64; 3]; cells as usize];
-	for y in 0..cells {
-		let (y0, y1) = cell_bounds(y, cells, src_height);
-		sums.iter_mut().for_each(|s| *s = [0; 3]);
-		for row in raw[y0 * stride..y1 * stride].chunks_exact(stride) {
-			for (sum, &(x0, x1)) in sums.iter_mut().zip(&columns) {
-				let mut cell = [0u32; 3];
-				for px in row[x0 * 3..x1 * 3].chunks_exact(3) {
-					cell[0] += px[0] as u32;
-					cell[1] += px[1] as u32;
-					cell[2] += px[2] as u32;
-				}
-				for c in 0..3 {
-					sum[c] += cell[c] as u64;
-				}
-			}
-		}
-		let rows = (y1 - y0) as u64;
-		for (sum, &(x0, x1)) in sums.iter().zip(&columns) {
-			let count = rows * (x1 - x0) as u64;
-			out.push(sum.map(|s| ((s + count / 2) / count) as u8));
-		}
-	}
-	out
+	box_sums(image, cells, cells)
+		.into_iter()
+		.map(|(sums, count)| sums.map(|s| ((s + count / 2) / count) as u8))
+		.collect()
 }
 
 /// The colour class of one averaged cell: 0 dark, 1 unsaturated, 2..=7 a hue sector.
