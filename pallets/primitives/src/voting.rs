@@ -4,13 +4,14 @@
 //! - Two **image** results agree when they have the same number of images and, for every image
 //!   index and every algorithm in [`Tolerances::algs`], both carry a hash and the Hamming
 //!   distance between the two hashes is at most that algorithm's tolerance (`distance == t`
-//!   agrees, `t + 1` does not). A result missing a requested hash agrees with nothing.
+//!   agrees, `t + 1` does not). A result missing a requested hash agrees with nothing, not
+//!   even with itself: its support is 0, so it never wins nor becomes the reference.
 //! - Two **text** results agree only when they are identical (same token-id digest and text):
 //!   exact match is sound only between workers with identical execution profiles, which the
 //!   chain enforces when it draws them.
 //! - An image result never agrees with a text result.
 //! - Each revealed result's **support** is the number of revealed results it agrees with,
-//!   itself included. The **reference** is the result with the largest support; ties break
+//!   itself included (when it is well formed). The **reference** is the result with the largest support; ties break
 //!   towards the lowest position in the input.
 //! - The verdict is [`Verdict::Agreed`] when the reference's support reaches the quorum of the
 //!   *assigned* verifiers: verifiers that did not reveal count against it. The winners are the
@@ -141,7 +142,9 @@ pub fn tally(
 	// Symmetric agreement matrix, computed once per pair.
 	let mut agrees = alloc::vec![false; n * n];
 	for i in 0..n {
-		agrees[i * n + i] = true;
+		// Not `true`: a result without every requested hash agrees with nothing, itself
+		// included, so it can neither win nor support a verdict.
+		agrees[i * n + i] = agree(&results[i], &results[i], tolerances);
 		for j in (i + 1)..n {
 			let ok = agree(&results[i], &results[j], tolerances);
 			agrees[i * n + j] = ok;

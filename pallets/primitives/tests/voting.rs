@@ -135,3 +135,22 @@ fn text_tasks_are_decided_by_exact_match() {
 	let v = tally(&[wrong.clone(), ok.clone(), ok.clone()], &Tolerances::default(), Quorum::Majority, 3);
 	assert_eq!(v, Verdict::Agreed { reference: 1, winners: vec![1, 2], outliers: vec![0] });
 }
+
+/// Found by `scripts/fuzz.sh` (target `tally`): a result without a requested hash counted as
+/// agreeing with itself, so alone (a sampled task's executor) it reached a quorum of one and
+/// was reported as the winner of a result it does not agree with.
+#[test]
+fn a_result_missing_a_requested_hash_supports_nothing_not_even_itself() {
+	let t = Tolerances::of(&[(HashAlg::Average, 2), (HashAlg::Colour, 2)]);
+	let missing_colour = image(&[&[(HashAlg::Average, 0)]]);
+	assert!(!agree(&missing_colour, &missing_colour, &t));
+	assert_eq!(tally(&[missing_colour.clone()], &t, Quorum::Majority, 1), Verdict::NoQuorum { best_support: 0 });
+	// Beside two well-formed results, it is an outlier and never the reference.
+	let good = image(&[&[(HashAlg::Average, 0), (HashAlg::Colour, 0)]]);
+	match tally(&[missing_colour, good.clone(), good], &t, Quorum::Majority, 3) {
+		Verdict::Agreed { reference, winners, outliers } => {
+			assert_eq!((reference, winners, outliers), (1, vec![1, 2], vec![0]));
+		},
+		other => panic!("expected a verdict, got {other:?}"),
+	}
+}
