@@ -62,8 +62,9 @@ enum Command {
 /// What to run: a text model directory, a prompt, decoding and the device.
 #[derive(clap::Args, Debug)]
 struct TextArgs {
-	/// Model directory with config.json, model.safetensors and tokenizer.json (GPT-2 layout).
-	#[arg(long, env = "REPLICA_MODEL_DIR")]
+	/// Model directory with config.json, model.safetensors and tokenizer.json (GPT-2 layout);
+	/// by default the embedded text model of this repository (worker/models/fortunes-gpt).
+	#[arg(long, env = "REPLICA_MODEL_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/models/fortunes-gpt"))]
 	model_dir: PathBuf,
 	/// The prompt.
 	#[arg(long)]

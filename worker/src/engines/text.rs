@@ -57,8 +57,9 @@ impl Gpt2Config {
 pub enum Decoding {
 	/// The most likely token at every step.
 	Greedy,
-	/// Beam search with `width` (1..=10) beams; the finished or unfinished beam with the
-	/// highest total log-probability wins.
+	/// Beam search with `width` (1..=10) live beams; ended beams are kept (the best `width`)
+	/// until no live beam can beat them or `max_tokens` is reached; the beam with the highest
+	/// log-probability per generated token wins.
 	Beam { width: u8 },
 }
 
@@ -301,11 +302,16 @@ impl TextEngine {
 			tokens: Vec<i64>,
 			score: f32,
 		}
+		// Log-probability per generated token (an end-of-text counts as one): a length penalty
+		// of 1, without which beam search prefers stopping early.
+		let normalized = |b: &Beam, ended: bool| b.score / (b.tokens.len() + usize::from(ended)).max(1) as f32;
 		let vocab = self.model.config.vocab_size;
+		let width_usize = width as usize;
 		let mut cache = Cache::new();
 		let mut input = Tensor::from_slice(prompt).unsqueeze(0).to_device(self.device);
 		let mut alive = vec![Beam { tokens: vec![], score: 0.0 }];
-		let mut finished: Vec<Beam> = Vec::new();
+		// The best `width` ended beams, with their normalized scores.
+		let mut finished: Vec<(Beam, f32)> = Vec::new();
 		for _ in 0..max_tokens {
 			let log_probs = self.last_log_probs(&self.model.forward(&input, &mut cache));
 			let scores: Vec<f32> = alive.iter().map(|b| b.score).collect();
@@ -316,23 +322,32 @@ impl TextEngine {
 			let mut next = Vec::new();
 			let mut parents = Vec::new();
 			for (score, index) in values.into_iter().zip(order) {
-				if next.len() as i64 == width || finished.len() as i64 == width {
+				if next.len() == width_usize {
 					break;
 				}
 				let (parent, token) = ((index / vocab) as usize, index % vocab);
 				let mut tokens = alive[parent].tokens.clone();
 				if self.is_eos(token) {
-					finished.push(Beam { tokens, score });
+					let ended = Beam { tokens, score };
+					let value = normalized(&ended, true);
+					if finished.len() < width_usize {
+						finished.push((ended, value));
+					} else if let Some(worst) = finished.iter_mut().min_by(|a, b| a.1.total_cmp(&b.1)) {
+						if value > worst.1 {
+							*worst = (ended, value);
+						}
+					}
 					continue;
 				}
 				tokens.push(token);
 				next.push(Beam { tokens, score });
 				parents.push(parent as i64);
 			}
-			// Scores only fall: once the best finished beam beats every live one, it wins.
-			let best_finished = finished.iter().map(|b| b.score).fold(f32::NEG_INFINITY, f32::max);
-			if next.is_empty() || finished.len() as i64 == width || best_finished >= next[0].score {
-				alive = next;
+			alive = next;
+			// Done when no live beam, at its current length, beats the worst ended one.
+			let worst_finished = finished.iter().map(|f| f.1).fold(f32::INFINITY, f32::min);
+			let best_alive = alive.iter().map(|b| normalized(b, false)).fold(f32::NEG_INFINITY, f32::max);
+			if alive.is_empty() || (finished.len() == width_usize && worst_finished >= best_alive) {
 				break;
 			}
 			let parents = Tensor::from_slice(&parents).to_device(self.device);
@@ -340,19 +355,19 @@ impl TextEngine {
 				*k = k.index_select(0, &parents);
 				*v = v.index_select(0, &parents);
 			}
-			let last: Vec<i64> = next.iter().map(|b| *b.tokens.last().expect("a live beam has a token")).collect();
+			let last: Vec<i64> = alive.iter().map(|b| *b.tokens.last().expect("a live beam has a token")).collect();
 			input = Tensor::from_slice(&last).unsqueeze(1).to_device(self.device);
-			alive = next;
 		}
-		// The best by score; on a tie, the one found first (finished before live).
+		// The best normalized score; on a tie, the one listed first (ended before live).
 		let best = finished
-			.into_iter()
-			.chain(alive)
-			.fold(None::<Beam>, |best, b| match best {
-				Some(best) if best.score >= b.score => Some(best),
-				_ => Some(b),
+			.iter()
+			.map(|(b, value)| (b, *value))
+			.chain(alive.iter().map(|b| (b, normalized(b, false))))
+			.fold(None::<(&Beam, f32)>, |best, (b, value)| match best {
+				Some(best) if best.1 >= value => Some(best),
+				_ => Some((b, value)),
 			})
-			.map(|b| b.tokens)
+			.map(|(b, _)| b.tokens.clone())
 			.unwrap_or_default();
 		Ok(best.into_iter().map(|t| t as u32).collect())
 	}
