@@ -3,8 +3,8 @@
 # starts a one-node dev chain on ws://127.0.0.1:9944 and checks it with the worker's chain
 # client. The node keeps running until Ctrl-C; `scripts/demo.sh --once` stops after the check.
 #
-# Today the dev chain runs the standard parachain pallets; the GPU worker flow (register, submit
-# an image and a text task, print the verified results) joins this script as it lands.
+# It also runs the worker's embedded text model once. The full worker flow (register, submit an
+# image and a text task, print the verified results) joins this script with the worker daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -45,6 +45,9 @@ for _ in $(seq 1 120); do
 done
 sleep 3
 "$bin/replica-worker" ping --node "ws://127.0.0.1:$RPC_PORT"
+
+echo "[demo] the worker's embedded text model, deterministic (beam search, 4 beams), on the CPU:"
+"$bin/replica-worker" generate --device cpu --prompt "Love is" --max-tokens 40 --beams 4
 
 if [ "$once" = 1 ]; then
 	echo "[demo] done"
