@@ -5,9 +5,11 @@
 //! - [`device`]: `--device auto|cpu|cuda:N` and the execution profile reported to the chain.
 //! - [`weights`]: `.safetensors` model files, with errors that name the file.
 //! - [`text`]: the text engine, a GPT-2 architecture transformer with greedy and beam search.
+//! - [`scheduler`]: the DDIM scheduler and classifier-free guidance of the image pipeline.
 
 pub mod determinism;
 pub mod device;
+pub mod scheduler;
 pub mod text;
 pub mod weights;
 
