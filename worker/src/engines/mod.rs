@@ -6,11 +6,13 @@
 //! - [`weights`]: `.safetensors` model files, with errors that name the file.
 //! - [`text`]: the text engine, a GPT-2 architecture transformer with greedy and beam search.
 //! - [`scheduler`]: the DDIM scheduler and classifier-free guidance of the image pipeline.
+//! - [`vae`]: Stable Diffusion's VAE decoder (latents to images).
 
 pub mod determinism;
 pub mod device;
 pub mod scheduler;
 pub mod text;
+pub mod vae;
 pub mod weights;
 
 use std::path::PathBuf;

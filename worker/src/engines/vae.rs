@@ -1,0 +1,216 @@
+//! The VAE decoder of Stable Diffusion 1.x (diffusers' `AutoencoderKL` decoder): latents to
+//! RGB images. Loads `config.json` and `diffusion_pytorch_model.safetensors` of a diffusers
+//! `vae/` directory (decoder and `post_quant_conv` tensors, under diffusers' names).
+
+use super::{weights, EngineError, Result};
+use std::path::Path;
+use tch::{
+	nn::{self, Module},
+	Device, Tensor,
+};
+
+/// The decoder's hyper-parameters (diffusers' `AutoencoderKL` config names).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VaeConfig {
+	pub block_out_channels: Vec<i64>,
+	pub layers_per_block: i64,
+	pub latent_channels: i64,
+	pub norm_num_groups: i64,
+	#[serde(default = "default_out_channels")]
+	pub out_channels: i64,
+	#[serde(default = "default_scaling_factor")]
+	pub scaling_factor: f64,
+}
+
+fn default_out_channels() -> i64 {
+	3
+}
+
+fn default_scaling_factor() -> f64 {
+	0.18215
+}
+
+impl VaeConfig {
+	fn check(&self) -> core::result::Result<(), String> {
+		if self.block_out_channels.is_empty() || self.layers_per_block < 1 || self.norm_num_groups < 1 {
+			return Err("block_out_channels must not be empty; layers_per_block and norm_num_groups >= 1".into());
+		}
+		if let Some(c) = self.block_out_channels.iter().find(|c| **c < 1 || **c % self.norm_num_groups != 0) {
+			return Err(format!("{c} channels do not split into {} groups", self.norm_num_groups));
+		}
+		Ok(())
+	}
+}
+
+const EPS: f64 = 1e-6;
+
+fn group_norm(p: nn::Path, groups: i64, channels: i64) -> nn::GroupNorm {
+	nn::group_norm(p, groups, channels, nn::GroupNormConfig { eps: EPS, ..Default::default() })
+}
+
+fn conv(p: nn::Path, inputs: i64, outputs: i64, kernel: i64) -> nn::Conv2D {
+	nn::conv2d(p, inputs, outputs, kernel, nn::ConvConfig { padding: kernel / 2, ..Default::default() })
+}
+
+/// diffusers' `ResnetBlock2D` (no time embedding).
+#[derive(Debug)]
+struct Resnet {
+	norm1: nn::GroupNorm,
+	conv1: nn::Conv2D,
+	norm2: nn::GroupNorm,
+	conv2: nn::Conv2D,
+	shortcut: Option<nn::Conv2D>,
+}
+
+impl Resnet {
+	fn new(p: nn::Path, inputs: i64, outputs: i64, groups: i64) -> Self {
+		Self {
+			norm1: group_norm(&p / "norm1", groups, inputs),
+			conv1: conv(&p / "conv1", inputs, outputs, 3),
+			norm2: group_norm(&p / "norm2", groups, outputs),
+			conv2: conv(&p / "conv2", outputs, outputs, 3),
+			shortcut: (inputs != outputs).then(|| conv(&p / "conv_shortcut", inputs, outputs, 1)),
+		}
+	}
+}
+
+impl Module for Resnet {
+	fn forward(&self, x: &Tensor) -> Tensor {
+		let h = self.conv1.forward(&self.norm1.forward(x).silu());
+		let h = self.conv2.forward(&self.norm2.forward(&h).silu());
+		match &self.shortcut {
+			Some(shortcut) => shortcut.forward(x) + h,
+			None => x + h,
+		}
+	}
+}
+
+/// The mid block's single-head spatial self-attention.
+#[derive(Debug)]
+struct Attention {
+	norm: nn::GroupNorm,
+	to_q: nn::Linear,
+	to_k: nn::Linear,
+	to_v: nn::Linear,
+	to_out: nn::Linear,
+}
+
+impl Attention {
+	fn new(p: nn::Path, channels: i64, groups: i64) -> Self {
+		let linear = |name: &str| nn::linear(&p / name, channels, channels, Default::default());
+		Self {
+			norm: group_norm(&p / "group_norm", groups, channels),
+			to_q: linear("to_q"),
+			to_k: linear("to_k"),
+			to_v: linear("to_v"),
+			to_out: nn::linear(&p / "to_out" / 0, channels, channels, Default::default()),
+		}
+	}
+}
+
+impl Module for Attention {
+	fn forward(&self, x: &Tensor) -> Tensor {
+		let (b, c, h, w) = x.size4().expect("[batch, channels, height, width]");
+		let tokens = self.norm.forward(x).view([b, c, h * w]).transpose(1, 2);
+		let (q, k, v) = (self.to_q.forward(&tokens), self.to_k.forward(&tokens), self.to_v.forward(&tokens));
+		let scores = q.matmul(&k.transpose(1, 2)) / (c as f64).sqrt();
+		let attended = self.to_out.forward(&scores.softmax(-1, q.kind()).matmul(&v));
+		attended.transpose(1, 2).reshape([b, c, h, w]) + x
+	}
+}
+
+#[derive(Debug)]
+struct UpBlock {
+	resnets: Vec<Resnet>,
+	upsample: Option<nn::Conv2D>,
+}
+
+/// The decoder, with `post_quant_conv`.
+#[derive(Debug)]
+pub struct VaeDecoder {
+	config: VaeConfig,
+	post_quant_conv: nn::Conv2D,
+	conv_in: nn::Conv2D,
+	mid: (Resnet, Attention, Resnet),
+	up: Vec<UpBlock>,
+	norm_out: nn::GroupNorm,
+	conv_out: nn::Conv2D,
+	_store: nn::VarStore,
+}
+
+impl VaeDecoder {
+	fn build(store: &nn::VarStore, config: &VaeConfig) -> (nn::Conv2D, nn::Conv2D, (Resnet, Attention, Resnet), Vec<UpBlock>, nn::GroupNorm, nn::Conv2D) {
+		let root = store.root();
+		let g = config.norm_num_groups;
+		let latent = config.latent_channels;
+		let reversed: Vec<i64> = config.block_out_channels.iter().rev().copied().collect();
+		let d = &root / "decoder";
+		let top = reversed[0];
+		let post_quant_conv = conv(&root / "post_quant_conv", latent, latent, 1);
+		let conv_in = conv(&d / "conv_in", latent, top, 3);
+		let m = &d / "mid_block";
+		let mid = (
+			Resnet::new(&m / "resnets" / 0, top, top, g),
+			Attention::new(&m / "attentions" / 0, top, g),
+			Resnet::new(&m / "resnets" / 1, top, top, g),
+		);
+		let mut previous = top;
+		let up = reversed
+			.iter()
+			.enumerate()
+			.map(|(i, &channels)| {
+				let p = &d / "up_blocks" / i;
+				let resnets = (0..=config.layers_per_block)
+					.map(|j| Resnet::new(&p / "resnets" / j, if j == 0 { previous } else { channels }, channels, g))
+					.collect();
+				previous = channels;
+				let last = i + 1 == reversed.len();
+				UpBlock { resnets, upsample: (!last).then(|| conv(&p / "upsamplers" / 0 / "conv", channels, channels, 3)) }
+			})
+			.collect();
+		let bottom = *reversed.last().expect("not empty");
+		let norm_out = group_norm(&d / "conv_norm_out", g, bottom);
+		let conv_out = conv(&d / "conv_out", bottom, config.out_channels, 3);
+		(post_quant_conv, conv_in, mid, up, norm_out, conv_out)
+	}
+
+	/// Loads `dir/config.json` and `dir/diffusion_pytorch_model.safetensors` onto `device`.
+	pub fn load(dir: &Path, device: Device) -> Result<Self> {
+		let config_path = weights::require_file(dir, "config.json")?;
+		let malformed = |reason: String| EngineError::Malformed { path: config_path.clone(), reason };
+		let text = std::fs::read(&config_path).map_err(|e| malformed(e.to_string()))?;
+		let config: VaeConfig = serde_json::from_slice(&text).map_err(|e| malformed(e.to_string()))?;
+		config.check().map_err(malformed)?;
+		let weights_path = weights::require_file(dir, "diffusion_pytorch_model.safetensors")?;
+		let mut store = nn::VarStore::new(device);
+		let (post_quant_conv, conv_in, mid, up, norm_out, conv_out) = Self::build(&store, &config);
+		weights::load_into(&mut store, &weights_path, "")?;
+		store.freeze();
+		Ok(Self { config, post_quant_conv, conv_in, mid, up, norm_out, conv_out, _store: store })
+	}
+
+	pub fn config(&self) -> &VaeConfig {
+		&self.config
+	}
+
+	/// Decodes latents `[batch, latent_channels, h, w]` (as the UNet produces them, before
+	/// dividing by the scaling factor) into images in [-1, 1] (unclamped),
+	/// `[batch, 3, h * 2^(blocks - 1), w * 2^(blocks - 1)]`.
+	pub fn decode(&self, latents: &Tensor) -> Tensor {
+		tch::no_grad(|| {
+			let z = self.post_quant_conv.forward(&(latents / self.config.scaling_factor));
+			let mut h = self.conv_in.forward(&z);
+			h = self.mid.2.forward(&self.mid.1.forward(&self.mid.0.forward(&h)));
+			for block in &self.up {
+				for resnet in &block.resnets {
+					h = resnet.forward(&h);
+				}
+				if let Some(upsample) = &block.upsample {
+					let (_, _, height, width) = h.size4().expect("[batch, channels, height, width]");
+					h = upsample.forward(&h.upsample_nearest2d([height * 2, width * 2], Some(2.0), Some(2.0)));
+				}
+			}
+			self.conv_out.forward(&self.norm_out.forward(&h).silu())
+		})
+	}
+}
