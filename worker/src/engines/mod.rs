@@ -7,7 +7,9 @@
 //! - [`text`]: the text engine, a GPT-2 architecture transformer with greedy and beam search.
 //! - [`scheduler`]: the DDIM scheduler and classifier-free guidance of the image pipeline.
 //! - [`vae`]: Stable Diffusion's VAE decoder (latents to images).
+//! - [`clip`]: Stable Diffusion's CLIP text encoder (token ids to hidden states).
 
+pub mod clip;
 pub mod determinism;
 pub mod device;
 pub mod scheduler;
