@@ -8,12 +8,14 @@
 //! - [`scheduler`]: the DDIM scheduler and classifier-free guidance of the image pipeline.
 //! - [`vae`]: Stable Diffusion's VAE decoder (latents to images).
 //! - [`clip`]: Stable Diffusion's CLIP text encoder (token ids to hidden states).
+//! - [`unet`]: Stable Diffusion's UNet (noise prediction with cross-attention to the text).
 
 pub mod clip;
 pub mod determinism;
 pub mod device;
 pub mod scheduler;
 pub mod text;
+pub mod unet;
 pub mod vae;
 pub mod weights;
 
