@@ -7,12 +7,14 @@
 //! - [`text`]: the text engine, a GPT-2 architecture transformer with greedy and beam search.
 //! - [`scheduler`]: the DDIM scheduler and classifier-free guidance of the image pipeline.
 //! - [`vae`]: Stable Diffusion's VAE decoder (latents to images).
+//! - [`image`]: the image engine, Stable Diffusion 1.x (CLIP, UNet with guidance, DDIM, VAE).
 //! - [`clip`]: Stable Diffusion's CLIP text encoder (token ids to hidden states).
 //! - [`unet`]: Stable Diffusion's UNet (noise prediction with cross-attention to the text).
 
 pub mod clip;
 pub mod determinism;
 pub mod device;
+pub mod image;
 pub mod scheduler;
 pub mod text;
 pub mod unet;
