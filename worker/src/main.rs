@@ -7,6 +7,7 @@ use replica_worker::{
 	engines::{
 		determinism,
 		device::{detect_profile, DeviceChoice},
+		image::{png, ImageEngine, ImageRequest},
 		text::{Decoding, TextEngine},
 	},
 	hashing::ImageHasher,
@@ -47,6 +48,43 @@ enum Command {
 		/// Also write the generated text to this file.
 		#[arg(long)]
 		out: Option<PathBuf>,
+	},
+	/// Runs one image task locally (a Stable Diffusion 1.x directory in the diffusers layout),
+	/// writes the PNGs and prints their perceptual hashes and blake2-256 digests.
+	GenerateImage {
+		/// Model directory: text_encoder/, tokenizer/tokenizer.json, unet/, vae/ (diffusers layout).
+		#[arg(long, env = "REPLICA_IMAGE_MODEL_DIR")]
+		model_dir: PathBuf,
+		/// The prompt.
+		#[arg(long)]
+		prompt: String,
+		/// What the image should not show (classifier-free guidance's unconditional prompt).
+		#[arg(long, default_value = "")]
+		negative_prompt: String,
+		/// The task seed: the initial latents are drawn from it.
+		#[arg(long, default_value_t = 0)]
+		seed: u64,
+		/// DDIM steps.
+		#[arg(long, default_value_t = 30)]
+		steps: usize,
+		/// Classifier-free guidance scale (1 or less: no guidance).
+		#[arg(long, default_value_t = 7.5)]
+		guidance: f64,
+		/// Image width in pixels (a multiple of the VAE's downscale, 8 for SD).
+		#[arg(long, default_value_t = 512)]
+		width: u32,
+		/// Image height in pixels.
+		#[arg(long, default_value_t = 512)]
+		height: u32,
+		/// Number of images.
+		#[arg(long, default_value_t = 1)]
+		count: u32,
+		/// Directory the PNGs are written to (image-0.png, …).
+		#[arg(long, default_value = ".")]
+		out_dir: PathBuf,
+		/// Where to run: auto (first CUDA device, else CPU), cpu, cuda or cuda:N.
+		#[arg(long, env = "REPLICA_DEVICE", default_value = "auto")]
+		device: DeviceChoice,
 	},
 	/// Checks determinism here: runs one text task several times (on the CPU and on CUDA when
 	/// there is a GPU) and reports whether every run gave the same tokens, and the timings.
@@ -158,6 +196,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			if let Some(out) = out {
 				std::fs::write(&out, &output.text).with_context(|| format!("writing {}", out.display()))?;
 			}
+			Ok(())
+		},
+		Command::GenerateImage {
+			model_dir,
+			prompt,
+			negative_prompt,
+			seed,
+			steps,
+			guidance,
+			width,
+			height,
+			count,
+			out_dir,
+			device,
+		} => {
+			determinism::enable()?;
+			let device = device.resolve()?;
+			let started = Instant::now();
+			let engine = ImageEngine::load(&model_dir, device)?;
+			let loaded = started.elapsed();
+			let request = ImageRequest { prompt, negative_prompt, seed, steps, guidance, width, height, count };
+			let started = Instant::now();
+			let images = engine.generate(&request)?;
+			let generated = started.elapsed();
+			std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+			let hasher = ImageHasher::new();
+			for (i, image) in images.iter().enumerate() {
+				let bytes = png(image);
+				let path = out_dir.join(format!("image-{i}.png"));
+				std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+				let hashes = hasher.hash(image, HashAlgs::ALL)?;
+				let line: Vec<String> =
+					HashAlg::ALL.iter().map(|alg| format!("{alg:?}={:016x}", hashes.get(*alg).unwrap_or_default())).collect();
+				println!("{} digest 0x{} {}", path.display(), hex(&sp_crypto_hashing::blake2_256(&bytes)), line.join(" "));
+			}
+			eprintln!(
+				"{} image(s) of {width}x{height} in {steps} steps on {device:?} in {:.2} s (model loaded in {:.2} s)",
+				images.len(),
+				generated.as_secs_f64(),
+				loaded.as_secs_f64()
+			);
 			Ok(())
 		},
 		Command::Doctor { text, runs } => doctor(text, runs),

@@ -33,6 +33,31 @@ fn fails_cleanly(args: &[&str], needle: &str) {
 }
 
 #[test]
+fn generate_image_writes_pngs_whose_hashes_hash_prints() {
+	let model = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny-sd");
+	let out = tempfile::tempdir().unwrap();
+	let dir = out.path().to_str().unwrap();
+	let args = [
+		"generate-image", "--model-dir", model, "--prompt", "a photo of the digit seven", "--seed", "3", "--steps", "4",
+		"--width", "8", "--height", "8", "--count", "2", "--device", "cpu", "--out-dir", dir,
+	];
+	let run = worker().args(args).output().unwrap();
+	assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+	let printed = String::from_utf8(run.stdout).unwrap();
+	assert_eq!(printed.lines().count(), 2, "{printed}");
+	let first = printed.lines().next().unwrap();
+	let png = format!("{dir}/image-0.png");
+	assert!(first.starts_with(&format!("{png} digest 0x")), "{first}");
+	// `hash` of the written file prints the same hashes.
+	let hashed = String::from_utf8(worker().args(["hash", &png]).output().unwrap().stdout).unwrap();
+	let hashes = hashed.trim().strip_prefix(&png).unwrap().trim();
+	assert!(first.ends_with(hashes), "{first} vs {hashes}");
+	// Same seed, same bytes.
+	let again = worker().args(args).output().unwrap();
+	assert_eq!(String::from_utf8(again.stdout).unwrap(), printed);
+}
+
+#[test]
 fn bad_input_gives_one_clear_error() {
 	fails_cleanly(&["hash", "/nonexistent.png"], "reading /nonexistent.png");
 	fails_cleanly(&["hash", "Cargo.toml"], "not a decodable PNG");
@@ -40,4 +65,5 @@ fn bad_input_gives_one_clear_error() {
 	fails_cleanly(&["generate", "--model-dir", "/nonexistent", "--prompt", "hi", "--device", "cpu"], "missing model file /nonexistent/config.json");
 	fails_cleanly(&["generate", "--model-dir", "/tmp", "--prompt", "hi", "--device", "tpu"], "not a device");
 	fails_cleanly(&["generate", "--model-dir", "/tmp", "--prompt", "hi", "--device", "cuda:7"], "cuda:7");
+	fails_cleanly(&["generate-image", "--model-dir", "/nonexistent", "--prompt", "hi", "--device", "cpu"], "tokenizer.json");
 }
