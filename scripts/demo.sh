@@ -3,7 +3,7 @@
 # starts a one-node dev chain on ws://127.0.0.1:9944 and checks it with the worker's chain
 # client. The node keeps running until Ctrl-C; `scripts/demo.sh --once` stops after the check.
 #
-# It also runs the worker's embedded text model once. The full worker flow (register, submit an
+# It also runs the worker's embedded text and image models once. The full worker flow (register, submit an
 # image and a text task, print the verified results) joins this script with the worker daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +48,8 @@ sleep 3
 
 echo "[demo] the worker's embedded text model, deterministic (beam search, 4 beams), on the CPU:"
 "$bin/replica-worker" generate --device cpu --prompt "Love is" --max-tokens 40 --beams 4
+echo "[demo] the embedded image model (Stable Diffusion architecture, digits), on the CPU:"
+"$bin/replica-worker" generate-image --device cpu --prompt "a photo of the digit 7" --guidance 4 --out-dir "$base/images"
 
 if [ "$once" = 1 ]; then
 	echo "[demo] done"

@@ -52,8 +52,9 @@ enum Command {
 	/// Runs one image task locally (a Stable Diffusion 1.x directory in the diffusers layout),
 	/// writes the PNGs and prints their perceptual hashes and blake2-256 digests.
 	GenerateImage {
-		/// Model directory: text_encoder/, tokenizer/tokenizer.json, unet/, vae/ (diffusers layout).
-		#[arg(long, env = "REPLICA_IMAGE_MODEL_DIR")]
+		/// Model directory: text_encoder/, tokenizer/tokenizer.json, unet/, vae/ (diffusers layout);
+		/// by default the embedded digits model of this repository (worker/models/digits-sd).
+		#[arg(long, env = "REPLICA_IMAGE_MODEL_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd"))]
 		model_dir: PathBuf,
 		/// The prompt.
 		#[arg(long)]
@@ -70,12 +71,13 @@ enum Command {
 		/// Classifier-free guidance scale (1 or less: no guidance).
 		#[arg(long, default_value_t = 7.5)]
 		guidance: f64,
-		/// Image width in pixels (a multiple of the VAE's downscale, 8 for SD).
-		#[arg(long, default_value_t = 512)]
-		width: u32,
-		/// Image height in pixels.
-		#[arg(long, default_value_t = 512)]
-		height: u32,
+		/// Image width in pixels (a multiple of the VAE's downscale, 8 for SD); default: the
+		/// size the model was trained at.
+		#[arg(long)]
+		width: Option<u32>,
+		/// Image height in pixels; default: the size the model was trained at.
+		#[arg(long)]
+		height: Option<u32>,
 		/// Number of images.
 		#[arg(long, default_value_t = 1)]
 		count: u32,
@@ -216,6 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			let started = Instant::now();
 			let engine = ImageEngine::load(&model_dir, device)?;
 			let loaded = started.elapsed();
+			let (width, height) = (width.unwrap_or(engine.native_size()), height.unwrap_or(engine.native_size()));
 			let request = ImageRequest { prompt, negative_prompt, seed, steps, guidance, width, height, count };
 			let started = Instant::now();
 			let images = engine.generate(&request)?;

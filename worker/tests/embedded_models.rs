@@ -3,24 +3,74 @@
 
 use replica_worker::engines::{
 	determinism,
+	image::{ImageEngine, ImageRequest},
 	text::{Decoding, TextEngine},
 };
 use std::path::Path;
 
 const TEXT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/fortunes-gpt");
+const IMAGE_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd");
 
-#[test]
-fn committed_files_match_their_digests() {
-	let digests = std::fs::read_to_string(Path::new(TEXT_MODEL).join("DIGESTS")).unwrap();
+/// Checks every file `DIGESTS` names; returns how many.
+fn check_digests(dir: &str) -> usize {
+	let digests = std::fs::read_to_string(Path::new(dir).join("DIGESTS")).unwrap();
 	let mut checked = 0;
 	for line in digests.lines() {
 		let (digest, name) = line.split_once("  ").expect("`<blake2-256 hex>  <file>`");
-		let bytes = std::fs::read(Path::new(TEXT_MODEL).join(name)).unwrap();
+		let bytes = std::fs::read(Path::new(dir).join(name)).unwrap();
 		let actual: String = sp_crypto_hashing::blake2_256(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-		assert_eq!(actual, digest, "{name} is not the trained file");
+		assert_eq!(actual, digest, "{dir}/{name} is not the trained file");
 		checked += 1;
 	}
-	assert_eq!(checked, 3);
+	checked
+}
+
+#[test]
+fn committed_files_match_their_digests() {
+	assert_eq!(check_digests(TEXT_MODEL), 3);
+	// tokenizer, and config + weights of the text encoder, UNet and VAE.
+	assert_eq!(check_digests(IMAGE_MODEL), 7);
+}
+
+/// Normalised cross-correlation of two equally long grey images.
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+	let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+	let (ma, mb) = (mean(a), mean(b));
+	let dot: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+	let norm = |x: &[f64], m: f64| x.iter().map(|v| (v - m).powi(2)).sum::<f64>().sqrt();
+	dot / (norm(a, ma) * norm(b, mb)).max(1e-9)
+}
+
+#[test]
+fn the_image_model_draws_the_digit_it_is_asked_for() {
+	determinism::enable().unwrap();
+	let engine = ImageEngine::load(Path::new(IMAGE_MODEL), tch::Device::Cpu).unwrap();
+	// The mean image of each digit in the training data (scripts/train-image-model.py).
+	let means = image::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/digit-means.png")).unwrap().to_luma8();
+	let templates: Vec<Vec<f64>> = (0..10)
+		.map(|d| (0..32).flat_map(|y| (0..32).map(move |x| (x, y))).map(|(x, y)| means.get_pixel(d * 32 + x, y)[0] as f64).collect())
+		.collect();
+	let mut recognised = Vec::new();
+	for digit in 0..10 {
+		let request = ImageRequest {
+			prompt: format!("a photo of the digit {digit}"),
+			negative_prompt: String::new(),
+			seed: 0,
+			steps: 30,
+			guidance: 4.0,
+			width: 32,
+			height: 32,
+			count: 1,
+		};
+		let image = &engine.generate(&request).unwrap()[0];
+		let grey: Vec<f64> = image.pixels().map(|p| (p[0] as f64 + p[1] as f64 + p[2] as f64) / 3.0).collect();
+		let best = (0..10).max_by(|a, b| correlation(&grey, &templates[*a]).total_cmp(&correlation(&grey, &templates[*b]))).unwrap();
+		if best == digit {
+			recognised.push(digit);
+		}
+	}
+	assert!(recognised.contains(&7), "the README's digit 7 is not recognised: {recognised:?}");
+	assert!(recognised.len() >= 8, "only {recognised:?} look like the digit asked for");
 }
 
 #[test]

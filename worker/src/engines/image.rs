@@ -53,6 +53,11 @@ impl ImageEngine {
 		})
 	}
 
+	/// The image size the model was trained at (the VAE's `sample_size`; 512 if absent).
+	pub fn native_size(&self) -> u32 {
+		self.vae.config().sample_size.map_or(512, |s| s.clamp(1, 4096) as u32)
+	}
+
 	/// How much smaller the latents are than the image.
 	pub fn downscale(&self) -> u32 {
 		1 << (self.vae.config().block_out_channels.len() - 1)

@@ -20,6 +20,9 @@ pub struct VaeConfig {
 	pub out_channels: i64,
 	#[serde(default = "default_scaling_factor")]
 	pub scaling_factor: f64,
+	/// The image size the model was trained at (512 for SD 1.x).
+	#[serde(default)]
+	pub sample_size: Option<i64>,
 }
 
 fn default_out_channels() -> i64 {
