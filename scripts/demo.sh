@@ -49,7 +49,7 @@ sleep 3
 echo "[demo] the worker's embedded text model, deterministic (beam search, 4 beams), on the CPU:"
 "$bin/replica-worker" generate --device cpu --prompt "Love is" --max-tokens 40 --beams 4
 echo "[demo] the embedded image model (Stable Diffusion architecture, digits), on the CPU:"
-"$bin/replica-worker" generate-image --device cpu --prompt "a photo of the digit 7" --guidance 4 --out-dir "$base/images"
+"$bin/replica-worker" generate-image --device cpu --prompt "a photo of the digit 7" --guidance 4 --out-dir demo-output
 
 if [ "$once" = 1 ]; then
 	echo "[demo] done"
