@@ -97,6 +97,32 @@ enum Command {
 		#[arg(long, default_value_t = 3)]
 		runs: u32,
 	},
+	/// Checks image determinism here: runs one image task several times (on the CPU and on
+	/// CUDA when there is a GPU) and reports the Hamming distances of every hash to run 1's,
+	/// whether runs agree at tolerance 0, 1 and 2, and the timings.
+	DoctorImage {
+		/// Model directory (diffusers layout); by default the embedded digits model.
+		#[arg(long, env = "REPLICA_IMAGE_MODEL_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd"))]
+		model_dir: PathBuf,
+		/// The prompt.
+		#[arg(long, default_value = "a photo of the digit 7")]
+		prompt: String,
+		/// The task seed.
+		#[arg(long, default_value_t = 0)]
+		seed: u64,
+		/// DDIM steps.
+		#[arg(long, default_value_t = 30)]
+		steps: usize,
+		/// Classifier-free guidance scale.
+		#[arg(long, default_value_t = 4.0)]
+		guidance: f64,
+		/// How many runs per device.
+		#[arg(long, default_value_t = 3)]
+		runs: u32,
+		/// Where to run besides the CPU: auto (a CUDA device if any), cpu, cuda or cuda:N.
+		#[arg(long, env = "REPLICA_DEVICE", default_value = "auto")]
+		device: DeviceChoice,
+	},
 }
 
 /// What to run: a text model directory, a prompt, decoding and the device.
@@ -243,6 +269,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			Ok(())
 		},
 		Command::Doctor { text, runs } => doctor(text, runs),
+		Command::DoctorImage { model_dir, prompt, seed, steps, guidance, runs, device } => {
+			determinism::enable()?;
+			let mut devices = vec![tch::Device::Cpu];
+			if let Ok(cuda @ tch::Device::Cuda(_)) = device.resolve() {
+				devices.push(cuda);
+			}
+			let hasher = ImageHasher::new();
+			let mut reference: Option<replica_primitives::ImageHashes> = None;
+			for device in devices {
+				let engine = ImageEngine::load(&model_dir, device)?;
+				let size = engine.native_size();
+				let request = ImageRequest {
+					prompt: prompt.clone(),
+					negative_prompt: String::new(),
+					seed,
+					steps,
+					guidance,
+					width: size,
+					height: size,
+					count: 1,
+				};
+				println!("{device:?}: {size}x{size}, {steps} steps");
+				for run in 1..=runs {
+					let started = Instant::now();
+					let image = engine.generate(&request)?.remove(0);
+					let elapsed = started.elapsed();
+					let hashes = hasher.hash(&image, HashAlgs::ALL)?;
+					let first = *reference.get_or_insert(hashes);
+					let distances: Vec<u32> = HashAlg::ALL
+						.iter()
+						.map(|alg| replica_primitives::hamming(first.get(*alg).unwrap_or_default(), hashes.get(*alg).unwrap_or_default()))
+						.collect();
+					let worst = distances.iter().copied().max().unwrap_or_default();
+					let agree: Vec<String> = (0..=2).map(|t| format!("t={t}: {}", if worst <= t { "agree" } else { "DISAGREE" })).collect();
+					println!(
+						"  run {run}: {:.3} s, Hamming distances to the first run (aHash, pHash, dHash, colour) {distances:?}, {}",
+						elapsed.as_secs_f64(),
+						agree.join(", ")
+					);
+				}
+			}
+			Ok(())
+		},
 	}
 }
 

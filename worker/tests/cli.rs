@@ -58,6 +58,18 @@ fn generate_image_writes_pngs_whose_hashes_hash_prints() {
 }
 
 #[test]
+fn doctor_image_reports_identical_runs_on_the_cpu() {
+	let out = worker().args(["doctor-image", "--device", "cpu", "--runs", "2", "--steps", "5"]).output().unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let report = String::from_utf8(out.stdout).unwrap();
+	let runs: Vec<&str> = report.lines().filter(|l| l.trim_start().starts_with("run ")).collect();
+	assert_eq!(runs.len(), 2, "{report}");
+	for run in runs {
+		assert!(run.contains("[0, 0, 0, 0]") && run.contains("t=0: agree"), "{run}");
+	}
+}
+
+#[test]
 fn bad_input_gives_one_clear_error() {
 	fails_cleanly(&["hash", "/nonexistent.png"], "reading /nonexistent.png");
 	fails_cleanly(&["hash", "Cargo.toml"], "not a decodable PNG");
