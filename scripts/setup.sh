@@ -28,23 +28,29 @@ if ! rustup component list --installed | grep -q '^rust-src'; then
 fi
 
 # --- Debian packages ------------------------------------------------------------------------
-debian_packages=(protobuf-compiler clang libclang-dev pkg-config libssl-dev curl)
-missing=()
-for pkg in "${debian_packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	log "installing Debian packages: ${missing[*]}"
+apt_install() {
+	log "installing Debian packages: $*"
 	sudo_cmd=()
 	[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 	export DEBIAN_FRONTEND=noninteractive
 	"${sudo_cmd[@]}" apt-get update -qq
-	"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+	"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+# g++: the worker's libtorch shim (cc crate) and torch-sys' own C++ wrapper.
+debian_packages=(protobuf-compiler clang libclang-dev pkg-config libssl-dev curl g++)
+missing=()
+for pkg in "${debian_packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # --- Python ---------------------------------------------------------------------------------
 venv="${REPLICA_VENV:-$HOME/.cache/replica/venv}"
 if [ ! -x "$venv/bin/python" ]; then
+	if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+		# Debian's own python3 needs python3-venv (pyenv or python.org builds carry venv).
+		apt_install python3 python3-venv
+	fi
 	log "creating the Python venv $venv"
 	python3 -m venv "$venv"
 fi

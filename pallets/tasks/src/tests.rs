@@ -482,11 +482,7 @@ fn randomness_that_never_becomes_fresh_times_the_task_out_with_a_refund() {
 	test(|| {
 		online(&WORKERS[..3], "RTX 4090");
 		stall_randomness_at(Some(1));
-		let before = Balances::balance(&DAPP);
-		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
-		run_to(1 + TIMEOUT);
-		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoWorkers });
-		assert_eq!(Balances::balance(&DAPP), before);
+		assert_waits_then_times_out_with_a_refund();
 	});
 }
 
@@ -554,17 +550,23 @@ fn cancel_after_assignment_is_refused() {
 	});
 }
 
+/// A 3-verifier task created now waits until the assignment timeout, then fails with a full
+/// refund.
+fn assert_waits_then_times_out_with_a_refund() {
+	let before = Balances::balance(&DAPP);
+	let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
+	run_to(1 + TIMEOUT - 1);
+	assert!(matches!(status(task), TaskStatus::Pending { .. }), "waits");
+	run_to(1 + TIMEOUT);
+	assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoWorkers });
+	assert_eq!(Balances::balance(&DAPP), before);
+}
+
 #[test]
 fn assignment_timeout_fails_and_refunds() {
 	test(|| {
 		online(&WORKERS[..2], "RTX 4090");
-		let before = Balances::balance(&DAPP);
-		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
-		run_to(1 + TIMEOUT - 1);
-		assert!(matches!(status(task), TaskStatus::Pending { .. }), "waits for workers");
-		run_to(1 + TIMEOUT);
-		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoWorkers });
-		assert_eq!(Balances::balance(&DAPP), before);
+		assert_waits_then_times_out_with_a_refund();
 	});
 }
 

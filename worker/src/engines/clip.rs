@@ -76,11 +76,7 @@ pub struct ClipTextEncoder {
 impl ClipTextEncoder {
 	/// Loads `dir/config.json` and `dir/model.safetensors` onto `device`.
 	pub fn load(dir: &Path, device: Device) -> Result<Self> {
-		let config_path = weights::require_file(dir, "config.json")?;
-		let malformed = |reason: String| EngineError::Malformed { path: config_path.clone(), reason };
-		let text = std::fs::read(&config_path).map_err(|e| malformed(e.to_string()))?;
-		let config: ClipTextConfig = serde_json::from_slice(&text).map_err(|e| malformed(e.to_string()))?;
-		config.check().map_err(malformed)?;
+		let config: ClipTextConfig = weights::read_config(dir, ClipTextConfig::check)?;
 		let weights_path = weights::require_file(dir, "model.safetensors")?;
 		let mut store = nn::VarStore::new(device);
 		let root = store.root();

@@ -102,10 +102,8 @@ impl ImageEngine {
 
 	/// Generates the request's images.
 	pub fn generate(&self, request: &ImageRequest) -> Result<Vec<RgbImage>> {
-		self.check(request)?;
-		let latents = self.initial_latents(request);
-		let images = self.denoise(request, latents)?;
-		to_rgb(&images)
+		// `denoise` checks the request.
+		to_rgb(&self.denoise(request, self.initial_latents(request))?)
 	}
 
 	/// Runs the pipeline from given latents; images `[count, 3, h, w]` in [0, 1].

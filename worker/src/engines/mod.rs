@@ -15,6 +15,7 @@ pub mod clip;
 pub mod determinism;
 pub mod device;
 pub mod image;
+mod layers;
 pub mod scheduler;
 pub mod text;
 pub mod unet;

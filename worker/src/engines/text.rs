@@ -215,13 +215,8 @@ pub struct TextEngine {
 impl TextEngine {
 	/// Loads `dir/config.json`, `dir/model.safetensors` and `dir/tokenizer.json` onto `device`.
 	pub fn load(dir: &Path, device: Device) -> Result<Self> {
-		let config_path = weights::require_file(dir, "config.json")?;
+		let config: Gpt2Config = weights::read_config(dir, Gpt2Config::check)?;
 		let malformed = |path: &Path, reason: String| EngineError::Malformed { path: path.to_path_buf(), reason };
-		let config: Gpt2Config = serde_json::from_slice(
-			&std::fs::read(&config_path).map_err(|e| malformed(&config_path, e.to_string()))?,
-		)
-		.map_err(|e| malformed(&config_path, e.to_string()))?;
-		config.check().map_err(|e| malformed(&config_path, e))?;
 		let tokenizer_path = weights::require_file(dir, "tokenizer.json")?;
 		let tokenizer = tokenizers::Tokenizer::from_file(&tokenizer_path)
 			.map_err(|e| malformed(&tokenizer_path, e.to_string()))?;
@@ -285,9 +280,8 @@ impl TextEngine {
 		let mut out = Vec::new();
 		for _ in 0..max_tokens {
 			let log_probs = self.last_log_probs(&self.model.forward(&input, &mut cache));
-			// The first index of the maximum: ties go to the lower token id.
-			let (_, order) = log_probs.sort_stable(true, -1, true);
-			let token = order.int64_value(&[0, 0]);
+			// argmax returns the first index of the maximum: ties go to the lower token id.
+			let token = log_probs.argmax(-1, false).int64_value(&[0]);
 			if self.is_eos(token) {
 				break;
 			}

@@ -3,7 +3,10 @@
 //! noise of a latent at a timestep, conditioned on text hidden states. Loads `config.json` and
 //! `diffusion_pytorch_model.safetensors` of a diffusers `unet/` directory.
 
-use super::{weights, EngineError, Result};
+use super::{
+	layers::{conv, group_norm, upsample_2x, Resnet},
+	weights, Result,
+};
 use std::path::Path;
 use tch::{
 	nn::{self, Module},
@@ -45,50 +48,11 @@ impl UnetConfig {
 	}
 }
 
-fn conv(p: nn::Path, i: i64, o: i64, kernel: i64, stride: i64) -> nn::Conv2D {
-	nn::conv2d(p, i, o, kernel, nn::ConvConfig { padding: kernel / 2, stride, ..Default::default() })
-}
-
-fn group_norm(p: nn::Path, groups: i64, channels: i64, eps: f64) -> nn::GroupNorm {
-	nn::group_norm(p, groups, channels, nn::GroupNormConfig { eps, ..Default::default() })
-}
+/// The UNet's resnets normalise with eps 1e-5 (its transformers' group norm with 1e-6).
+const RESNET_EPS: f64 = 1e-5;
 
 fn linear(p: nn::Path, i: i64, o: i64, bias: bool) -> nn::Linear {
 	nn::linear(p, i, o, nn::LinearConfig { bias, ..Default::default() })
-}
-
-/// `ResnetBlock2D` with a time embedding.
-#[derive(Debug)]
-struct Resnet {
-	norm1: nn::GroupNorm,
-	conv1: nn::Conv2D,
-	time_emb_proj: nn::Linear,
-	norm2: nn::GroupNorm,
-	conv2: nn::Conv2D,
-	shortcut: Option<nn::Conv2D>,
-}
-
-impl Resnet {
-	fn new(p: nn::Path, i: i64, o: i64, temb: i64, groups: i64) -> Self {
-		Self {
-			norm1: group_norm(&p / "norm1", groups, i, 1e-5),
-			conv1: conv(&p / "conv1", i, o, 3, 1),
-			time_emb_proj: linear(&p / "time_emb_proj", temb, o, true),
-			norm2: group_norm(&p / "norm2", groups, o, 1e-5),
-			conv2: conv(&p / "conv2", o, o, 3, 1),
-			shortcut: (i != o).then(|| conv(&p / "conv_shortcut", i, o, 1, 1)),
-		}
-	}
-
-	fn forward(&self, x: &Tensor, temb: &Tensor) -> Tensor {
-		let h = self.conv1.forward(&self.norm1.forward(x).silu());
-		let h = h + self.time_emb_proj.forward(&temb.silu()).unsqueeze(-1).unsqueeze(-1);
-		let h = self.conv2.forward(&self.norm2.forward(&h).silu());
-		match &self.shortcut {
-			Some(s) => s.forward(x) + h,
-			None => x + h,
-		}
-	}
 }
 
 /// Multi-head attention of a transformer block (self- or cross-).
@@ -196,11 +160,7 @@ pub struct Unet {
 impl Unet {
 	/// Loads `dir/config.json` and `dir/diffusion_pytorch_model.safetensors` onto `device`.
 	pub fn load(dir: &Path, device: Device) -> Result<Self> {
-		let config_path = weights::require_file(dir, "config.json")?;
-		let malformed = |reason: String| EngineError::Malformed { path: config_path.clone(), reason };
-		let text = std::fs::read(&config_path).map_err(|e| malformed(e.to_string()))?;
-		let config: UnetConfig = serde_json::from_slice(&text).map_err(|e| malformed(e.to_string()))?;
-		config.check().map_err(malformed)?;
+		let config: UnetConfig = weights::read_config(dir, UnetConfig::check)?;
 		let weights_path = weights::require_file(dir, "diffusion_pytorch_model.safetensors")?;
 		let mut store = nn::VarStore::new(device);
 		let root = store.root();
@@ -221,7 +181,7 @@ impl Unet {
 				let p = &root / "down_blocks" / i;
 				let out = channels[i];
 				let resnets = (0..layers)
-					.map(|j| Resnet::new(&p / "resnets" / j, if j == 0 { previous } else { out }, out, temb, g))
+					.map(|j| Resnet::new(&p / "resnets" / j, if j == 0 { previous } else { out }, out, g, RESNET_EPS, Some(temb)))
 					.collect();
 				let attentions = if kind == "CrossAttnDownBlock2D" {
 					(0..layers).map(|j| Transformer::new(&p / "attentions" / j, out, ctx, heads, g)).collect()
@@ -236,9 +196,9 @@ impl Unet {
 		let top = *channels.last().expect("checked: not empty");
 		let m = &root / "mid_block";
 		let mid = (
-			Resnet::new(&m / "resnets" / 0, top, top, temb, g),
+			Resnet::new(&m / "resnets" / 0, top, top, g, RESNET_EPS, Some(temb)),
 			Transformer::new(&m / "attentions" / 0, top, ctx, heads, g),
-			Resnet::new(&m / "resnets" / 1, top, top, temb, g),
+			Resnet::new(&m / "resnets" / 1, top, top, g, RESNET_EPS, Some(temb)),
 		);
 		let reversed: Vec<i64> = channels.iter().rev().copied().collect();
 		let mut previous = top;
@@ -254,7 +214,7 @@ impl Unet {
 					.map(|j| {
 						let skip = if j == layers { input } else { out };
 						let inp = if j == 0 { previous } else { out };
-						Resnet::new(&p / "resnets" / j, inp + skip, out, temb, g)
+						Resnet::new(&p / "resnets" / j, inp + skip, out, g, RESNET_EPS, Some(temb))
 					})
 					.collect();
 				let attentions = if kind == "CrossAttnUpBlock2D" {
@@ -267,7 +227,7 @@ impl Unet {
 				Level { resnets, attentions, resample }
 			})
 			.collect();
-		let norm_out = group_norm(&root / "conv_norm_out", g, channels[0], 1e-5);
+		let norm_out = group_norm(&root / "conv_norm_out", g, channels[0], RESNET_EPS);
 		let conv_out = conv(&root / "conv_out", channels[0], config.out_channels, 3, 1);
 		weights::load_into(&mut store, &weights_path, "")?;
 		store.freeze();
@@ -298,7 +258,7 @@ impl Unet {
 			let mut skips = vec![h.shallow_clone()];
 			for level in &self.down {
 				for (j, resnet) in level.resnets.iter().enumerate() {
-					h = resnet.forward(&h, &temb);
+					h = resnet.forward(&h, Some(&temb));
 					if let Some(attention) = level.attentions.get(j) {
 						h = attention.forward(&h, context);
 					}
@@ -309,20 +269,19 @@ impl Unet {
 					skips.push(h.shallow_clone());
 				}
 			}
-			h = self.mid.0.forward(&h, &temb);
+			h = self.mid.0.forward(&h, Some(&temb));
 			h = self.mid.1.forward(&h, context);
-			h = self.mid.2.forward(&h, &temb);
+			h = self.mid.2.forward(&h, Some(&temb));
 			for level in &self.up {
 				for (j, resnet) in level.resnets.iter().enumerate() {
 					let skip = skips.pop().expect("one skip per up resnet");
-					h = resnet.forward(&Tensor::cat(&[&h, &skip], 1), &temb);
+					h = resnet.forward(&Tensor::cat(&[&h, &skip], 1), Some(&temb));
 					if let Some(attention) = level.attentions.get(j) {
 						h = attention.forward(&h, context);
 					}
 				}
 				if let Some(up) = &level.resample {
-					let (_, _, height, width) = h.size4().expect("[batch, channels, height, width]");
-					h = up.forward(&h.upsample_nearest2d([height * 2, width * 2], Some(2.0), Some(2.0)));
+					h = up.forward(&upsample_2x(&h));
 				}
 			}
 			self.conv_out.forward(&self.norm_out.forward(&h).silu())

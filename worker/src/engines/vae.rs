@@ -2,7 +2,10 @@
 //! RGB images. Loads `config.json` and `diffusion_pytorch_model.safetensors` of a diffusers
 //! `vae/` directory (decoder and `post_quant_conv` tensors, under diffusers' names).
 
-use super::{weights, EngineError, Result};
+use super::{
+	layers::{conv, group_norm, upsample_2x, Resnet},
+	weights, Result,
+};
 use std::path::Path;
 use tch::{
 	nn::{self, Module},
@@ -45,48 +48,8 @@ impl VaeConfig {
 	}
 }
 
+/// diffusers' VAE normalises with eps 1e-6.
 const EPS: f64 = 1e-6;
-
-fn group_norm(p: nn::Path, groups: i64, channels: i64) -> nn::GroupNorm {
-	nn::group_norm(p, groups, channels, nn::GroupNormConfig { eps: EPS, ..Default::default() })
-}
-
-fn conv(p: nn::Path, inputs: i64, outputs: i64, kernel: i64) -> nn::Conv2D {
-	nn::conv2d(p, inputs, outputs, kernel, nn::ConvConfig { padding: kernel / 2, ..Default::default() })
-}
-
-/// diffusers' `ResnetBlock2D` (no time embedding).
-#[derive(Debug)]
-struct Resnet {
-	norm1: nn::GroupNorm,
-	conv1: nn::Conv2D,
-	norm2: nn::GroupNorm,
-	conv2: nn::Conv2D,
-	shortcut: Option<nn::Conv2D>,
-}
-
-impl Resnet {
-	fn new(p: nn::Path, inputs: i64, outputs: i64, groups: i64) -> Self {
-		Self {
-			norm1: group_norm(&p / "norm1", groups, inputs),
-			conv1: conv(&p / "conv1", inputs, outputs, 3),
-			norm2: group_norm(&p / "norm2", groups, outputs),
-			conv2: conv(&p / "conv2", outputs, outputs, 3),
-			shortcut: (inputs != outputs).then(|| conv(&p / "conv_shortcut", inputs, outputs, 1)),
-		}
-	}
-}
-
-impl Module for Resnet {
-	fn forward(&self, x: &Tensor) -> Tensor {
-		let h = self.conv1.forward(&self.norm1.forward(x).silu());
-		let h = self.conv2.forward(&self.norm2.forward(&h).silu());
-		match &self.shortcut {
-			Some(shortcut) => shortcut.forward(x) + h,
-			None => x + h,
-		}
-	}
-}
 
 /// The mid block's single-head spatial self-attention.
 #[derive(Debug)]
@@ -102,7 +65,7 @@ impl Attention {
 	fn new(p: nn::Path, channels: i64, groups: i64) -> Self {
 		let linear = |name: &str| nn::linear(&p / name, channels, channels, Default::default());
 		Self {
-			norm: group_norm(&p / "group_norm", groups, channels),
+			norm: group_norm(&p / "group_norm", groups, channels, EPS),
 			to_q: linear("to_q"),
 			to_k: linear("to_k"),
 			to_v: linear("to_v"),
@@ -149,13 +112,13 @@ impl VaeDecoder {
 		let reversed: Vec<i64> = config.block_out_channels.iter().rev().copied().collect();
 		let d = &root / "decoder";
 		let top = reversed[0];
-		let post_quant_conv = conv(&root / "post_quant_conv", latent, latent, 1);
-		let conv_in = conv(&d / "conv_in", latent, top, 3);
+		let post_quant_conv = conv(&root / "post_quant_conv", latent, latent, 1, 1);
+		let conv_in = conv(&d / "conv_in", latent, top, 3, 1);
 		let m = &d / "mid_block";
 		let mid = (
-			Resnet::new(&m / "resnets" / 0, top, top, g),
+			Resnet::new(&m / "resnets" / 0, top, top, g, EPS, None),
 			Attention::new(&m / "attentions" / 0, top, g),
-			Resnet::new(&m / "resnets" / 1, top, top, g),
+			Resnet::new(&m / "resnets" / 1, top, top, g, EPS, None),
 		);
 		let mut previous = top;
 		let up = reversed
@@ -164,26 +127,22 @@ impl VaeDecoder {
 			.map(|(i, &channels)| {
 				let p = &d / "up_blocks" / i;
 				let resnets = (0..=config.layers_per_block)
-					.map(|j| Resnet::new(&p / "resnets" / j, if j == 0 { previous } else { channels }, channels, g))
+					.map(|j| Resnet::new(&p / "resnets" / j, if j == 0 { previous } else { channels }, channels, g, EPS, None))
 					.collect();
 				previous = channels;
 				let last = i + 1 == reversed.len();
-				UpBlock { resnets, upsample: (!last).then(|| conv(&p / "upsamplers" / 0 / "conv", channels, channels, 3)) }
+				UpBlock { resnets, upsample: (!last).then(|| conv(&p / "upsamplers" / 0 / "conv", channels, channels, 3, 1)) }
 			})
 			.collect();
 		let bottom = *reversed.last().expect("not empty");
-		let norm_out = group_norm(&d / "conv_norm_out", g, bottom);
-		let conv_out = conv(&d / "conv_out", bottom, config.out_channels, 3);
+		let norm_out = group_norm(&d / "conv_norm_out", g, bottom, EPS);
+		let conv_out = conv(&d / "conv_out", bottom, config.out_channels, 3, 1);
 		(post_quant_conv, conv_in, mid, up, norm_out, conv_out)
 	}
 
 	/// Loads `dir/config.json` and `dir/diffusion_pytorch_model.safetensors` onto `device`.
 	pub fn load(dir: &Path, device: Device) -> Result<Self> {
-		let config_path = weights::require_file(dir, "config.json")?;
-		let malformed = |reason: String| EngineError::Malformed { path: config_path.clone(), reason };
-		let text = std::fs::read(&config_path).map_err(|e| malformed(e.to_string()))?;
-		let config: VaeConfig = serde_json::from_slice(&text).map_err(|e| malformed(e.to_string()))?;
-		config.check().map_err(malformed)?;
+		let config: VaeConfig = weights::read_config(dir, VaeConfig::check)?;
 		let weights_path = weights::require_file(dir, "diffusion_pytorch_model.safetensors")?;
 		let mut store = nn::VarStore::new(device);
 		let (post_quant_conv, conv_in, mid, up, norm_out, conv_out) = Self::build(&store, &config);
@@ -203,14 +162,13 @@ impl VaeDecoder {
 		tch::no_grad(|| {
 			let z = self.post_quant_conv.forward(&(latents / self.config.scaling_factor));
 			let mut h = self.conv_in.forward(&z);
-			h = self.mid.2.forward(&self.mid.1.forward(&self.mid.0.forward(&h)));
+			h = self.mid.2.forward(&self.mid.1.forward(&self.mid.0.forward(&h, None)), None);
 			for block in &self.up {
 				for resnet in &block.resnets {
-					h = resnet.forward(&h);
+					h = resnet.forward(&h, None);
 				}
 				if let Some(upsample) = &block.upsample {
-					let (_, _, height, width) = h.size4().expect("[batch, channels, height, width]");
-					h = upsample.forward(&h.upsample_nearest2d([height * 2, width * 2], Some(2.0), Some(2.0)));
+					h = upsample.forward(&upsample_2x(&h));
 				}
 			}
 			self.conv_out.forward(&self.norm_out.forward(&h).silu())

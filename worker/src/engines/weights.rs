@@ -18,6 +18,19 @@ pub fn require_file(dir: &Path, name: &str) -> Result<PathBuf> {
 	}
 }
 
+/// `dir/config.json`, parsed and checked by `check`; every error names the file.
+pub fn read_config<C: serde::de::DeserializeOwned>(
+	dir: &Path,
+	check: impl FnOnce(&C) -> core::result::Result<(), String>,
+) -> Result<C> {
+	let path = require_file(dir, "config.json")?;
+	let malformed = |reason: String| EngineError::Malformed { path: path.clone(), reason };
+	let text = std::fs::read(&path).map_err(|e| malformed(e.to_string()))?;
+	let config: C = serde_json::from_slice(&text).map_err(|e| malformed(e.to_string()))?;
+	check(&config).map_err(malformed)?;
+	Ok(config)
+}
+
 /// Every tensor of a `.safetensors` file, on the CPU, by name.
 pub fn read(path: &Path) -> Result<HashMap<String, Tensor>> {
 	if !path.is_file() {
