@@ -15,8 +15,12 @@ fn main() {
 	// An rpath, so that nobody has to set LD_LIBRARY_PATH to run the worker or its tests.
 	println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
 	// Keep libtorch_cuda linked even though no symbol of it is named: it registers the CUDA
-	// backend when loaded.
-	println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
+	// backend when loaded. rustc links with --as-needed and puts build-script link arguments
+	// after torch-sys' `-ltorch_cuda`, so a bare --no-as-needed comes too late: name the
+	// library again inside its own --no-as-needed scope.
+	if lib.join("libtorch_cuda.so").exists() {
+		println!("cargo:rustc-link-arg=-Wl,--push-state,--no-as-needed,-ltorch_cuda,--pop-state");
+	}
 
 	let torch = lib.parent().expect("torch/lib has a parent").to_path_buf();
 	cc::Build::new()

@@ -65,8 +65,11 @@ fn doctor_image_reports_identical_runs_on_the_cpu() {
 	let runs: Vec<&str> = report.lines().filter(|l| l.trim_start().starts_with("run ")).collect();
 	assert_eq!(runs.len(), 2, "{report}");
 	for run in runs {
-		assert!(run.contains("[0, 0, 0, 0]") && run.contains("t=0: agree"), "{run}");
+		assert!(run.contains("to run 1 [0, 0, 0, 0] (t=0 agree"), "{run}");
 	}
+	assert!(report.contains("median time per image: "), "{report}");
+	// A CUDA device asked for by name must exist; the doctor does not quietly skip it.
+	fails_cleanly(&["doctor-image", "--device", "cuda:7", "--runs", "1"], "cuda:7");
 }
 
 #[test]

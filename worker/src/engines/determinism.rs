@@ -1,11 +1,19 @@
 //! Everything that makes two runs of one task produce the same numbers.
 //!
 //! [`enable`] must run before CUDA initialises and before the first tensor operation: it sets
-//! `CUBLAS_WORKSPACE_CONFIG` (deterministic cuBLAS reductions) and `NVIDIA_TF32_OVERRIDE=0`,
-//! then, through the C++ shim in `worker/csrc/determinism.cpp` (tch does not expose these),
+//! `NVIDIA_TF32_OVERRIDE=0`, then, through the C++ shim in `worker/csrc/determinism.cpp` (tch does not expose these),
 //! turns off cuDNN autotuning, turns on deterministic cuDNN and deterministic algorithms
 //! (libtorch raises an error rather than run a nondeterministic kernel), turns off TF32 in
-//! cuBLAS and cuDNN, and sets float32 matmul precision to full IEEE ("highest").
+//! cuBLAS and cuDNN, and sets float32 matmul precision to full IEEE ("highest"). It leaves off
+//! the NaN-filling of new allocations that PyTorch pairs with deterministic algorithms: a
+//! debugging aid that changes no result and, measured on an H100, doubled the time of small
+//! models (docs/determinism.md).
+//!
+//! It does not set `CUBLAS_WORKSPACE_CONFIG`: libtorch gives every cuBLAS handle and stream
+//! its own fixed workspace (`cublasSetWorkspace`), which NVIDIA documents as equivalent for
+//! reproducibility, and libtorch >= 2.11 no longer asks for the variable. Setting it made
+//! cuBLAS choose kernels that doubled the image pipeline's time on an H100, whatever the
+//! size given; an operator's own value is left alone.
 //!
 //! Every random draw (initial latents, noise) comes from [`seeded_normal`]: ChaCha20 seeded by
 //! the task, Box–Muller with the pure-Rust `libm` (the same bits on every CPU), generated on
@@ -16,47 +24,68 @@ use rand_chacha::{rand_core::RngCore, rand_core::SeedableRng, ChaCha20Rng};
 use std::ffi::{c_char, c_int, CStr};
 use tch::{Device, Kind, Tensor};
 
-/// libtorch's determinism switches as they are now.
+/// libtorch's determinism-related switches (each 0 or 1, as the C++ shim takes them).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeterminismState {
 	pub benchmark_cudnn: c_int,
 	pub deterministic_cudnn: c_int,
 	pub deterministic_algorithms: c_int,
+	/// Fill fresh allocations with NaN. PyTorch turns this on with deterministic algorithms
+	/// to expose reads of uninitialised memory; it changes no result of an op that writes its
+	/// whole output and costs a kernel per allocation, so a worker leaves it off.
+	pub fill_uninitialized_memory: c_int,
 	pub allow_tf32_cublas: c_int,
 	pub allow_tf32_cudnn: c_int,
 	pub float32_matmul_ieee: c_int,
 }
 
 impl DeterminismState {
+	/// What a worker runs with: no autotuning, deterministic kernels only, no TF32.
+	pub const DETERMINISTIC: Self = Self {
+		benchmark_cudnn: 0,
+		deterministic_cudnn: 1,
+		deterministic_algorithms: 1,
+		fill_uninitialized_memory: 0,
+		allow_tf32_cublas: 0,
+		allow_tf32_cudnn: 0,
+		float32_matmul_ieee: 1,
+	};
+	/// PyTorch's defaults (TF32 convolutions, any cuDNN algorithm), for measuring what
+	/// determinism costs.
+	pub const PYTORCH_DEFAULTS: Self = Self {
+		benchmark_cudnn: 0,
+		deterministic_cudnn: 0,
+		deterministic_algorithms: 0,
+		fill_uninitialized_memory: 1,
+		allow_tf32_cublas: 0,
+		allow_tf32_cudnn: 1,
+		float32_matmul_ieee: 1,
+	};
+	/// PyTorch's defaults with TF32 off: full float32 precision, any algorithm. Between the
+	/// two above, it separates what precision costs from what deterministic kernels cost.
+	pub const PYTORCH_DEFAULTS_WITHOUT_TF32: Self = Self { allow_tf32_cudnn: 0, ..Self::PYTORCH_DEFAULTS };
+
 	/// Whether every switch is in its deterministic position.
 	pub fn is_deterministic(&self) -> bool {
-		*self ==
-			DeterminismState {
-				benchmark_cudnn: 0,
-				deterministic_cudnn: 1,
-				deterministic_algorithms: 1,
-				allow_tf32_cublas: 0,
-				allow_tf32_cudnn: 0,
-				float32_matmul_ieee: 1,
-			}
+		*self == Self::DETERMINISTIC
 	}
 }
 
 extern "C" {
-	fn replica_enable_determinism(error: *mut c_char, error_len: usize) -> c_int;
-	fn replica_disable_determinism(error: *mut c_char, error_len: usize) -> c_int;
+	fn replica_apply_determinism(wanted: *const DeterminismState, error: *mut c_char, error_len: usize) -> c_int;
 	fn replica_determinism_state(out: *mut DeterminismState);
 }
 
-/// The environment CUDA reads when it initialises.
-pub const CUDA_ENV: [(&str, &str); 2] = [("CUBLAS_WORKSPACE_CONFIG", ":4096:8"), ("NVIDIA_TF32_OVERRIDE", "0")];
+/// The environment CUDA reads when it initialises: no TF32, whatever the libraries ask for.
+pub const CUDA_ENV: [(&str, &str); 1] = [("NVIDIA_TF32_OVERRIDE", "0")];
 
-fn call(f: unsafe extern "C" fn(*mut c_char, usize) -> c_int) -> Result<()> {
+/// Sets libtorch's switches to `wanted` (CUDA's environment is [`enable`]'s business).
+pub fn apply(wanted: DeterminismState) -> Result<()> {
 	let mut error = [0 as c_char; 512];
-	// SAFETY: the shim writes at most `error.len()` bytes, NUL-terminated, and catches every
-	// C++ exception.
-	let status = unsafe { f(error.as_mut_ptr(), error.len()) };
+	// SAFETY: the shim reads `wanted`, writes at most `error.len()` bytes, NUL-terminated, and
+	// catches every C++ exception.
+	let status = unsafe { replica_apply_determinism(&wanted, error.as_mut_ptr(), error.len()) };
 	if status == 0 {
 		return Ok(());
 	}
@@ -69,17 +98,9 @@ fn call(f: unsafe extern "C" fn(*mut c_char, usize) -> c_int) -> Result<()> {
 /// thread is started: it sets environment variables.
 pub fn enable() -> Result<()> {
 	for (key, value) in CUDA_ENV {
-		// Set before CUDA initialises; a value given by the operator for the workspace wins.
-		if key == "NVIDIA_TF32_OVERRIDE" || std::env::var_os(key).is_none() {
-			std::env::set_var(key, value);
-		}
+		std::env::set_var(key, value);
 	}
-	call(replica_enable_determinism)
-}
-
-/// PyTorch's default settings, for measuring what determinism costs (`doctor`).
-pub fn disable() -> Result<()> {
-	call(replica_disable_determinism)
+	apply(DeterminismState::DETERMINISTIC)
 }
 
 /// The switches as libtorch has them now.
@@ -149,8 +170,8 @@ mod tests {
 		enable().unwrap();
 		assert!(state().is_deterministic(), "{:?}", state());
 		assert_eq!(std::env::var("NVIDIA_TF32_OVERRIDE").unwrap(), "0");
-		disable().unwrap();
-		assert!(!state().is_deterministic());
+		apply(DeterminismState::PYTORCH_DEFAULTS).unwrap();
+		assert_eq!(state(), DeterminismState::PYTORCH_DEFAULTS);
 		enable().unwrap();
 		assert!(state().is_deterministic());
 	}
