@@ -15,6 +15,11 @@ use subxt::{OnlineClient, SubstrateConfig};
 		recursive
 	),
 	derive_for_type(
+		path = "replica_primitives::voting::Tolerances",
+		derive = "::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
+		recursive
+	),
+	derive_for_type(
 		path = "replica_primitives::types::ResultPayload",
 		derive = "::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
 		recursive
@@ -44,4 +49,104 @@ pub fn to_runtime<A: codec::Encode, B: codec::Decode>(value: &A) -> anyhow::Resu
 	let bytes = value.encode();
 	B::decode(&mut &bytes[..])
 		.map_err(|e| anyhow::anyhow!("type does not match the runtime's encoding: {e}"))
+}
+
+pub use runtime::runtime_types::{
+	pallet_tasks::types::{ModelInfo, ModelKind, TaskInfo, TaskStatus},
+	pallet_workers::types::{WorkerInfo, WorkerStatus},
+};
+
+/// The account type of the chain.
+pub type AccountId = subxt::utils::AccountId32;
+
+/// Why a transaction did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+	/// The runtime rejected it (e.g. `Tasks::AlreadyCommitted`): final, resubmitting the same
+	/// call cannot help.
+	#[error("rejected by the runtime: {0}")]
+	Rejected(String),
+	/// It could not be submitted or included (node gone, pool full, outdated) even after
+	/// rebuilding it with a fresh nonce several times.
+	#[error("{0}")]
+	Failed(String),
+}
+
+impl SubmitError {
+	/// Whether the runtime rejected it with this pallet error (`"Tasks::AlreadyCommitted"`).
+	pub fn is(&self, pallet_error: &str) -> bool {
+		matches!(self, SubmitError::Rejected(name) if name == pallet_error)
+	}
+}
+
+/// How often [`submit`] builds and sends a transaction before giving up.
+pub const SUBMIT_ATTEMPTS: u32 = 5;
+
+/// Signs `call` with `signer` at the current block and waits until it is finalized and
+/// succeeded. A transaction the pool refuses or drops (stale or future nonce, outdated era,
+/// priority too low, connection trouble) is rebuilt with a fresh nonce and resubmitted, with
+/// backoff, up to [`SUBMIT_ATTEMPTS`] times; one the runtime rejects is not.
+pub async fn submit<C: subxt::transactions::Payload>(
+	client: &Client,
+	call: &C,
+	signer: &subxt_signer::sr25519::Keypair,
+) -> Result<subxt::extrinsics::ExtrinsicEvents<ReplicaConfig>, SubmitError> {
+	use subxt::error::{TransactionEventsError, TransactionFinalizedSuccessError};
+	let mut delay = std::time::Duration::from_millis(500);
+	let mut last = String::new();
+	for attempt in 1..=SUBMIT_ATTEMPTS {
+		let outcome = async {
+			let at = client.at_current_block().await.map_err(|e| e.to_string())?;
+			let mut txs = at.transactions();
+			let progress = txs.sign_and_submit_then_watch_default(call, signer).await.map_err(|e| e.to_string())?;
+			Ok::<_, String>(progress.wait_for_finalized_success().await)
+		}
+		.await;
+		match outcome {
+			Ok(Ok(events)) => return Ok(events),
+			Ok(Err(TransactionFinalizedSuccessError::SuccessError(TransactionEventsError::ExtrinsicFailed(error)))) => {
+				let name = match &error {
+					subxt::error::DispatchError::Module(module) => module.details_string(),
+					other => other.to_string(),
+				};
+				return Err(SubmitError::Rejected(name));
+			},
+			Ok(Err(e)) => last = e.to_string(),
+			Err(e) => last = e,
+		}
+		if attempt < SUBMIT_ATTEMPTS {
+			tracing::warn!("transaction not included ({last}); rebuilding it, attempt {} of {SUBMIT_ATTEMPTS}", attempt + 1);
+			tokio::time::sleep(delay).await;
+			delay *= 2;
+		}
+	}
+	Err(SubmitError::Failed(format!("not included after {SUBMIT_ATTEMPTS} attempts: {last}")))
+}
+
+/// The chain's view of a worker account, if registered.
+pub async fn worker_info(client: &Client, who: &AccountId) -> anyhow::Result<Option<WorkerInfo<u128, u32>>> {
+	let at = client.at_current_block().await?;
+	let value = at.storage().try_fetch(runtime::storage().workers().workers(), (who.clone(),)).await?;
+	Ok(value.map(|v| v.decode()).transpose()?)
+}
+
+/// A task, until it is pruned.
+pub async fn task_info(client: &Client, task: u64) -> anyhow::Result<Option<TaskInfo<AccountId, u128, u32>>> {
+	let at = client.at_current_block().await?;
+	let value = at.storage().try_fetch(runtime::storage().tasks().tasks(), (task,)).await?;
+	Ok(value.map(|v| v.decode()).transpose()?)
+}
+
+/// Every registered model, by id.
+pub async fn models(client: &Client) -> anyhow::Result<Vec<(u32, ModelInfo<u128>)>> {
+	let at = client.at_current_block().await?;
+	let mut entries = at.storage().iter(runtime::storage().tasks().models(), ()).await?;
+	let mut out = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry?;
+		let (id,) = entry.key()?.decode()?;
+		out.push((id, entry.value().decode()?));
+	}
+	out.sort_by_key(|(id, _)| *id);
+	Ok(out)
 }

@@ -10,5 +10,18 @@
 //! - [`hashing`]: perceptual hashes of generated images, bit-identical on every CPU.
 
 pub mod chain;
+pub mod config;
+pub mod daemon;
+pub mod dapp;
 pub mod engines;
 pub mod hashing;
+pub mod http;
+pub mod metrics;
+pub mod models;
+pub mod pipeline;
+pub mod store;
+
+/// Lower-case hex of `bytes` (digests, keys in logs and output).
+pub fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -10,13 +10,17 @@ use replica_worker::{
 		image::{png, ImageEngine, ImageRequest},
 		text::{Decoding, TextEngine},
 	},
+	config::RunArgs,
+	dapp::{self, RegisterModelArgs, ShowArgs, SubmitArgs},
 	hashing::ImageHasher,
+	hex,
 };
 use std::{path::PathBuf, time::Instant};
 
-/// Replica's off-chain GPU worker. Runs deterministic inference (libtorch) for Replica tasks,
-/// hashes generated images exactly as the chain compares them, and talks to a Replica node.
-/// (The daemon that follows the chain, commits and reveals lands with the worker issue.)
+/// Replica's off-chain GPU worker. `run` is the daemon: it registers the worker, executes the
+/// tasks the chain assigns to it with deterministic inference (libtorch), commits and reveals
+/// the results and serves them over HTTP. `task` submits and inspects tasks (for dapps),
+/// `model` registers models (for governance); the rest run engines and checks locally.
 #[derive(Parser, Debug)]
 #[command(name = "replica-worker", version)]
 struct Cli {
@@ -26,6 +30,20 @@ struct Cli {
 
 #[derive(clap::Subcommand, Debug)]
 enum Command {
+	/// Runs the worker daemon: registers (or updates) the worker and goes online, follows the
+	/// chain, executes assigned tasks, commits and reveals their results, serves them over
+	/// HTTP, and resumes where it stopped after a restart. Stops on SIGINT/SIGTERM.
+	Run(RunArgs),
+	/// Submits a task and follows it to its verified result, or shows one (for dapps).
+	Task {
+		#[command(subcommand)]
+		command: TaskCommand,
+	},
+	/// Registers a model on chain, or prints a model directory's weights digest (governance).
+	Model {
+		#[command(subcommand)]
+		command: ModelCommand,
+	},
 	/// Connects to a node and prints its chain and best block.
 	Ping {
 		/// WebSocket or HTTP RPC endpoint of a Replica node.
@@ -103,6 +121,26 @@ enum Command {
 	/// timings; on CUDA it also times PyTorch's default settings in a fresh process and prints
 	/// what determinism costs.
 	DoctorImage(DoctorImageArgs),
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum TaskCommand {
+	/// Creates a task (paying its fee); with --wait follows it to its verdict, downloads the
+	/// result from a winner and checks it against the on-chain digest.
+	Submit(SubmitArgs),
+	/// Prints a task's status, parameters and workers as the chain has them.
+	Show(ShowArgs),
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum ModelCommand {
+	/// Registers a model directory on chain through sudo (the dev chain's governance).
+	Register(RegisterModelArgs),
+	/// Prints the weights digest of a model directory, as workers match it on chain.
+	Digest {
+		/// The model directory.
+		dir: PathBuf,
+	},
 }
 
 /// `doctor-image`'s task and devices.
@@ -214,6 +252,24 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
 	match cli.command {
+		Command::Run(args) => {
+			let config = args.resolve()?;
+			tracing::debug!("{config:?}");
+			determinism::enable()?;
+			replica_worker::daemon::run(config).await
+		},
+		Command::Task { command: TaskCommand::Submit(args) } => dapp::submit(args).await,
+		Command::Task { command: TaskCommand::Show(args) } => dapp::show(args).await,
+		Command::Model { command: ModelCommand::Register(args) } => dapp::register_model(args).await,
+		Command::Model { command: ModelCommand::Digest { dir } } => {
+			anyhow::ensure!(
+				replica_worker::models::kind_of(&dir).is_some(),
+				"{} is not a model directory (a diffusers image pipeline or a GPT-2 text model)",
+				dir.display()
+			);
+			println!("0x{}", hex(&replica_worker::models::digest(&dir)?));
+			Ok(())
+		},
 		Command::Ping { node } => {
 			let client = replica_worker::chain::connect(&node).await?;
 			let block = client.at_current_block().await?;
@@ -501,9 +557,6 @@ fn time_in_fresh_process(args: &DoctorImageArgs, settings: &str, index: usize, w
 		.with_context(|| format!("doctor-image --settings {settings} printed no median time"))
 }
 
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,244 @@
+//! `replica-worker run`'s configuration: flags, then environment variables, then a TOML file
+//! (`--config`), then defaults. Every problem is reported as one line naming the setting.
+
+use crate::engines::device::DeviceChoice;
+use anyhow::Context;
+use serde::Deserialize;
+use std::{
+	net::SocketAddr,
+	path::{Path, PathBuf},
+	str::FromStr,
+};
+use subxt_signer::{sr25519::Keypair, SecretUri};
+
+/// The chain's token has 12 decimals: 1 RPL = 10^12 of its smallest unit.
+pub const UNIT: u128 = 1_000_000_000_000;
+
+/// The flags of `replica-worker run` (each also an environment variable or a key of the TOML
+/// file given by `--config`).
+#[derive(clap::Args, Debug, Default)]
+pub struct RunArgs {
+	/// TOML file with any of the settings below, by their flag names without `--` (e.g.
+	/// `node = "ws://…"`, `stake = "100"`); flags and environment variables override it.
+	#[arg(long, env = "REPLICA_WORKER_CONFIG")]
+	pub config: Option<PathBuf>,
+	/// WebSocket RPC endpoint of a Replica node. Default: ws://127.0.0.1:9944.
+	#[arg(long, env = "REPLICA_NODE_URL")]
+	pub node: Option<String>,
+	/// The worker account's secret: a secret URI (`//Bob`, a mnemonic phrase, a 0x seed, with
+	/// optional `//hard/soft` derivations) or the path of a file that holds one.
+	#[arg(long, env = "REPLICA_WORKER_KEY")]
+	pub key: Option<String>,
+	/// Directory of model directories to serve (each a diffusers image pipeline or a GPT-2
+	/// text model); the chain's models whose weights digest matches one are served. Default:
+	/// the embedded models of this repository (worker/models).
+	#[arg(long, env = "REPLICA_MODELS")]
+	pub models: Option<PathBuf>,
+	/// Where to run the engines: auto (first CUDA device, else the CPU), cpu, cuda or cuda:N.
+	/// Default: auto.
+	#[arg(long, env = "REPLICA_DEVICE")]
+	pub device: Option<DeviceChoice>,
+	/// Directory of the worker's crash-safe store (task records, sealing keys, results); one
+	/// subdirectory per account. Default: ~/.local/share/replica-worker.
+	#[arg(long, env = "REPLICA_STORE")]
+	pub store: Option<PathBuf>,
+	/// Stake to hold when registering, in RPL (e.g. 100 or 12.5). Default: the chain's
+	/// minimum stake. An already registered worker keeps its stake.
+	#[arg(long, env = "REPLICA_STAKE")]
+	pub stake: Option<String>,
+	/// The URL declared on chain where clients download results, e.g.
+	/// http://gpu1.example.org:8080. Default: http://<listen address>.
+	#[arg(long, env = "REPLICA_ENDPOINT")]
+	pub endpoint: Option<String>,
+	/// Address the results HTTP server listens on. Default: 127.0.0.1:8080.
+	#[arg(long, env = "REPLICA_LISTEN")]
+	pub listen: Option<SocketAddr>,
+	/// Address of the Prometheus metrics endpoint (/metrics). Default: 127.0.0.1:9620.
+	#[arg(long, env = "REPLICA_METRICS")]
+	pub metrics: Option<SocketAddr>,
+	/// Most assigned tasks waiting for the device; more are skipped (and would time out).
+	/// Default: 16.
+	#[arg(long, env = "REPLICA_QUEUE")]
+	pub queue: Option<usize>,
+}
+
+/// The same settings in the TOML file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+	node: Option<String>,
+	key: Option<String>,
+	models: Option<PathBuf>,
+	device: Option<String>,
+	store: Option<PathBuf>,
+	stake: Option<String>,
+	endpoint: Option<String>,
+	listen: Option<SocketAddr>,
+	metrics: Option<SocketAddr>,
+	queue: Option<usize>,
+}
+
+/// A complete, checked configuration.
+pub struct RunConfig {
+	pub node: String,
+	pub signer: Keypair,
+	pub models: PathBuf,
+	pub device: DeviceChoice,
+	pub store: PathBuf,
+	/// `None`: the chain's minimum.
+	pub stake: Option<u128>,
+	pub endpoint: String,
+	pub listen: SocketAddr,
+	pub metrics: SocketAddr,
+	pub queue: usize,
+}
+
+impl std::fmt::Debug for RunConfig {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("RunConfig")
+			.field("node", &self.node)
+			.field("account", &self.signer.public_key().to_account_id().to_string())
+			.field("models", &self.models)
+			.field("device", &self.device.to_string())
+			.field("store", &self.store)
+			.field("stake", &self.stake)
+			.field("endpoint", &self.endpoint)
+			.field("listen", &self.listen)
+			.field("metrics", &self.metrics)
+			.field("queue", &self.queue)
+			.finish()
+	}
+}
+
+impl RunArgs {
+	/// Merges flags/environment with the TOML file and defaults, and checks every value.
+	pub fn resolve(self) -> anyhow::Result<RunConfig> {
+		let file = match &self.config {
+			Some(path) => {
+				let text = std::fs::read_to_string(path).with_context(|| format!("reading the config file {}", path.display()))?;
+				toml::from_str::<FileConfig>(&text).with_context(|| format!("in the config file {}", path.display()))?
+			},
+			None => FileConfig::default(),
+		};
+		let node = self.node.or(file.node).unwrap_or_else(|| "ws://127.0.0.1:9944".into());
+		anyhow::ensure!(
+			node.starts_with("ws://") || node.starts_with("wss://"),
+			"--node {node}: expected a ws:// or wss:// URL"
+		);
+		let key = self.key.or(file.key).context("--key is required: the worker account's secret URI or a file holding it")?;
+		let signer = parse_key(&key)?;
+		let models = self.models.or(file.models).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+		anyhow::ensure!(models.is_dir(), "--models {}: no such directory", models.display());
+		let device = match (self.device, file.device) {
+			(Some(d), _) => d,
+			(None, Some(s)) => DeviceChoice::from_str(&s).map_err(|e| anyhow::anyhow!("device in the config file: {e}"))?,
+			(None, None) => DeviceChoice::Auto,
+		};
+		let store = self.store.or(file.store).unwrap_or_else(default_store);
+		let stake = self.stake.or(file.stake).map(|s| parse_amount(&s).with_context(|| format!("--stake {s}"))).transpose()?;
+		let listen = self.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+		let endpoint = self.endpoint.or(file.endpoint).unwrap_or_else(|| format!("http://{listen}"));
+		anyhow::ensure!(endpoint.starts_with("http://"), "--endpoint {endpoint}: expected an http:// URL");
+		let metrics = self.metrics.or(file.metrics).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9620)));
+		let queue = self.queue.or(file.queue).unwrap_or(16);
+		anyhow::ensure!(queue > 0, "--queue must be at least 1");
+		Ok(RunConfig { node, signer, models, device, store, stake, endpoint, listen, metrics, queue })
+	}
+}
+
+/// A keypair from a secret URI, or from a file holding one.
+pub fn parse_key(key: &str) -> anyhow::Result<Keypair> {
+	let path = Path::new(key);
+	let (uri, source) = if !key.starts_with("//") && path.is_file() {
+		let text = std::fs::read_to_string(path).with_context(|| format!("reading the key file {key}"))?;
+		(text.trim().to_string(), format!("the key file {key}"))
+	} else {
+		(key.to_string(), "--key".to_string())
+	};
+	// Never echo the secret itself.
+	let uri = SecretUri::from_str(&uri).map_err(|e| anyhow::anyhow!("{source} is not a valid secret URI: {e}"))?;
+	Keypair::from_uri(&uri).map_err(|e| anyhow::anyhow!("{source} is not a valid sr25519 secret: {e}"))
+}
+
+/// An amount of RPL with up to 12 decimals ("100", "0.5") in the chain's smallest unit.
+pub fn parse_amount(s: &str) -> anyhow::Result<u128> {
+	let (whole, fraction) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
+	anyhow::ensure!(
+		!whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) && fraction.bytes().all(|b| b.is_ascii_digit()),
+		"not an amount of RPL (e.g. 100 or 12.5)"
+	);
+	anyhow::ensure!(fraction.len() <= 12, "RPL has 12 decimals");
+	let whole: u128 = whole.parse().context("amount too large")?;
+	let fraction: u128 = if fraction.is_empty() { 0 } else { format!("{fraction:0<12}").parse().context("bad decimals")? };
+	whole.checked_mul(UNIT).and_then(|w| w.checked_add(fraction)).context("amount too large")
+}
+
+/// An amount in the smallest unit as RPL, e.g. `12.5 RPL`.
+pub fn format_amount(amount: u128) -> String {
+	let (whole, fraction) = (amount / UNIT, amount % UNIT);
+	if fraction == 0 {
+		format!("{whole} RPL")
+	} else {
+		format!("{whole}.{} RPL", format!("{fraction:012}").trim_end_matches('0'))
+	}
+}
+
+fn default_store() -> PathBuf {
+	match std::env::var_os("XDG_DATA_HOME").or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share").into())) {
+		Some(base) => Path::new(&base).join("replica-worker"),
+		None => PathBuf::from("replica-worker-store"),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn amounts_parse_and_print_in_rpl() {
+		assert_eq!(parse_amount("100").unwrap(), 100 * UNIT);
+		assert_eq!(parse_amount("12.5").unwrap(), 12 * UNIT + UNIT / 2);
+		assert_eq!(parse_amount("0.000000000001").unwrap(), 1);
+		for bad in ["", "-1", "1e3", "1.0000000000001", "abc", "99999999999999999999999999999999999999"] {
+			assert!(parse_amount(bad).is_err(), "{bad}");
+		}
+		assert_eq!(format_amount(12 * UNIT + UNIT / 2), "12.5 RPL");
+		assert_eq!(format_amount(3 * UNIT), "3 RPL");
+	}
+
+	#[test]
+	fn flags_override_the_file_which_overrides_defaults() {
+		let dir = tempfile::tempdir().unwrap();
+		let file = dir.path().join("worker.toml");
+		std::fs::write(&file, "node = \"ws://file:1\"\nkey = \"//Bob\"\nstake = \"50\"\nqueue = 3\n").unwrap();
+		let args = RunArgs { config: Some(file.clone()), node: Some("ws://flag:2".into()), ..Default::default() };
+		let config = args.resolve().unwrap();
+		assert_eq!(config.node, "ws://flag:2");
+		assert_eq!(config.stake, Some(50 * UNIT));
+		assert_eq!(config.queue, 3);
+		assert_eq!(config.endpoint, "http://127.0.0.1:8080");
+		assert_eq!(
+			config.signer.public_key().to_account_id(),
+			subxt_signer::sr25519::dev::bob().public_key().to_account_id()
+		);
+
+		std::fs::write(&file, "nodes = \"ws://typo\"\n").unwrap();
+		let err = format!("{:#}", RunArgs { config: Some(file), ..Default::default() }.resolve().unwrap_err());
+		assert!(err.contains("unknown field `nodes`"), "{err}");
+	}
+
+	#[test]
+	fn keys_come_from_uris_or_files_and_bad_ones_are_named_not_echoed() {
+		let dir = tempfile::tempdir().unwrap();
+		let file = dir.path().join("key");
+		std::fs::write(&file, "//Charlie\n").unwrap();
+		assert_eq!(
+			parse_key(file.to_str().unwrap()).unwrap().public_key().to_account_id(),
+			subxt_signer::sr25519::dev::charlie().public_key().to_account_id()
+		);
+		let err = parse_key("not a secret at all").err().unwrap().to_string();
+		assert!(err.contains("--key is not a valid") && !err.contains("not a secret at all"), "{err}");
+		let missing = RunArgs { key: None, ..Default::default() }.resolve().err().unwrap().to_string();
+		assert!(missing.contains("--key is required"), "{missing}");
+	}
+}

@@ -1,0 +1,521 @@
+//! `replica-worker run`: the daemon. It registers the worker (or updates its declaration) and
+//! goes online, follows finalized blocks, queues the tasks it is drawn for, has the device
+//! thread ([`crate::pipeline`]) execute and seal them, commits each sealed result, reveals when
+//! the reveal phase starts, and records how every task ended.
+//!
+//! The store is the source of truth: after a crash, a restart or a lost connection the daemon
+//! reconciles every unfinished record (and every open assignment the chain lists for it) with
+//! the chain before following blocks again, so it resumes pending commits and reveals and
+//! never commits or reveals twice.
+
+use crate::{
+	hex,
+	chain::{self, runtime, to_runtime, AccountId, Client, SubmitError, TaskStatus, WorkerStatus},
+	config::{format_amount, RunConfig},
+	engines::device::detect_profile,
+	metrics::Metrics,
+	models::{self, LocalKind, LocalModel},
+	pipeline::{Executor, Job, Runner},
+	store::{Outcome, Phase, Store, TaskRecord},
+};
+use anyhow::Context;
+use runtime::runtime_types::pallet_tasks::types::{ModelKind, Outcome as ChainOutcome};
+use std::{
+	collections::HashMap,
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc,
+	},
+	time::{Duration, Instant},
+};
+use subxt_signer::sr25519::Keypair;
+use tokio::sync::{mpsc, watch};
+
+/// An error that reconnecting cannot fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Fatal(String);
+
+/// Runs the daemon until SIGINT or SIGTERM.
+pub async fn run(config: RunConfig) -> anyhow::Result<()> {
+	let account = config.signer.public_key().to_account_id();
+	tracing::info!("worker account {account}");
+	let store = Arc::new(Store::open(&config.store.join(account.to_string()))?);
+	let local = models::scan(&config.models)?;
+	for model in &local {
+		tracing::info!("local model {} ({:?}), digest 0x{}", model.dir.display(), model.kind, hex(&model.digest));
+	}
+	let device = config.device.resolve()?;
+	let profile = detect_profile(device, replica_primitives::Dtype::F32)?;
+	tracing::info!("device {device:?}: {}", String::from_utf8_lossy(&profile.gpu_model));
+
+	let metrics = Metrics::new().context("creating the metrics")?;
+	let mut exporter = tokio::spawn(substrate_prometheus_endpoint::init_prometheus(config.metrics, metrics.registry.clone()));
+	// The exporter returns at once only if it cannot bind.
+	if let Ok(result) = tokio::time::timeout(Duration::from_millis(300), &mut exporter).await {
+		match result {
+			Ok(Err(e)) => anyhow::bail!("cannot serve metrics on {} (--metrics): {e}", config.metrics),
+			Ok(Ok(())) | Err(_) => anyhow::bail!("the metrics exporter on {} stopped", config.metrics),
+		}
+	}
+	crate::http::serve(config.listen, store.clone()).await?;
+
+	// The first connection must work: a wrong --node is a configuration error.
+	let client = connect_first(&config.node).await?;
+	let mut shutdown = shutdown_signal();
+	let (jobs, job_receiver) = mpsc::channel::<Job>(config.queue);
+	let (sealed_sender, mut sealed) = mpsc::unbounded_channel::<u64>();
+	let latest_block = Arc::new(AtomicU64::new(0));
+	let mut session = Session {
+		client,
+		config: &config,
+		signer: config.signer.clone(),
+		account: account.clone(),
+		store: store.clone(),
+		metrics: metrics.clone(),
+		local,
+		profile,
+		jobs,
+		latest_block: latest_block.clone(),
+		served: HashMap::new(),
+		seen_at: HashMap::new(),
+	};
+	let served = session.register().await?;
+	let executor = Executor {
+		runner: Runner::new(served, device),
+		store: store.clone(),
+		metrics: metrics.clone(),
+		account: account.0,
+		latest_block,
+		sealed: sealed_sender,
+	};
+	let device_thread = std::thread::Builder::new()
+		.name("replica-device".into())
+		.spawn(move || executor.run(job_receiver))
+		.context("starting the device thread")?;
+
+	let mut delay = Duration::from_secs(1);
+	loop {
+		let outcome = tokio::select! {
+			_ = shutdown.changed() => break,
+			outcome = session.follow(&mut sealed) => outcome,
+		};
+		match outcome {
+			Err(e) if e.is::<Fatal>() => return Err(e),
+			Err(e) => tracing::warn!("lost the node at {}: {e:#}", config.node),
+			Ok(()) => tracing::warn!("the node at {} closed the block stream", config.node),
+		}
+		// Reconnect with backoff, then register again (the chain may have been reset) and
+		// reconcile the store.
+		loop {
+			tracing::info!("reconnecting to {} in {} s", config.node, delay.as_secs());
+			tokio::select! {
+				_ = shutdown.changed() => return stop(store, device_thread),
+				_ = tokio::time::sleep(delay) => {},
+			}
+			delay = (delay * 2).min(Duration::from_secs(30));
+			match chain::connect(&config.node).await {
+				Ok(client) => {
+					session.client = client;
+					match session.register().await {
+						Ok(_) => break,
+						Err(e) if e.is::<Fatal>() => return Err(e),
+						Err(e) => tracing::warn!("{e:#}"),
+					}
+				},
+				Err(e) => tracing::warn!("{e:#}"),
+			}
+		}
+		delay = Duration::from_secs(1);
+	}
+	stop(store, device_thread)
+}
+
+fn stop(store: Arc<Store>, _device: std::thread::JoinHandle<()>) -> anyhow::Result<()> {
+	let pending = store.unfinished().map(|r| r.len()).unwrap_or(0);
+	// The device thread is not joined: a half-done execution is simply redone after a
+	// restart (nothing reaches the chain before the sealed result is in the store).
+	tracing::info!("stopping; {pending} unfinished task(s) in the store resume on the next start");
+	Ok(())
+}
+
+async fn connect_first(url: &str) -> anyhow::Result<Client> {
+	let deadline = Instant::now() + Duration::from_secs(10);
+	loop {
+		match chain::connect(url).await {
+			Ok(client) => return Ok(client),
+			Err(e) if Instant::now() >= deadline => return Err(e),
+			Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+		}
+	}
+}
+
+/// Flips once on SIGINT or SIGTERM.
+fn shutdown_signal() -> watch::Receiver<bool> {
+	let (sender, receiver) = watch::channel(false);
+	tokio::spawn(async move {
+		let terminate = async {
+			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+				Ok(mut signal) => {
+					signal.recv().await;
+				},
+				Err(_) => std::future::pending::<()>().await,
+			}
+		};
+		tokio::select! {
+			_ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+			_ = terminate => tracing::info!("SIGTERM"),
+		}
+		let _ = sender.send(true);
+	});
+	receiver
+}
+
+/// The chain side, over one connection at a time.
+struct Session<'a> {
+	client: Client,
+	config: &'a RunConfig,
+	signer: Keypair,
+	account: AccountId,
+	store: Arc<Store>,
+	metrics: Metrics,
+	local: Vec<LocalModel>,
+	profile: replica_primitives::ExecutionProfile,
+	jobs: mpsc::Sender<Job>,
+	latest_block: Arc<AtomicU64>,
+	/// Chain model id -> local model, as last registered.
+	served: HashMap<u32, LocalModel>,
+	/// When this process first saw a task's assignment or reveal phase (for latency metrics).
+	seen_at: HashMap<u64, Instant>,
+}
+
+impl Session<'_> {
+	/// Registers the worker or brings its declaration up to date, goes online, and returns the
+	/// models it serves by chain id.
+	async fn register(&mut self) -> anyhow::Result<HashMap<u32, LocalModel>> {
+		let on_chain = chain::models(&self.client).await?;
+		let mut served = HashMap::new();
+		for (id, info) in &on_chain {
+			let kind = match info.kind {
+				ModelKind::Image => LocalKind::Image,
+				ModelKind::Text => LocalKind::Text,
+			};
+			if info.retired {
+				continue;
+			}
+			if let Some(local) = self.local.iter().find(|m| m.digest == info.weights_digest && m.kind == kind) {
+				tracing::info!("serving model {id} ({}) from {}", String::from_utf8_lossy(&info.name.0), local.dir.display());
+				served.insert(*id, local.clone());
+			}
+		}
+		if served.is_empty() {
+			return Err(Fatal(format!(
+				"none of the {} models registered on chain has the weights digest of a model in {} ({}); \
+				 governance registers models with `replica-worker model register`",
+				on_chain.len(),
+				self.config.models.display(),
+				self.local.iter().map(|m| format!("0x{}", hex(&m.digest))).collect::<Vec<_>>().join(", ")
+			))
+			.into());
+		}
+		let mut models: Vec<u32> = served.keys().copied().collect();
+		models.sort();
+		let profile: runtime::runtime_types::replica_primitives::types::ExecutionProfile = to_runtime(&self.profile)?;
+		let endpoint = self.config.endpoint.as_bytes().to_vec();
+		let tx = runtime::transactions().workers();
+		match chain::worker_info(&self.client, &self.account).await? {
+			None => {
+				let stake = match self.config.stake {
+					Some(stake) => stake,
+					None => self.min_stake().await?,
+				};
+				tracing::info!("registering with stake {}", format_amount(stake));
+				self.submit_or_fatal(&tx.register(profile, models.clone(), endpoint, stake), "register").await?;
+			},
+			Some(info) => {
+				if matches!(info.status, WorkerStatus::Deregistering) {
+					return Err(Fatal("this account is deregistering: it cannot serve tasks any more".into()).into());
+				}
+				if codec::Encode::encode(&info.profile) != codec::Encode::encode(&profile) {
+					tracing::info!("declaring the new execution profile");
+					self.submit_or_fatal(&tx.update_profile(profile), "update_profile").await?;
+				}
+				if info.models.0 != models {
+					tracing::info!("declaring models {models:?}");
+					self.submit_or_fatal(&tx.update_models(models.clone()), "update_models").await?;
+				}
+				if info.endpoint.0 != endpoint {
+					tracing::info!("declaring endpoint {}", self.config.endpoint);
+					self.submit_or_fatal(&tx.update_endpoint(endpoint), "update_endpoint").await?;
+				}
+			},
+		}
+		let info = chain::worker_info(&self.client, &self.account).await?.context("registered, but no worker record")?;
+		if !matches!(info.status, WorkerStatus::Online) {
+			self.submit_or_fatal(&tx.go_online(), "go_online").await?;
+		}
+		tracing::info!("online: models {models:?}, stake {}, endpoint {}", format_amount(info.stake), self.config.endpoint);
+		self.served = served.clone();
+		Ok(served)
+	}
+
+	async fn min_stake(&self) -> anyhow::Result<u128> {
+		let at = self.client.at_current_block().await?;
+		let params = at.storage().try_fetch(runtime::storage().workers().params(), ()).await?;
+		match params {
+			Some(params) => Ok(params.decode()?.min_stake),
+			None => Err(Fatal("the chain publishes no minimum stake: give --stake".into()).into()),
+		}
+	}
+
+	/// Submits a declaration; the runtime rejecting it is fatal (e.g. a stake too low).
+	async fn submit_or_fatal<C: subxt::transactions::Payload>(&self, call: &C, what: &str) -> anyhow::Result<()> {
+		match chain::submit(&self.client, call, &self.signer).await {
+			Ok(_) => Ok(()),
+			Err(SubmitError::Rejected(e)) => Err(Fatal(format!("{what} was rejected by the chain: {e}")).into()),
+			Err(e) => Err(anyhow::anyhow!("{what}: {e}")),
+		}
+	}
+
+	/// Reconciles the store with the chain, then follows finalized blocks until the connection
+	/// breaks.
+	async fn follow(&mut self, sealed: &mut mpsc::UnboundedReceiver<u64>) -> anyhow::Result<()> {
+		let mut blocks = self.client.stream_blocks().await?;
+		self.resume().await?;
+		loop {
+			tokio::select! {
+				block = blocks.next() => {
+					let Some(block) = block else { return Ok(()) };
+					let block = block?;
+					self.latest_block.store(block.number(), Ordering::Relaxed);
+					let events = block.at().await?.events().fetch().await?;
+					self.on_block(block.number(), &events).await?;
+				},
+				Some(task) = sealed.recv() => self.commit(task).await?,
+			}
+		}
+	}
+
+	/// Brings every unfinished record, and every open assignment the chain lists for this
+	/// worker, up to date: commits what is sealed, reveals what is committed once the reveal
+	/// phase is on, queues what is assigned but not executed, records what ended.
+	async fn resume(&mut self) -> anyhow::Result<()> {
+		let at = self.client.at_current_block().await?;
+		let now = at.block_number();
+		self.latest_block.store(now, Ordering::Relaxed);
+		let open: Vec<u64> = at
+			.storage()
+			.try_fetch(runtime::storage().tasks().worker_tasks(), (self.account.clone(),))
+			.await?
+			.map(|v| v.decode())
+			.transpose()?
+			.map(|tasks| tasks.0)
+			.unwrap_or_default();
+		let mut tasks: Vec<u64> = self.store.unfinished()?.iter().map(|r| r.task).collect();
+		tasks.extend(open);
+		tasks.sort();
+		tasks.dedup();
+		if !tasks.is_empty() {
+			tracing::info!("reconciling {} task(s) with the chain at #{now}", tasks.len());
+		}
+		for task in tasks {
+			self.reconcile(task, now).await?;
+		}
+		Ok(())
+	}
+
+	async fn reconcile(&mut self, task: u64, now: u64) -> anyhow::Result<()> {
+		let Some(info) = chain::task_info(&self.client, task).await? else {
+			// Pruned: it ended long ago.
+			return self.finish(task, None);
+		};
+		let at = self.client.at_current_block().await?;
+		let assignment = at
+			.storage()
+			.try_fetch(runtime::storage().tasks().assignments(), (task, self.account.clone()))
+			.await?
+			.map(|v| v.decode())
+			.transpose()?;
+		let Some(assignment) = assignment else { return self.finish(task, None) };
+		let record = match self.store.get(task)? {
+			Some(record) => record,
+			None => {
+				// Assigned while this worker was away.
+				let deadline = match info.status {
+					TaskStatus::Committing { deadline, .. } => deadline as u64,
+					_ => now,
+				};
+				let record = TaskRecord::assigned(task, assignment.round, info.model, deadline, now);
+				self.store.put(&record)?;
+				record
+			},
+		};
+		let committed = assignment.commitment.is_some();
+		match info.status {
+			TaskStatus::Committing { deadline, .. } => match record.phase {
+				Phase::Assigned if !committed && (deadline as u64) > now =>
+					self.enqueue(task, assignment.round, info.model, info.params, deadline as u64),
+				Phase::Assigned if !committed =>
+					self.finish(task, Some(Outcome::Skipped { reason: format!("commit deadline #{deadline} passed") }))?,
+				Phase::Sealed if !committed => self.commit(task).await?,
+				Phase::Sealed => self.set_phase(task, Phase::Committed)?,
+				_ => {},
+			},
+			TaskStatus::Sampling { .. } =>
+				if record.phase == Phase::Sealed && committed {
+					self.set_phase(task, Phase::Committed)?;
+				},
+			TaskStatus::Revealing { .. } => match record.phase {
+				Phase::Sealed | Phase::Committed if committed && !assignment.reveal_attempted => self.reveal(task).await?,
+				Phase::Sealed | Phase::Committed if assignment.reveal_attempted => self.set_phase(task, Phase::Revealed)?,
+				_ => {},
+			},
+			TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled => {
+				let outcome = match assignment.outcome {
+					ChainOutcome::Won => Outcome::Won { share: None },
+					ChainOutcome::Unpaid => Outcome::Failed { reason: "no quorum".into() },
+					_ => Outcome::NotPaid,
+				};
+				self.finish(task, Some(outcome))?;
+			},
+			TaskStatus::Pending { .. } => {},
+		}
+		Ok(())
+	}
+
+	async fn on_block(&mut self, number: u64, events: &subxt::events::Events<chain::ReplicaConfig>) -> anyhow::Result<()> {
+		use runtime::{tasks::events as tasks, workers::events as workers};
+		for event in events.find::<tasks::TaskAssigned>() {
+			let event = event?;
+			if event.workers.contains(&self.account) {
+				self.on_assigned(event.task, event.round, event.commit_deadline as u64, number).await?;
+			}
+		}
+		for event in events.find::<tasks::RevealPhaseStarted>() {
+			let event = event?;
+			let committed = self.store.get(event.task)?.is_some_and(|r| matches!(r.phase, Phase::Sealed | Phase::Committed));
+			if committed {
+				self.seen_at.insert(event.task, Instant::now());
+				self.reveal(event.task).await?;
+			}
+		}
+		for event in events.find::<tasks::TaskFinalized>() {
+			let event = event?;
+			if self.store.get(event.task)?.is_some() {
+				let won = event.winners.contains(&self.account);
+				tracing::info!(
+					"task {} finalized: {}",
+					event.task,
+					if won { format!("won, paid {}", format_amount(event.share)) } else { "not among the winners".into() }
+				);
+				if won {
+					self.metrics.finalized.inc();
+				}
+				self.finish(event.task, Some(if won { Outcome::Won { share: Some(event.share) } } else { Outcome::NotPaid }))?;
+			}
+		}
+		for event in events.find::<tasks::TaskFailed>() {
+			let event = event?;
+			if self.store.get(event.task)?.is_some() {
+				tracing::info!("task {} failed: {:?}", event.task, event.reason);
+				self.finish(event.task, Some(Outcome::Failed { reason: format!("{:?}", event.reason) }))?;
+			}
+		}
+		for event in events.find::<workers::Slashed>() {
+			let event = event?;
+			if event.worker == self.account {
+				tracing::warn!("slashed {} in task {} for {:?}", format_amount(event.amount), event.task, event.reason);
+				self.metrics.slashed.inc();
+				self.store.update(event.task, |r| r.slashed = r.slashed.saturating_add(event.amount))?;
+			}
+		}
+		Ok(())
+	}
+
+	async fn on_assigned(&mut self, task: u64, round: u32, commit_deadline: u64, now: u64) -> anyhow::Result<()> {
+		if self.store.get(task)?.is_some() {
+			return Ok(());
+		}
+		let info = chain::task_info(&self.client, task).await?.context("an assigned task is missing")?;
+		tracing::info!("task {task}: assigned (round {round}, model {}), commit by #{commit_deadline}", info.model);
+		self.metrics.assigned.inc();
+		self.store.put(&TaskRecord::assigned(task, round, info.model, commit_deadline, now))?;
+		self.seen_at.insert(task, Instant::now());
+		self.enqueue(task, round, info.model, info.params, commit_deadline);
+		Ok(())
+	}
+
+	fn enqueue(&mut self, task: u64, round: u32, model: u32, params: runtime::runtime_types::pallet_tasks::types::TaskParams, commit_deadline: u64) {
+		self.seen_at.entry(task).or_insert_with(Instant::now);
+		match self.jobs.try_send(Job { task, round, model, params, commit_deadline }) {
+			Ok(()) => self.metrics.queue_length.inc(),
+			Err(_) => {
+				tracing::warn!("task {task}: the queue is full ({} tasks); skipped", self.config.queue);
+				self.metrics.skipped.inc();
+				let _ = self.finish(task, Some(Outcome::Skipped { reason: "queue full".into() }));
+			},
+		}
+	}
+
+	/// Submits the stored commitment of a sealed task, once.
+	async fn commit(&mut self, task: u64) -> anyhow::Result<()> {
+		let Some(record) = self.store.get(task)? else { return Ok(()) };
+		let (Phase::Sealed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
+		let call = runtime::transactions().tasks().commit_result(task, sealed.ciphertext, sealed.commitment);
+		match chain::submit(&self.client, &call, &self.signer).await {
+			Ok(_) => {
+				if let Some(seen) = self.seen_at.get(&task) {
+					self.metrics.commit_latency_seconds.observe(seen.elapsed().as_secs_f64());
+				}
+				tracing::info!("task {task}: committed");
+				self.set_phase(task, Phase::Committed)
+			},
+			Err(e) if e.is("Tasks::AlreadyCommitted") => self.set_phase(task, Phase::Committed),
+			Err(SubmitError::Rejected(e)) => {
+				tracing::warn!("task {task}: commitment rejected: {e}");
+				self.finish(task, Some(Outcome::Skipped { reason: format!("commitment rejected: {e}") }))
+			},
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	/// Submits the key of a committed task, once.
+	async fn reveal(&mut self, task: u64) -> anyhow::Result<()> {
+		let Some(record) = self.store.get(task)? else { return Ok(()) };
+		let (Phase::Sealed | Phase::Committed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
+		let call = runtime::transactions().tasks().reveal_result(task, sealed.key);
+		match chain::submit(&self.client, &call, &self.signer).await {
+			Ok(_) => {
+				if let Some(seen) = self.seen_at.get(&task) {
+					self.metrics.reveal_latency_seconds.observe(seen.elapsed().as_secs_f64());
+				}
+				tracing::info!("task {task}: revealed");
+				self.set_phase(task, Phase::Revealed)
+			},
+			Err(e) if e.is("Tasks::AlreadyRevealed") => self.set_phase(task, Phase::Revealed),
+			Err(SubmitError::Rejected(e)) => {
+				// Not in its reveal phase (any more): reconciled on the next resume.
+				tracing::warn!("task {task}: reveal rejected: {e}");
+				Ok(())
+			},
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	fn set_phase(&self, task: u64, phase: Phase) -> anyhow::Result<()> {
+		self.store.update(task, |r| r.phase = phase)?;
+		Ok(())
+	}
+
+	fn finish(&mut self, task: u64, outcome: Option<Outcome>) -> anyhow::Result<()> {
+		self.seen_at.remove(&task);
+		self.store.update(task, |r| {
+			// A result that was revealed stays servable.
+			r.phase = Phase::Done;
+			if outcome.is_some() || r.outcome.is_none() {
+				r.outcome = outcome;
+			}
+		})?;
+		Ok(())
+	}
+}

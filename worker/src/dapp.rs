@@ -1,0 +1,397 @@
+//! The client side: `replica-worker task submit|show` for dapp developers and
+//! `replica-worker model register|digest` for governance.
+
+use crate::{
+	hex,
+	chain::{self, runtime, to_runtime, AccountId, Client, ModelInfo, ModelKind, SubmitError, TaskStatus},
+	config::{format_amount, parse_amount, parse_key},
+	models::{self, LocalKind},
+};
+use anyhow::Context;
+use replica_primitives::{HashAlg, ResultPayload, Tolerances};
+use runtime::runtime_types::{
+	bounded_collections::bounded_vec::BoundedVec,
+	pallet_tasks::types::{Decoding, ImageParams, TaskParams, TaskSpec, TextParams, Verification},
+};
+use std::path::{Path, PathBuf};
+
+/// `task submit`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct SubmitArgs {
+	/// WebSocket RPC endpoint of a Replica node.
+	#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+	pub node: String,
+	/// The paying account's secret URI (`//Eve`, a mnemonic, a 0x seed) or a file holding one.
+	#[arg(long, env = "REPLICA_KEY")]
+	pub key: String,
+	/// The model: its on-chain id or its registered name.
+	#[arg(long)]
+	pub model: String,
+	/// The prompt.
+	#[arg(long)]
+	pub prompt: String,
+	/// Image tasks: what the image should not show.
+	#[arg(long, default_value = "")]
+	pub negative_prompt: String,
+	/// The task seed (image latents); random when absent.
+	#[arg(long)]
+	pub seed: Option<u64>,
+	/// Image tasks: DDIM steps (default: 30, or the model's maximum if lower).
+	#[arg(long)]
+	pub steps: Option<u32>,
+	/// Image tasks: classifier-free guidance scale.
+	#[arg(long, default_value_t = 7.5)]
+	pub guidance: f64,
+	/// Image tasks: width and height in pixels (default: the model's largest side, at most 512).
+	#[arg(long)]
+	pub size: Option<u32>,
+	/// Image tasks: number of images.
+	#[arg(long, default_value_t = 1)]
+	pub count: u32,
+	/// Text tasks: most tokens to generate.
+	#[arg(long, default_value_t = 64)]
+	pub max_tokens: u32,
+	/// Text tasks: beam search with this many beams (1..=10); greedy decoding when absent.
+	#[arg(long)]
+	pub beams: Option<u8>,
+	/// How many workers run it (default: the chain's default).
+	#[arg(long)]
+	pub verifiers: Option<u32>,
+	/// Fee in RPL, split among the winners (default: the model's minimum fee).
+	#[arg(long)]
+	pub fee: Option<String>,
+	/// Follow the task to its verdict, download the result from a winner and check it
+	/// against the chain.
+	#[arg(long)]
+	pub wait: bool,
+	/// With --wait: where downloaded images are saved.
+	#[arg(long, default_value = ".")]
+	pub out_dir: PathBuf,
+	/// With --wait: give up after this many blocks.
+	#[arg(long, default_value_t = 600)]
+	pub timeout_blocks: u64,
+}
+
+/// `task show`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+	/// WebSocket RPC endpoint of a Replica node.
+	#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+	pub node: String,
+	/// The task id.
+	pub task: u64,
+}
+
+/// `model register`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct RegisterModelArgs {
+	/// WebSocket RPC endpoint of a Replica node.
+	#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+	pub node: String,
+	/// The sudo (governance) account's secret URI or a file holding one; on a dev chain //Alice.
+	#[arg(long, env = "REPLICA_SUDO_KEY")]
+	pub sudo_key: String,
+	/// The model directory (a diffusers image pipeline or a GPT-2 text model); its digest is
+	/// what workers match.
+	pub dir: PathBuf,
+	/// The on-chain name (default: the directory's name).
+	#[arg(long)]
+	pub name: Option<String>,
+	/// Least fee of a task, in RPL.
+	#[arg(long, default_value = "1")]
+	pub min_fee: String,
+	/// Image models: largest Hamming distance at which two images' hashes agree (aHash, pHash
+	/// and dHash are compared).
+	#[arg(long, default_value_t = 2)]
+	pub tolerance: u8,
+	/// Image models: most denoising steps.
+	#[arg(long, default_value_t = 50)]
+	pub max_steps: u32,
+	/// Image models: largest side (default: the size the model was trained at).
+	#[arg(long)]
+	pub max_side: Option<u32>,
+	/// Image models: most images per task.
+	#[arg(long, default_value_t = 4)]
+	pub max_images: u32,
+	/// Text models: most generated tokens per task.
+	#[arg(long, default_value_t = 256)]
+	pub max_tokens: u32,
+}
+
+/// Creates a task; with `--wait`, follows it to its verdict and fetches the verified result.
+pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
+	let signer = parse_key(&args.key)?;
+	let client = chain::connect(&args.node).await?;
+	let (model, info) = find_model(&client, &args.model).await?;
+	let params = match info.kind {
+		ModelKind::Image => {
+			let size = args.size.unwrap_or(info.max_side.min(512));
+			let steps = args.steps.unwrap_or(info.max_steps.min(30));
+			TaskParams::Image(ImageParams {
+				prompt: BoundedVec(args.prompt.clone().into_bytes()),
+				negative_prompt: BoundedVec(args.negative_prompt.clone().into_bytes()),
+				seed: args.seed.unwrap_or_else(random_seed),
+				steps,
+				guidance_milli: (args.guidance * 1000.0).round().clamp(0.0, u32::MAX as f64) as u32,
+				width: size,
+				height: size,
+				count: args.count,
+			})
+		},
+		ModelKind::Text => TaskParams::Text(TextParams {
+			prompt: BoundedVec(args.prompt.clone().into_bytes()),
+			max_tokens: args.max_tokens,
+			decoding: args.beams.map_or(Decoding::Greedy, |width| Decoding::Beam { width }),
+		}),
+	};
+	let fee = match &args.fee {
+		Some(fee) => parse_amount(fee).with_context(|| format!("--fee {fee}"))?,
+		None => info.min_fee,
+	};
+	let spec = TaskSpec {
+		model,
+		params,
+		verification: args.verifiers.map(|verifiers| Verification::Replicated { verifiers }),
+		quorum: None,
+		fee,
+	};
+	// Follow blocks from before the task exists, so no event of it is missed.
+	let mut blocks = client.stream_blocks().await?;
+	let events = chain::submit(&client, &runtime::transactions().tasks().create_task(spec), &signer)
+		.await
+		.map_err(|e| match e {
+			SubmitError::Rejected(e) => anyhow::anyhow!("the chain refused the task: {e}"),
+			e => anyhow::anyhow!("creating the task: {e}"),
+		})?;
+	let task = events
+		.find_first::<runtime::tasks::events::TaskCreated>()
+		.context("no TaskCreated event")??
+		.task;
+	println!("task {task} created: model {model} ({}), fee {}", String::from_utf8_lossy(&info.name.0), format_amount(fee));
+	if !args.wait {
+		return Ok(());
+	}
+
+	let mut last_block = None;
+	let finalized = loop {
+		let block = blocks.next().await.context("the node closed the block stream")??;
+		let number = block.number();
+		let first = *last_block.get_or_insert(number);
+		anyhow::ensure!(number < first + args.timeout_blocks, "task {task}: no verdict after {} blocks", args.timeout_blocks);
+		let events = block.at().await?.events().fetch().await?;
+		use runtime::tasks::events as ev;
+		for e in events.find::<ev::TaskAssigned>() {
+			let e = e?;
+			if e.task == task {
+				println!("#{number}: round {} assigned to {} worker(s), commit by #{}", e.round, e.workers.len(), e.commit_deadline);
+			}
+		}
+		for e in events.find::<ev::RevealPhaseStarted>() {
+			let e = e?;
+			if e.task == task {
+				println!("#{number}: all committed; revealing until #{}", e.deadline);
+			}
+		}
+		for e in events.find::<ev::TaskEscalated>() {
+			let e = e?;
+			if e.task == task {
+				println!("#{number}: no quorum; {} more worker(s) drawn for round {}", e.added, e.round);
+			}
+		}
+		let failed = events.find::<ev::TaskFailed>().filter_map(Result::ok).find(|e| e.task == task);
+		if let Some(e) = failed {
+			anyhow::bail!("task {task} failed ({:?}); the fee was refunded", e.reason);
+		}
+		let finalized = events.find::<ev::TaskFinalized>().filter_map(Result::ok).find(|e| e.task == task);
+		if let Some(e) = finalized {
+			println!("#{number}: finalized");
+			break e;
+		}
+	};
+	println!("winners, each paid {}:", format_amount(finalized.share));
+	for winner in &finalized.winners {
+		println!("  {winner}");
+	}
+	let result: ResultPayload = codec::Decode::decode(&mut &codec::Encode::encode(&finalized.result)[..])
+		.context("the verdict's result does not decode")?;
+	match result {
+		ResultPayload::Text(text) => {
+			println!("verified text (tokens digest 0x{}):", hex(&text.tokens_digest));
+			println!("{}", String::from_utf8_lossy(&text.text));
+		},
+		ResultPayload::Image(images) => {
+			std::fs::create_dir_all(&args.out_dir).with_context(|| format!("creating {}", args.out_dir.display()))?;
+			for (i, image) in images.iter().enumerate() {
+				let png = download_verified(&client, &finalized.winners, task, i, &image.png_digest).await?;
+				let path = args.out_dir.join(format!("task-{task}-image-{i}.png"));
+				std::fs::write(&path, &png).with_context(|| format!("writing {}", path.display()))?;
+				println!("verified image {} (blake2-256 0x{} as on chain)", path.display(), hex(&image.png_digest));
+			}
+		},
+	}
+	Ok(())
+}
+
+/// The PNG `index` of `task` from the first winner whose copy has the on-chain digest.
+async fn download_verified(client: &Client, winners: &[AccountId], task: u64, index: usize, digest: &[u8; 32]) -> anyhow::Result<Vec<u8>> {
+	let mut problems = Vec::new();
+	for winner in winners {
+		let Some(info) = chain::worker_info(client, winner).await? else { continue };
+		let endpoint = String::from_utf8_lossy(&info.endpoint.0).trim_end_matches('/').to_string();
+		let url = format!("{endpoint}/tasks/{task}/image-{index}.png");
+		match crate::http::get(&url).await {
+			Ok(png) if sp_crypto_hashing::blake2_256(&png) == *digest => return Ok(png),
+			Ok(_) => problems.push(format!("{url}: digest differs from the chain's")),
+			Err(e) => problems.push(format!("{e:#}")),
+		}
+	}
+	anyhow::bail!("no winner served image {index} of task {task} with the on-chain digest: {}", problems.join("; "))
+}
+
+/// Prints a task as the chain has it.
+pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
+	let client = chain::connect(&args.node).await?;
+	let info = chain::task_info(&client, args.task).await?.with_context(|| format!("no task {} (never created, or pruned)", args.task))?;
+	let status = match info.status {
+		TaskStatus::Pending { timeout_at } => format!("pending (times out at #{timeout_at})"),
+		TaskStatus::Committing { round, deadline } => format!("round {round}: committing until #{deadline}"),
+		TaskStatus::Sampling { committed_by } => format!("sampled: executor committed by #{committed_by}; verification draw pending"),
+		TaskStatus::Revealing { round, deadline } => format!("round {round}: revealing until #{deadline}"),
+		TaskStatus::Finalized => "finalized".into(),
+		TaskStatus::Failed { reason } => format!("failed ({reason:?}), refunded"),
+		TaskStatus::Cancelled => "cancelled, refunded".into(),
+	};
+	println!("task {}: {status}", args.task);
+	println!("  model {}, created at #{} by {}", info.model, info.created_at, info.creator);
+	println!("  fee held {}", format_amount(info.fee));
+	match &info.params {
+		TaskParams::Image(p) => println!(
+			"  image: \"{}\", seed {}, {} steps, guidance {}, {}x{}, {} image(s)",
+			String::from_utf8_lossy(&p.prompt.0),
+			p.seed,
+			p.steps,
+			p.guidance_milli as f64 / 1000.0,
+			p.width,
+			p.height,
+			p.count
+		),
+		TaskParams::Text(p) => println!("  text: \"{}\", {} tokens, {:?}", String::from_utf8_lossy(&p.prompt.0), p.max_tokens, p.decoding),
+	}
+	let at = client.at_current_block().await?;
+	for worker in &info.workers.0 {
+		let assignment = at
+			.storage()
+			.try_fetch(runtime::storage().tasks().assignments(), (args.task, worker.clone()))
+			.await?
+			.map(|v| v.decode())
+			.transpose()?;
+		match assignment {
+			Some(a) => println!(
+				"  worker {worker}: round {}, {}, {}, {:?}",
+				a.round,
+				if a.commitment.is_some() { "committed" } else { "not committed" },
+				if a.reveal_attempted { "revealed" } else { "not revealed" },
+				a.outcome
+			),
+			None => println!("  worker {worker}"),
+		}
+	}
+	Ok(())
+}
+
+/// Registers a local model directory on chain through sudo (the dev chain's governance).
+pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
+	let signer = parse_key(&args.sudo_key)?;
+	let kind = models::kind_of(&args.dir).with_context(|| {
+		format!("{} is not a model directory (a diffusers image pipeline or a GPT-2 text model)", args.dir.display())
+	})?;
+	let digest = models::digest(&args.dir)?;
+	let name = match &args.name {
+		Some(name) => name.clone(),
+		None => args.dir.file_name().map(|n| n.to_string_lossy().into_owned()).context("give --name")?,
+	};
+	let min_fee = parse_amount(&args.min_fee).with_context(|| format!("--min-fee {}", args.min_fee))?;
+	let weights: u64 = dir_size(&args.dir);
+	// Room for the weights, activations and libtorch itself.
+	let vram_mib = u32::try_from((weights * 2 / (1 << 20)).max(512)).unwrap_or(u32::MAX);
+	let (kind, tolerances, max_side) = match kind {
+		LocalKind::Image => {
+			let side = match args.max_side {
+				Some(side) => side,
+				None => native_side(&args.dir)?,
+			};
+			let t = args.tolerance;
+			let tolerances = Tolerances::of(&[(HashAlg::Average, t), (HashAlg::Perceptual, t), (HashAlg::Difference, t)]);
+			(ModelKind::Image, tolerances, side)
+		},
+		LocalKind::Text => (ModelKind::Text, Tolerances::default(), 0),
+	};
+	let is_image = matches!(kind, ModelKind::Image);
+	let info = ModelInfo {
+		name: BoundedVec(name.clone().into_bytes()),
+		kind,
+		weights_digest: digest,
+		vram_mib,
+		tolerances: to_runtime(&tolerances)?,
+		max_steps: if is_image { args.max_steps } else { 0 },
+		max_side,
+		max_images: if is_image { args.max_images } else { 0 },
+		max_tokens: if is_image { 0 } else { args.max_tokens },
+		min_fee,
+		retired: false,
+	};
+	let client = chain::connect(&args.node).await?;
+	let call = runtime::transactions().sudo().sudo(runtime::runtime_types::replica_runtime::RuntimeCall::Tasks(
+		runtime::runtime_types::pallet_tasks::pallet::Call::register_model { info },
+	));
+	let events = chain::submit(&client, &call, &signer).await.map_err(|e| anyhow::anyhow!("registering {name}: {e}"))?;
+	if let Some(Ok(failed)) = events.find_first::<runtime::sudo::events::Sudid>() {
+		if let Err(e) = failed.sudo_result {
+			anyhow::bail!("registering {name}: the runtime refused it: {e:?}");
+		}
+	}
+	let model = events.find_first::<runtime::tasks::events::ModelRegistered>().context("no ModelRegistered event")??.model;
+	println!("model {model} registered: {name}, digest 0x{}", hex(&digest));
+	Ok(())
+}
+
+/// A model by id or name.
+async fn find_model(client: &Client, wanted: &str) -> anyhow::Result<(u32, ModelInfo<u128>)> {
+	let all = chain::models(client).await?;
+	let found = match wanted.parse::<u32>() {
+		Ok(id) => all.into_iter().find(|(m, _)| *m == id),
+		Err(_) => all.into_iter().rev().find(|(_, info)| info.name.0 == wanted.as_bytes() && !info.retired),
+	};
+	let (id, info) = found.with_context(|| format!("no model `{wanted}` on chain"))?;
+	anyhow::ensure!(!info.retired, "model {id} is retired");
+	Ok((id, info))
+}
+
+/// The image size a diffusers pipeline was trained at: the VAE's `sample_size`.
+fn native_side(dir: &Path) -> anyhow::Result<u32> {
+	let path = dir.join("vae").join("config.json");
+	let config: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?)
+			.with_context(|| format!("parsing {}", path.display()))?;
+	Ok(config.get("sample_size").and_then(|v| v.as_u64()).unwrap_or(512) as u32)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+	std::fs::read_dir(dir)
+		.map(|entries| {
+			entries
+				.filter_map(Result::ok)
+				.map(|e| {
+					let path = e.path();
+					if path.is_dir() { dir_size(&path) } else { path.metadata().map(|m| m.len()).unwrap_or(0) }
+				})
+				.sum()
+		})
+		.unwrap_or(0)
+}
+
+fn random_seed() -> u64 {
+	let mut bytes = [0u8; 8];
+	let _ = getrandom::getrandom(&mut bytes);
+	u64::from_le_bytes(bytes)
+}

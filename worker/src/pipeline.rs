@@ -1,0 +1,189 @@
+//! The task pipeline's device side: one job at a time, executed with the engines, its files
+//! written, its result sealed and stored durably before the chain side may commit it.
+
+use crate::{
+	chain::runtime::runtime_types::pallet_tasks::types::{Decoding as ChainDecoding, TaskParams},
+	engines::{
+		image::{png, ImageEngine, ImageRequest},
+		text::{Decoding, TextEngine},
+	},
+	hashing::ImageHasher,
+	metrics::Metrics,
+	models::{LocalKind, LocalModel},
+	store::{Outcome, Phase, SealedResult, Store},
+};
+use anyhow::Context;
+use replica_primitives::{HashAlgs, ImageResult, ResultPayload};
+use std::{
+	collections::HashMap,
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc,
+	},
+	time::Instant,
+};
+use tch::Device;
+
+/// One assigned task to execute.
+#[derive(Debug)]
+pub struct Job {
+	pub task: u64,
+	pub round: u32,
+	pub model: u32,
+	pub params: TaskParams,
+	pub commit_deadline: u64,
+}
+
+enum Engine {
+	Image(ImageEngine),
+	Text(TextEngine),
+}
+
+/// The served models by chain id, loaded on first use and kept.
+pub struct Runner {
+	models: HashMap<u32, LocalModel>,
+	loaded: HashMap<u32, Engine>,
+	device: Device,
+	hasher: ImageHasher,
+}
+
+impl Runner {
+	pub fn new(models: HashMap<u32, LocalModel>, device: Device) -> Self {
+		Self { models, loaded: HashMap::new(), device, hasher: ImageHasher::new() }
+	}
+
+	/// Runs `job`: its on-chain payload and the files to serve (name, bytes).
+	pub fn execute(&mut self, job: &Job) -> anyhow::Result<(ResultPayload, Vec<(String, Vec<u8>)>)> {
+		let model = self.models.get(&job.model).with_context(|| format!("model {} is not served here", job.model))?;
+		if !self.loaded.contains_key(&job.model) {
+			let started = Instant::now();
+			tracing::info!("loading model {} from {}", job.model, model.dir.display());
+			let engine = match model.kind {
+				LocalKind::Image => Engine::Image(ImageEngine::load(&model.dir, self.device)?),
+				LocalKind::Text => Engine::Text(TextEngine::load(&model.dir, self.device)?),
+			};
+			tracing::info!("model {} loaded in {:.1} s", job.model, started.elapsed().as_secs_f64());
+			self.loaded.insert(job.model, engine);
+		}
+		let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+		match (self.loaded.get(&job.model), &job.params) {
+			(Some(Engine::Image(engine)), TaskParams::Image(p)) => {
+				let request = ImageRequest {
+					prompt: text(&p.prompt.0),
+					negative_prompt: text(&p.negative_prompt.0),
+					seed: p.seed,
+					steps: p.steps as usize,
+					guidance: p.guidance_milli as f64 / 1000.0,
+					width: p.width,
+					height: p.height,
+					count: p.count,
+				};
+				let images = engine.generate(&request)?;
+				let mut results = Vec::new();
+				let mut files = Vec::new();
+				for (i, image) in images.iter().enumerate() {
+					let bytes = png(image);
+					let hashes = self.hasher.hash(image, HashAlgs::ALL)?;
+					results.push(ImageResult { hashes, png_digest: sp_crypto_hashing::blake2_256(&bytes) });
+					files.push((format!("image-{i}.png"), bytes));
+				}
+				let results = results.try_into().map_err(|_| anyhow::anyhow!("more images than a result holds"))?;
+				Ok((ResultPayload::Image(results), files))
+			},
+			(Some(Engine::Text(engine)), TaskParams::Text(p)) => {
+				let decoding = match p.decoding {
+					ChainDecoding::Greedy => Decoding::Greedy,
+					ChainDecoding::Beam { width } => Decoding::Beam { width },
+					ChainDecoding::Sampling => anyhow::bail!("sampling cannot be verified"),
+				};
+				let output = engine.generate(&text(&p.prompt.0), p.max_tokens, decoding)?;
+				let result = output.to_result();
+				let files = vec![("text.txt".to_string(), result.text.to_vec())];
+				Ok((ResultPayload::Text(result), files))
+			},
+			_ => anyhow::bail!("task {} asks model {} for the other kind of output", job.task, job.model),
+		}
+	}
+}
+
+/// Everything the device thread needs.
+pub struct Executor {
+	pub runner: Runner,
+	pub store: Arc<Store>,
+	pub metrics: Metrics,
+	/// This worker's account id (part of every commitment's context).
+	pub account: [u8; 32],
+	/// The latest finalized block the chain side has seen.
+	pub latest_block: Arc<AtomicU64>,
+	/// Tells the chain side that a task is sealed and can be committed.
+	pub sealed: tokio::sync::mpsc::UnboundedSender<u64>,
+}
+
+impl Executor {
+	/// Takes jobs until the sending side closes. Runs on its own thread: the engines block.
+	pub fn run(mut self, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
+		while let Some(job) = jobs.blocking_recv() {
+			self.metrics.queue_length.dec();
+			if let Err(e) = self.one(&job) {
+				tracing::error!("task {}: {e:#}", job.task);
+			}
+		}
+	}
+
+	fn one(&mut self, job: &Job) -> anyhow::Result<()> {
+		// Never execute (and so never seal) a task twice: only a task still `Assigned` runs.
+		match self.store.get(job.task)? {
+			Some(record) if record.phase == Phase::Assigned => {},
+			_ => return Ok(()),
+		}
+		let now = self.latest_block.load(Ordering::Relaxed);
+		if now >= job.commit_deadline {
+			tracing::warn!("task {}: commit deadline #{} passed (now #{now}); skipped", job.task, job.commit_deadline);
+			self.metrics.skipped.inc();
+			return self.finish(job.task, Outcome::Skipped { reason: format!("commit deadline #{} passed", job.commit_deadline) });
+		}
+		let started = Instant::now();
+		tracing::info!("task {}: executing (model {})", job.task, job.model);
+		let (payload, files) = match self.runner.execute(job) {
+			Ok(done) => done,
+			Err(e) => {
+				self.metrics.skipped.inc();
+				return self.finish(job.task, Outcome::ExecutionFailed { error: format!("{e:#}") });
+			},
+		};
+		let dir = self.store.results_dir(job.task);
+		std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+		for (name, bytes) in &files {
+			std::fs::write(dir.join(name), bytes).with_context(|| format!("writing {}", dir.join(name).display()))?;
+		}
+		let mut key = [0u8; 32];
+		getrandom::getrandom(&mut key).context("no randomness from the OS for the sealing key")?;
+		let sealed = replica_primitives::seal(&payload, job.task, job.round, &self.account, &key);
+		let record = SealedResult {
+			key,
+			commitment: sealed.commitment,
+			ciphertext: sealed.ciphertext,
+			payload: codec::Encode::encode(&payload),
+		};
+		// Durable before anything goes to the chain: a restart can then always reveal.
+		self.store.update(job.task, |r| {
+			r.phase = Phase::Sealed;
+			r.sealed = Some(record);
+			r.outputs = files.iter().map(|(name, _)| name.clone()).collect();
+		})?;
+		let seconds = started.elapsed().as_secs_f64();
+		self.metrics.executed.inc();
+		self.metrics.execution_seconds.observe(seconds);
+		tracing::info!("task {}: executed and sealed in {seconds:.2} s", job.task);
+		let _ = self.sealed.send(job.task);
+		Ok(())
+	}
+
+	fn finish(&self, task: u64, outcome: Outcome) -> anyhow::Result<()> {
+		self.store.update(task, |r| {
+			r.phase = Phase::Done;
+			r.outcome = Some(outcome);
+		})?;
+		Ok(())
+	}
+}

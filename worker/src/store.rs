@@ -1,0 +1,216 @@
+//! The worker's crash-safe memory: one record per assigned task, in an embedded redb database
+//! (`<store>/worker.redb`), and the generated files under `<store>/results/<task>/`.
+//!
+//! The pipeline writes a task's sealing key, ciphertext and commitment here, durably, *before*
+//! it submits `commit_result`, so a worker killed at any point can still reveal after a
+//! restart, and never seals a second, different result for the same task.
+
+use anyhow::Context;
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const TASKS: TableDefinition<u64, &[u8]> = TableDefinition::new("tasks");
+
+/// Where a task is in this worker's pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+	/// Drawn for it; waiting for or in execution.
+	Assigned,
+	/// Executed and sealed; key and ciphertext are stored; the commitment may or may not be
+	/// on chain yet.
+	Sealed,
+	/// The commitment is on chain.
+	Committed,
+	/// The key is on chain.
+	Revealed,
+	/// Nothing more to do: see the outcome.
+	Done,
+}
+
+/// How a task ended for this worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+	/// Among the winners; paid `share` (in the chain's smallest unit; `None` when the
+	/// worker was away when it was paid).
+	Won { share: Option<u128> },
+	/// Not among the winners (an outlier, or a bad or missing reveal).
+	NotPaid,
+	/// The task failed (no workers, no quorum) and was refunded to its creator.
+	Failed { reason: String },
+	/// Not executed: its commit deadline had passed, or the queue was full.
+	Skipped { reason: String },
+	/// The engine could not run it.
+	ExecutionFailed { error: String },
+}
+
+/// The sealed result: what `commit_result` and `reveal_result` send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedResult {
+	pub key: [u8; 32],
+	pub commitment: [u8; 32],
+	pub ciphertext: Vec<u8>,
+	/// SCALE encoding of the `ResultPayload`.
+	pub payload: Vec<u8>,
+}
+
+/// Everything this worker knows about one of its tasks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRecord {
+	pub task: u64,
+	pub round: u32,
+	pub model: u32,
+	/// The block by which the commitment must be on chain.
+	pub commit_deadline: u64,
+	/// The block it was assigned in.
+	pub assigned_at: u64,
+	pub phase: Phase,
+	pub sealed: Option<SealedResult>,
+	/// Files under `results/<task>/`: `image-0.png`, … or `text.txt`.
+	pub outputs: Vec<String>,
+	/// Slashes this worker took in the task, in the chain's smallest unit.
+	pub slashed: u128,
+	pub outcome: Option<Outcome>,
+}
+
+impl TaskRecord {
+	/// A task just assigned.
+	pub fn assigned(task: u64, round: u32, model: u32, commit_deadline: u64, assigned_at: u64) -> Self {
+		Self {
+			task,
+			round,
+			model,
+			commit_deadline,
+			assigned_at,
+			phase: Phase::Assigned,
+			sealed: None,
+			outputs: Vec::new(),
+			slashed: 0,
+			outcome: None,
+		}
+	}
+
+	/// Whether its result may be served: only once the key is public, so nobody can copy it
+	/// before committing.
+	pub fn is_public(&self) -> bool {
+		matches!(self.phase, Phase::Revealed | Phase::Done) && !self.outputs.is_empty()
+	}
+}
+
+/// The store of one worker account.
+pub struct Store {
+	db: Database,
+	dir: PathBuf,
+}
+
+impl Store {
+	/// Opens (or creates) the store in `dir`. Fails if another process has it open.
+	pub fn open(dir: &Path) -> anyhow::Result<Self> {
+		std::fs::create_dir_all(dir.join("results")).with_context(|| format!("creating the store {}", dir.display()))?;
+		let path = dir.join("worker.redb");
+		let db = Database::create(&path).with_context(|| format!("opening the store {}", path.display()))?;
+		let store = Self { db, dir: dir.to_path_buf() };
+		// Create the table, so that readers of a fresh store find it.
+		let tx = store.db.begin_write()?;
+		tx.open_table(TASKS)?;
+		tx.commit()?;
+		Ok(store)
+	}
+
+	/// The record of `task`, if this worker was ever assigned to it.
+	pub fn get(&self, task: u64) -> anyhow::Result<Option<TaskRecord>> {
+		let tx = self.db.begin_read()?;
+		let table = tx.open_table(TASKS)?;
+		let Some(bytes) = table.get(task)? else { return Ok(None) };
+		Ok(Some(decode(task, bytes.value())?))
+	}
+
+	/// Writes `record`; durable when this returns (redb commits with fsync).
+	pub fn put(&self, record: &TaskRecord) -> anyhow::Result<()> {
+		let bytes = serde_json::to_vec(record)?;
+		let tx = self.db.begin_write()?;
+		{
+			let mut table = tx.open_table(TASKS)?;
+			table.insert(record.task, bytes.as_slice())?;
+		}
+		tx.commit().context("committing to the store")?;
+		Ok(())
+	}
+
+	/// Reads, changes and writes one record in one transaction; `None` if there is none.
+	pub fn update(&self, task: u64, change: impl FnOnce(&mut TaskRecord)) -> anyhow::Result<Option<TaskRecord>> {
+		let tx = self.db.begin_write()?;
+		let updated = {
+			let mut table = tx.open_table(TASKS)?;
+			let current = match table.get(task)? {
+				Some(bytes) => decode(task, bytes.value())?,
+				None => return Ok(None),
+			};
+			let mut record = current;
+			change(&mut record);
+			table.insert(task, serde_json::to_vec(&record)?.as_slice())?;
+			record
+		};
+		tx.commit().context("committing to the store")?;
+		Ok(Some(updated))
+	}
+
+	/// Every record, by task id.
+	pub fn all(&self) -> anyhow::Result<Vec<TaskRecord>> {
+		let tx = self.db.begin_read()?;
+		let table = tx.open_table(TASKS)?;
+		let mut out = Vec::new();
+		for entry in table.iter()? {
+			let (task, bytes) = entry?;
+			out.push(decode(task.value(), bytes.value())?);
+		}
+		Ok(out)
+	}
+
+	/// Every record not yet done.
+	pub fn unfinished(&self) -> anyhow::Result<Vec<TaskRecord>> {
+		Ok(self.all()?.into_iter().filter(|r| r.phase != Phase::Done).collect())
+	}
+
+	/// The directory of a task's generated files.
+	pub fn results_dir(&self, task: u64) -> PathBuf {
+		self.dir.join("results").join(task.to_string())
+	}
+}
+
+fn decode(task: u64, bytes: &[u8]) -> anyhow::Result<TaskRecord> {
+	serde_json::from_slice(bytes).with_context(|| format!("the store's record of task {task} is corrupt"))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn records_survive_reopening_and_updates_are_atomic() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut record = TaskRecord::assigned(7, 0, 1, 50, 3);
+		{
+			let store = Store::open(dir.path()).unwrap();
+			assert!(store.get(7).unwrap().is_none());
+			store.put(&record).unwrap();
+			// One process at a time: a second open fails instead of corrupting the store.
+			assert!(Store::open(dir.path()).is_err());
+			record.sealed = Some(SealedResult { key: [1; 32], commitment: [2; 32], ciphertext: vec![3; 40], payload: vec![4] });
+			record.phase = Phase::Sealed;
+			store.put(&record).unwrap();
+			store.put(&TaskRecord::assigned(9, 1, 1, 60, 4)).unwrap();
+		}
+		let store = Store::open(dir.path()).unwrap();
+		assert_eq!(store.get(7).unwrap().unwrap(), record);
+		assert_eq!(store.unfinished().unwrap().len(), 2);
+		let done = store.update(9, |r| {
+			r.phase = Phase::Done;
+			r.outcome = Some(Outcome::Skipped { reason: "deadline passed".into() });
+		});
+		assert_eq!(done.unwrap().unwrap().phase, Phase::Done);
+		assert_eq!(store.unfinished().unwrap().iter().map(|r| r.task).collect::<Vec<_>>(), [7]);
+		assert!(store.update(99, |_| {}).unwrap().is_none());
+		assert!(!record.is_public(), "a sealed result is secret until revealed");
+	}
+}
