@@ -358,7 +358,10 @@ impl Session<'_> {
 				Phase::Assigned if !committed =>
 					self.finish(task, Some(Outcome::Skipped { reason: format!("commit deadline #{deadline} passed") }))?,
 				Phase::Sealed if !committed => self.commit(task).await?,
-				Phase::Sealed => self.set_phase(task, Phase::Committed)?,
+				Phase::Sealed => {
+					tracing::info!("task {task}: commitment found on chain");
+					self.set_phase(task, Phase::Committed)?
+				},
 				_ => {},
 			},
 			TaskStatus::Sampling { .. } =>

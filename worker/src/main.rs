@@ -235,11 +235,11 @@ fn parse_alg(s: &str) -> Result<HashAlg, String> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+	// Logs go to stderr (stdout carries results), coloured only on a terminal.
 	tracing_subscriber::fmt()
-		.with_env_filter(
-			tracing_subscriber::EnvFilter::try_from_default_env()
-				.unwrap_or_else(|_| "info".into()),
-		)
+		.with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+		.with_writer(std::io::stderr)
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 		.init();
 	match run(Cli::parse()).await {
 		Ok(()) => std::process::ExitCode::SUCCESS,

@@ -30,7 +30,21 @@ pub fn node_binary() -> PathBuf {
 	path
 }
 
-fn free_port() -> u16 {
+fn spawn_node(base: &std::path::Path, log: &std::path::Path, rpc_port: u16, p2p_port: u16, extra: &[String]) -> Child {
+	let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+	Command::new(node_binary())
+		.args(["--dev", "--base-path"])
+		.arg(base.join("chain"))
+		.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
+		.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--rpc-cors", "all"])
+		.args(extra)
+		.stdout(Stdio::null())
+		.stderr(log)
+		.spawn()
+		.expect("spawn replica-node")
+}
+
+pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -38,6 +52,8 @@ fn free_port() -> u16 {
 pub struct DevNode {
 	child: Child,
 	pub rpc_port: u16,
+	p2p_port: u16,
+	extra: Vec<String>,
 	pub base: PathBuf,
 	log: PathBuf,
 }
@@ -52,19 +68,17 @@ impl DevNode {
 		));
 		std::fs::create_dir_all(&base).unwrap();
 		let log = base.join("node.log");
-		let rpc_port = free_port();
-		let p2p_port = free_port();
-		let child = Command::new(node_binary())
-			.args(["--dev", "--base-path"])
-			.arg(base.join("chain"))
-			.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--rpc-cors", "all"])
-			.args(extra)
-			.stdout(Stdio::null())
-			.stderr(std::fs::File::create(&log).unwrap())
-			.spawn()
-			.expect("spawn replica-node");
-		DevNode { child, rpc_port, base, log }
+		let (rpc_port, p2p_port) = (free_port(), free_port());
+		let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+		let child = spawn_node(&base, &log, rpc_port, p2p_port, &extra);
+		DevNode { child, rpc_port, p2p_port, extra, base, log }
+	}
+
+	/// Kills the node (SIGKILL) and starts it again on the same chain database and ports.
+	pub fn restart(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+		self.child = spawn_node(&self.base, &self.log, self.rpc_port, self.p2p_port, &self.extra);
 	}
 
 	pub fn url(&self) -> String {

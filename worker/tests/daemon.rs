@@ -1,0 +1,311 @@
+//! End to end with the real binaries: a `replica-node --dev`, governance registering the
+//! embedded models with `replica-worker model register`, three `replica-worker run` daemons on
+//! the CPU, and a dapp using `replica-worker task submit --wait`.
+//!
+//! One chain for three scenarios, in order: an image and a text task finalize and pay the
+//! three workers, and the downloaded PNG has the on-chain digest; a worker SIGKILLed after its
+//! commitment reveals after a restart; the node restarted mid-task is reconnected to and the
+//! task still finalizes. Needs the node binary: run by scripts/test.sh (--include-ignored).
+
+mod common;
+
+use std::{
+	path::{Path, PathBuf},
+	process::{Child, Command, Output, Stdio},
+	time::{Duration, Instant},
+};
+
+use common::{free_port, DevNode};
+use replica_worker::chain::{self, runtime, AccountId, Client, TaskStatus, WorkerStatus};
+use runtime::runtime_types::pallet_tasks::types::Outcome;
+use subxt_signer::sr25519::{dev, Keypair};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_replica-worker");
+
+fn models_dir() -> PathBuf {
+	Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// A `replica-worker run` process with its own store, ports and log.
+struct Worker {
+	name: &'static str,
+	key: Keypair,
+	child: Option<Child>,
+	args: Vec<String>,
+	log: PathBuf,
+}
+
+impl Worker {
+	fn start(node: &DevNode, name: &'static str, key: Keypair) -> Worker {
+		let dir = node.base.join(format!("worker-{name}"));
+		std::fs::create_dir_all(&dir).unwrap();
+		let listen = format!("127.0.0.1:{}", free_port());
+		let args = vec![
+			"run".into(),
+			"--node".into(),
+			node.url(),
+			"--key".into(),
+			format!("//{name}"),
+			"--device".into(),
+			"cpu".into(),
+			"--store".into(),
+			dir.join("store").display().to_string(),
+			"--listen".into(),
+			listen,
+			"--metrics".into(),
+			format!("127.0.0.1:{}", free_port()),
+		];
+		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log") };
+		worker.spawn();
+		worker
+	}
+
+	fn spawn(&mut self) {
+		let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+		let child = Command::new(WORKER)
+			.args(&self.args)
+			.env("RUST_LOG", "info")
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.expect("spawn replica-worker");
+		self.child = Some(child);
+	}
+
+	fn account(&self) -> AccountId {
+		self.key.public_key().to_account_id()
+	}
+
+	fn signal(&self, signal: &str) {
+		let pid = self.child.as_ref().expect("running").id().to_string();
+		assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
+	}
+
+	/// SIGKILL: no chance to clean up, as in a crash.
+	fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			child.kill().unwrap();
+			child.wait().unwrap();
+		}
+	}
+
+	fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+}
+
+impl Drop for Worker {
+	fn drop(&mut self) {
+		if let Some(child) = &self.child {
+			// Graceful stop, as an operator would.
+			let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+		}
+		if let Some(mut child) = self.child.take() {
+			let deadline = Instant::now() + Duration::from_secs(10);
+			while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+				std::thread::sleep(Duration::from_millis(100));
+			}
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+		if std::thread::panicking() {
+			eprintln!("---- worker {} log ----\n{}", self.name, self.log());
+		}
+	}
+}
+
+fn cli(args: &[&str]) -> Output {
+	Command::new(WORKER).args(args).env("RUST_LOG", "warn").output().expect("run replica-worker")
+}
+
+fn cli_ok(args: &[&str]) -> String {
+	let out = cli(args);
+	assert!(out.status.success(), "{args:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+	String::from_utf8(out.stdout).unwrap()
+}
+
+async fn free_balance(client: &Client, who: &AccountId) -> u128 {
+	let at = client.at_current_block().await.unwrap();
+	at.storage().fetch(runtime::storage().system().account(), (who.clone(),)).await.unwrap().decode().unwrap().data.free
+}
+
+async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = bool>,
+{
+	let deadline = Instant::now() + timeout;
+	while !check().await {
+		assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+}
+
+async fn assignment(client: &Client, task: u64, who: &AccountId) -> Option<runtime::runtime_types::pallet_tasks::types::Assignment> {
+	// The node may be restarting: no answer is no assignment yet.
+	let at = client.at_current_block().await.ok()?;
+	let value = at.storage().try_fetch(runtime::storage().tasks().assignments(), (task, who.clone())).await.ok()?;
+	value.map(|v| v.decode().expect("an Assignment decodes"))
+}
+
+/// The task id of a `task submit` output ("task N created: …").
+fn task_id(output: &str) -> u64 {
+	let line = output.lines().find(|l| l.starts_with("task ") && l.contains(" created")).expect("a created line");
+	line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+// Several threads: the chain client's background tasks keep following the chain while a test
+// thread waits for a CLI process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the replica-node binary; run by scripts/test.sh"]
+async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
+	let mut node = DevNode::start(&[]);
+	let client = node.connect(Duration::from_secs(90)).await;
+	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
+	let url = node.url();
+
+	// Governance registers the two embedded models.
+	for model in ["digits-sd", "fortunes-gpt"] {
+		let dir = models_dir().join(model);
+		let out = cli_ok(&["model", "register", "--node", &url, "--sudo-key", "//Alice", dir.to_str().unwrap()]);
+		assert!(out.contains(&format!("registered: {model}")), "{out}");
+	}
+
+	let mut workers = vec![
+		Worker::start(&node, "Bob", dev::bob()),
+		Worker::start(&node, "Charlie", dev::charlie()),
+		Worker::start(&node, "Dave", dev::dave()),
+	];
+	for w in &workers {
+		let who = w.account();
+		wait_until(&format!("{} online", w.name), Duration::from_secs(120), || {
+			let (client, who) = (client.clone(), who.clone());
+			async move { matches!(chain::worker_info(&client, &who).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online)) }
+		})
+		.await;
+	}
+	let before: Vec<u128> = futures::future::join_all(workers.iter().map(|w| {
+		let (client, who) = (client.clone(), w.account());
+		async move { free_balance(&client, &who).await }
+	}))
+	.await;
+
+	// 1. An image task: verified by all three, paid, and the PNG matches the chain.
+	let out_dir = node.base.join("downloads");
+	let out = cli_ok(&[
+		"task", "submit", "--node", &url, "--key", "//Eve", "--model", "digits-sd", "--prompt", "a photo of the digit 7",
+		"--seed", "7", "--steps", "20", "--verifiers", "3", "--wait", "--out-dir", out_dir.to_str().unwrap(),
+	]);
+	let image_task = task_id(&out);
+	let png_path = out_dir.join(format!("task-{image_task}-image-0.png"));
+	let png = std::fs::read(&png_path).unwrap_or_else(|e| panic!("{}: {e}\n{out}", png_path.display()));
+	let winners = out.lines().skip_while(|l| !l.starts_with("winners")).skip(1).take_while(|l| l.starts_with("  ")).count();
+	assert_eq!(winners, 3, "{out}");
+	// The digest the chain agreed on, read from the chain, not from the CLI.
+	let agreed = {
+		let mut digest = None;
+		for w in &workers {
+			let a = assignment(&client, image_task, &w.account()).await.expect("assigned");
+			assert!(matches!(a.outcome, Outcome::Won), "{}: {:?}", w.name, a.outcome);
+			if let Some(runtime::runtime_types::replica_primitives::types::ResultPayload::Image(images)) = a.revealed {
+				digest = Some(images.0[0].png_digest);
+			}
+		}
+		digest.expect("a revealed image result")
+	};
+	assert_eq!(sp_crypto_hashing::blake2_256(&png), agreed, "downloaded PNG vs on-chain digest");
+	assert!(png.starts_with(b"\x89PNG"), "a PNG");
+
+	// A text task, beam search: the same tokens from all three.
+	let out = cli_ok(&[
+		"task", "submit", "--node", &url, "--key", "//Eve", "--model", "fortunes-gpt", "--prompt", "Love is",
+		"--beams", "4", "--max-tokens", "24", "--verifiers", "3", "--wait",
+	]);
+	let text_task = task_id(&out);
+	assert!(out.contains("verified text"), "{out}");
+	for w in &workers {
+		let a = assignment(&client, text_task, &w.account()).await.expect("assigned");
+		assert!(matches!(a.outcome, Outcome::Won), "{}: {:?}", w.name, a.outcome);
+	}
+	// Paid: each got its two shares, less the fees of its own transactions.
+	for (w, before) in workers.iter().zip(&before) {
+		let now = free_balance(&client, &w.account()).await;
+		assert!(now > before + 2 * (1_000_000_000_000 / 3) * 9 / 10, "{}: {now} vs {before}", w.name);
+	}
+	let show = cli_ok(&["task", "show", "--node", &url, &image_task.to_string()]);
+	assert!(show.contains("finalized") && show.matches("Won").count() == 3, "{show}");
+
+	// 2. Crash after commit. Dave is frozen, so the reveal phase cannot start; Bob commits and
+	// is SIGKILLed; Dave thaws and commits; the restarted Bob must reveal from its store.
+	workers[2].signal("-STOP");
+	let submit = tokio::task::spawn_blocking({
+		let url = url.clone();
+		move || {
+			cli_ok(&[
+				"task", "submit", "--node", &url, "--key", "//Eve", "--model", "digits-sd", "--prompt", "a photo of the digit 3",
+				"--seed", "3", "--steps", "20", "--verifiers", "3", "--wait",
+				"--out-dir", std::env::temp_dir().to_str().unwrap(),
+			])
+		}
+	});
+	let crash_task = image_task + 2;
+	let bob = workers[0].account();
+	wait_until("Bob's commitment", Duration::from_secs(60), || {
+		let (client, bob) = (client.clone(), bob.clone());
+		async move { assignment(&client, crash_task, &bob).await.is_some_and(|a| a.commitment.is_some()) }
+	})
+	.await;
+	workers[0].kill();
+	let status = chain::task_info(&client, crash_task).await.unwrap().unwrap().status;
+	assert!(matches!(status, TaskStatus::Committing { .. }), "no reveal phase while Dave is frozen: {status:?}");
+	workers[0].spawn();
+	workers[2].signal("-CONT");
+	let out = submit.await.unwrap();
+	assert!(out.contains("verified image"), "{out}");
+	let a = assignment(&client, crash_task, &bob).await.unwrap();
+	assert!(a.reveal_attempted && matches!(a.outcome, Outcome::Won), "Bob revealed after the restart: {a:?}");
+	let log = workers[0].log();
+	// Killed just before or just after recording its commitment: either way exactly one
+	// commitment was sent, and the restart did not send another.
+	let sent = log.matches(&format!("task {crash_task}: committed")).count() +
+		log.matches(&format!("task {crash_task}: commitment found on chain")).count();
+	assert_eq!(sent, 1, "{log}");
+	assert!(!log.contains("rejected"), "{log}");
+	assert_eq!(log.matches(&format!("task {crash_task}: revealed")).count(), 1, "{log}");
+
+	// 3. The node restarts mid-task: the workers reconnect and finish it.
+	let submit = tokio::task::spawn_blocking({
+		let url = url.clone();
+		move || {
+			// The dapp is patient: its own connection breaks too, so it checks the task after.
+			let out = cli(&[
+				"task", "submit", "--node", &url, "--key", "//Eve", "--model", "fortunes-gpt", "--prompt", "Time is",
+				"--max-tokens", "16", "--verifiers", "3",
+			]);
+			assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+			String::from_utf8(out.stdout).unwrap()
+		}
+	});
+	let restart_task = task_id(&submit.await.unwrap());
+	let charlie = workers[1].account();
+	wait_until("an assignment", Duration::from_secs(30), || {
+		let (client, charlie) = (client.clone(), charlie.clone());
+		async move { assignment(&client, restart_task, &charlie).await.is_some() }
+	})
+	.await;
+	node.restart();
+	let client = node.connect(Duration::from_secs(90)).await;
+	wait_until("the task to finalize after the node restart", Duration::from_secs(180), || {
+		let client = client.clone();
+		async move {
+			matches!(chain::task_info(&client, restart_task).await, Ok(Some(info)) if matches!(info.status, TaskStatus::Finalized))
+		}
+	})
+	.await;
+	for w in &workers {
+		let a = assignment(&client, restart_task, &w.account()).await.expect("assigned");
+		assert!(matches!(a.outcome, Outcome::Won), "{}: {:?}", w.name, a.outcome);
+		assert!(w.log().contains("reconnecting to"), "{} reconnected", w.name);
+	}
+	drop(workers);
+}
