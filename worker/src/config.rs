@@ -116,7 +116,11 @@ impl RunArgs {
 		let file = match &self.config {
 			Some(path) => {
 				let text = std::fs::read_to_string(path).with_context(|| format!("reading the config file {}", path.display()))?;
-				toml::from_str::<FileConfig>(&text).with_context(|| format!("in the config file {}", path.display()))?
+				toml::from_str::<FileConfig>(&text).map_err(|e| {
+					// toml's own report spans several lines; one line names the place.
+					let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].lines().count().max(1));
+					anyhow::anyhow!("config file {}, line {line}: {}", path.display(), e.message().replace('\n', " "))
+				})?
 			},
 			None => FileConfig::default(),
 		};

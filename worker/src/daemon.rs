@@ -140,7 +140,7 @@ fn stop(store: Arc<Store>, _device: std::thread::JoinHandle<()>) -> anyhow::Resu
 }
 
 async fn connect_first(url: &str) -> anyhow::Result<Client> {
-	let deadline = Instant::now() + Duration::from_secs(10);
+	let deadline = Instant::now() + Duration::from_secs(5);
 	loop {
 		match chain::connect(url).await {
 			Ok(client) => return Ok(client),

@@ -28,8 +28,17 @@ fn fails_cleanly(args: &[&str], needle: &str) {
 	let out = worker().args(args).output().unwrap();
 	assert!(!out.status.success(), "{args:?} succeeded");
 	let stderr = String::from_utf8(out.stderr).unwrap();
-	assert!(stderr.contains(needle), "{args:?}: {stderr}");
 	assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+	// A usage error is clap's `error: …` line (with a hint after it); any other error is one
+	// `replica-worker: …` line, the last one, after whatever was logged before it.
+	if let Some(usage) = stderr.lines().find(|l| l.starts_with("error: ")) {
+		assert!(usage.contains(needle), "{args:?}: {stderr}");
+		return;
+	}
+	let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("replica-worker: ")).collect();
+	assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+	assert_eq!(stderr.lines().last(), Some(errors[0]), "{args:?}: {stderr}");
+	assert!(errors[0].contains(needle), "{args:?}: {stderr}");
 }
 
 #[test]
@@ -81,4 +90,31 @@ fn bad_input_gives_one_clear_error() {
 	fails_cleanly(&["generate", "--model-dir", "/tmp", "--prompt", "hi", "--device", "tpu"], "not a device");
 	fails_cleanly(&["generate", "--model-dir", "/tmp", "--prompt", "hi", "--device", "cuda:7"], "cuda:7");
 	fails_cleanly(&["generate-image", "--model-dir", "/nonexistent", "--prompt", "hi", "--device", "cpu"], "tokenizer.json");
+}
+
+#[test]
+fn bad_daemon_configuration_gives_one_clear_error() {
+	let store = tempfile::tempdir().unwrap();
+	let store = store.path().to_str().unwrap();
+	let run = |extra: &[&str]| {
+		let mut args = vec!["run", "--store", store, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--device", "cpu"];
+		args.extend_from_slice(extra);
+		args.into_iter().map(String::from).collect::<Vec<_>>()
+	};
+	let check = |extra: &[&str], needle: &str| {
+		let args = run(extra);
+		fails_cleanly(&args.iter().map(String::as_str).collect::<Vec<_>>(), needle)
+	};
+	check(&[], "--key is required");
+	check(&["--key", "definitely not a key"], "--key is not a valid");
+	check(&["--key", "//Bob", "--models", "/nonexistent"], "--models /nonexistent: no such directory");
+	check(&["--key", "//Bob", "--node", "http://127.0.0.1:9944"], "expected a ws:// or wss:// URL");
+	check(&["--key", "//Bob", "--stake", "lots"], "--stake lots");
+	let empty = tempfile::tempdir().unwrap();
+	check(&["--key", "//Bob", "--models", empty.path().to_str().unwrap()], "no model in");
+	// Nothing listens on port 1: after a few seconds of trying, one line naming the node.
+	check(&["--key", "//Bob", "--node", "ws://127.0.0.1:1"], "cannot connect to the Replica node at ws://127.0.0.1:1");
+	let config = tempfile::NamedTempFile::new().unwrap();
+	std::fs::write(config.path(), "nodes = 1\n").unwrap();
+	check(&["--config", config.path().to_str().unwrap()], "unknown field `nodes`");
 }
