@@ -116,7 +116,10 @@ pub async fn submit<C: subxt::transactions::Payload>(
 		}
 		if attempt < SUBMIT_ATTEMPTS {
 			tracing::warn!("transaction not included ({last}); rebuilding it, attempt {} of {SUBMIT_ATTEMPTS}", attempt + 1);
-			tokio::time::sleep(delay).await;
+			// Jitter, so that senders who collided on a nonce do not collide again.
+			let mut jitter = [0u8; 1];
+			let _ = getrandom::getrandom(&mut jitter);
+			tokio::time::sleep(delay + delay * u32::from(jitter[0]) / 255).await;
 			delay *= 2;
 		}
 	}

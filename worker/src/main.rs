@@ -565,13 +565,18 @@ mod tests {
 
 	#[test]
 	fn help_explains_every_subcommand_and_flag() {
-		let cli = Cli::command();
-		cli.clone().debug_assert();
-		for sub in cli.get_subcommands() {
-			assert!(sub.get_about().is_some(), "`{}` has no help", sub.get_name());
-			for arg in sub.get_arguments() {
-				assert!(arg.get_help().is_some(), "`{} {}` has no help", sub.get_name(), arg.get_id());
+		fn check(command: &clap::Command, path: &str) {
+			for sub in command.get_subcommands() {
+				let path = format!("{path} {}", sub.get_name());
+				assert!(sub.get_about().is_some(), "`{path}` has no help");
+				for arg in sub.get_arguments() {
+					assert!(arg.get_help().is_some(), "`{path} {}` has no help", arg.get_id());
+				}
+				check(sub, &path);
 			}
 		}
+		let cli = Cli::command();
+		cli.clone().debug_assert();
+		check(&cli, "replica-worker");
 	}
 }

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{submit, DevNode};
-use replica_worker::chain::runtime;
+use replica_worker::chain::{self, runtime};
 use subxt_signer::sr25519::dev;
 
 #[tokio::test]
@@ -47,6 +47,22 @@ async fn dev_chain_produces_blocks_and_lands_a_signed_transfer() {
 	// `at_current_block` is the latest *finalized* block: the chain finalizes as it goes.
 	let finalized = client.at_current_block().await.unwrap().block_number();
 	assert!(finalized > 3, "finalized head #{finalized}");
+
+	// Three transfers at once from one account race for one nonce; the pool refuses all but
+	// one, and `chain::submit` rebuilds the others with fresh nonces until every one lands.
+	let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+	let results = futures::future::join_all((0..3).map(|_| chain::submit(&client, &transfer, &alice))).await;
+	for result in results {
+		if let Err(e) = result {
+			panic!("a concurrent transfer failed: {e}\n{}", node.log());
+		}
+	}
+	let at = client.at_current_block().await.unwrap();
+	let accounts = at.storage().entry(runtime::storage().system().account()).unwrap();
+	let bob_last = accounts.fetch((dev::bob().public_key().to_account_id(),)).await.unwrap().decode().unwrap();
+	assert_eq!(bob_last.data.free, bob_after.data.free + 3 * amount);
+	let alice_last = accounts.fetch((alice.public_key().to_account_id(),)).await.unwrap().decode().unwrap();
+	assert_eq!(alice_last.nonce, alice_after.nonce + 3);
 }
 
 #[tokio::test]
