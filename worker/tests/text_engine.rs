@@ -149,3 +149,42 @@ fn missing_or_malformed_files_name_the_file() {
 	std::fs::remove_file(other.path().join("model.safetensors")).unwrap();
 	assert!(message(other.path()).contains("missing model file"));
 }
+
+/// The Llama architecture against transformers' own `LlamaForCausalLM` (fixture made by
+/// scripts/llama-reference.py: grouped-query attention, RoPE, seeded random weights).
+#[test]
+fn llama_matches_transformers_logits_and_greedy_tokens() {
+	determinism::enable().unwrap();
+	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama");
+	let reference = weights::read(&dir.join("reference.safetensors")).unwrap();
+	let engine = TextEngine::load(&dir, Device::Cpu).unwrap();
+
+	let ids = Vec::<i64>::try_from(&reference["input_ids"]).unwrap();
+	let logits = engine.logits(&ids).unwrap();
+	let expected = &reference["logits"];
+	assert_eq!(logits.size(), expected.size());
+	let worst = (&logits - expected).abs().max().double_value(&[]);
+	assert!(worst < 1e-4, "largest logit difference {worst}");
+
+	// The same prompt through the tokenizer, then greedy decoding, as transformers' generate.
+	let greedy = engine.generate("Love is", 16, Decoding::Greedy).unwrap();
+	let expected: Vec<u32> = Vec::<i64>::try_from(&reference["greedy"]).unwrap().into_iter().map(|t| t as u32).collect();
+	assert_eq!(greedy.token_ids, expected);
+	assert_eq!(engine.generate("Love is", 16, Decoding::Beam { width: 1 }).unwrap(), greedy, "one beam is greedy");
+	let beam = engine.generate("Love is", 16, Decoding::Beam { width: 3 }).unwrap();
+	assert_eq!(engine.generate("Love is", 16, Decoding::Beam { width: 3 }).unwrap(), beam);
+}
+
+#[test]
+fn an_unknown_architecture_is_refused_naming_the_config() {
+	let dir = tempfile::tempdir().unwrap();
+	std::fs::write(dir.path().join("config.json"), br#"{"model_type": "mamba"}"#).unwrap();
+	let err = TextEngine::load(dir.path(), Device::Cpu).err().unwrap().to_string();
+	assert!(err.contains("config.json") && err.contains("mamba"), "{err}");
+	let llama = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama/config.json");
+	let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(llama).unwrap()).unwrap();
+	config["num_key_value_heads"] = 3.into();
+	std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+	let err = TextEngine::load(dir.path(), Device::Cpu).err().unwrap().to_string();
+	assert!(err.contains("not a multiple of num_key_value_heads 3"), "{err}");
+}

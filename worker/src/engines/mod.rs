@@ -4,7 +4,8 @@
 //!   environment they need, and seeded noise drawn with ChaCha20 on the CPU.
 //! - [`device`]: `--device auto|cpu|cuda:N` and the execution profile reported to the chain.
 //! - [`weights`]: `.safetensors` model files, with errors that name the file.
-//! - [`text`]: the text engine, a GPT-2 architecture transformer with greedy and beam search.
+//! - [`text`]: the text engine, GPT-2 or Llama architecture, with greedy and beam search.
+//! - [`llama`]: the Llama architecture (RMSNorm, RoPE, grouped-query attention, SwiGLU).
 //! - [`scheduler`]: the DDIM scheduler and classifier-free guidance of the image pipeline.
 //! - [`vae`]: Stable Diffusion's VAE decoder (latents to images).
 //! - [`image`]: the image engine, Stable Diffusion 1.x (CLIP, UNet with guidance, DDIM, VAE).
@@ -16,6 +17,7 @@ pub mod determinism;
 pub mod device;
 pub mod image;
 mod layers;
+pub mod llama;
 pub mod scheduler;
 pub mod text;
 pub mod unet;

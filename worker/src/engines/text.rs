@@ -1,13 +1,17 @@
-//! The text engine: a decoder-only transformer with the GPT-2 architecture, loading
-//! `config.json` + `model.safetensors` + `tokenizer.json` (Hugging Face layout and tensor
-//! names) from a model directory, decoding greedily or with beam search.
+//! The text engine: a decoder-only transformer with the GPT-2 or the Llama architecture
+//! ([`super::llama`], chosen by `model_type` in `config.json`), loading `config.json` +
+//! `model.safetensors` + `tokenizer.json` (Hugging Face layout and tensor names) from a model
+//! directory, decoding greedily or with beam search.
 //!
 //! Decoding is deterministic by construction: no sampling, ties broken by token id (a stable
 //! sort), scores accumulated in `f32` on the device in a fixed order. On one execution profile
 //! the same prompt gives the same tokens; the chain only compares text between workers of one
 //! profile.
 
-use super::{weights, EngineError, Result};
+use super::{
+	llama::{Llama, LlamaConfig},
+	weights, EngineError, Result,
+};
 use replica_primitives::{TextResult, MAX_TEXT_BYTES};
 use std::{collections::HashMap, path::Path};
 use tch::{
@@ -125,7 +129,7 @@ struct Block {
 }
 
 /// Keys and values of earlier positions, per layer: `[batch, heads, positions, head_dim]`.
-type Cache = Vec<(Tensor, Tensor)>;
+pub(crate) type Cache = Vec<(Tensor, Tensor)>;
 
 /// The GPT-2 network.
 #[derive(Debug)]
@@ -204,38 +208,102 @@ impl Gpt2 {
 	}
 }
 
+/// The networks the text engine runs.
+#[derive(Debug)]
+enum Network {
+	Gpt2(Gpt2),
+	Llama(Llama),
+}
+
+impl Network {
+	fn forward(&self, ids: &Tensor, cache: &mut Cache) -> Tensor {
+		match self {
+			Network::Gpt2(m) => m.forward(ids, cache),
+			Network::Llama(m) => m.forward(ids, cache),
+		}
+	}
+
+	fn vocab_size(&self) -> i64 {
+		match self {
+			Network::Gpt2(m) => m.config.vocab_size,
+			Network::Llama(m) => m.config.vocab_size,
+		}
+	}
+
+	fn max_positions(&self) -> i64 {
+		match self {
+			Network::Gpt2(m) => m.config.n_positions,
+			Network::Llama(m) => m.config.max_position_embeddings,
+		}
+	}
+
+	fn eos_token_ids(&self) -> Vec<i64> {
+		match self {
+			Network::Gpt2(m) => m.config.eos_token_id.into_iter().collect(),
+			Network::Llama(m) => m.config.eos_token_ids(),
+		}
+	}
+}
+
+/// `config.json`'s architecture key.
+#[derive(serde::Deserialize)]
+struct ModelType {
+	#[serde(default)]
+	model_type: Option<String>,
+}
+
 /// A loaded text model: network, tokenizer and device.
 pub struct TextEngine {
-	model: Gpt2,
+	model: Network,
+	eos: Vec<i64>,
 	_store: nn::VarStore,
 	tokenizer: tokenizers::Tokenizer,
 	device: Device,
 }
 
 impl TextEngine {
-	/// Loads `dir/config.json`, `dir/model.safetensors` and `dir/tokenizer.json` onto `device`.
+	/// Loads `dir/config.json`, `dir/model.safetensors` and `dir/tokenizer.json` onto `device`:
+	/// a Llama model if `model_type` is `llama`, else GPT-2.
 	pub fn load(dir: &Path, device: Device) -> Result<Self> {
-		let config: Gpt2Config = weights::read_config(dir, Gpt2Config::check)?;
+		let kind: ModelType = weights::read_config(dir, |_| Ok(()))?;
+		let mut store = nn::VarStore::new(device);
+		let (model, prefix) = match kind.model_type.as_deref() {
+			Some("llama") => {
+				let config: LlamaConfig = weights::read_config(dir, LlamaConfig::check)?;
+				(Network::Llama(Llama::new(&store.root(), &config)), "")
+			},
+			None | Some("gpt2") => {
+				let config: Gpt2Config = weights::read_config(dir, Gpt2Config::check)?;
+				(Network::Gpt2(Gpt2::new(&store.root(), &config)), "transformer.")
+			},
+			Some(other) => {
+				let path = dir.join("config.json");
+				return Err(EngineError::Malformed { path, reason: format!("model_type {other}: gpt2 or llama expected") });
+			},
+		};
 		let malformed = |path: &Path, reason: String| EngineError::Malformed { path: path.to_path_buf(), reason };
 		let tokenizer_path = weights::require_file(dir, "tokenizer.json")?;
 		let tokenizer = tokenizers::Tokenizer::from_file(&tokenizer_path)
 			.map_err(|e| malformed(&tokenizer_path, e.to_string()))?;
-		if tokenizer.get_vocab_size(true) as i64 > config.vocab_size {
+		if tokenizer.get_vocab_size(true) as i64 > model.vocab_size() {
 			return Err(malformed(
 				&tokenizer_path,
-				format!("{} tokens, more than the model's vocab_size {}", tokenizer.get_vocab_size(true), config.vocab_size),
+				format!("{} tokens, more than the model's vocab_size {}", tokenizer.get_vocab_size(true), model.vocab_size()),
 			));
 		}
 		let weights_path = weights::require_file(dir, "model.safetensors")?;
-		let mut store = nn::VarStore::new(device);
-		let model = Gpt2::new(&store.root(), &config);
-		weights::load_into(&mut store, &weights_path, "transformer.")?;
+		weights::load_into(&mut store, &weights_path, prefix)?;
 		store.freeze();
-		Ok(Self { model, _store: store, tokenizer, device })
+		Ok(Self { eos: model.eos_token_ids(), model, _store: store, tokenizer, device })
 	}
 
-	pub fn config(&self) -> &Gpt2Config {
-		&self.model.config
+	/// The network's logits for every position of `ids`, `[t, vocab]`, on the CPU.
+	pub fn logits(&self, ids: &[i64]) -> Result<Tensor> {
+		if ids.is_empty() || ids.len() as i64 > self.model.max_positions() {
+			return Err(EngineError::Params(format!("{} ids; 1..={} allowed", ids.len(), self.model.max_positions())));
+		}
+		let input = Tensor::from_slice(ids).unsqueeze(0).to_device(self.device);
+		Ok(tch::no_grad(|| self.model.forward(&input, &mut Cache::new())).squeeze_dim(0).to_device(Device::Cpu))
 	}
 
 	/// Generates up to `max_tokens` tokens after `prompt`.
@@ -245,12 +313,12 @@ impl TextEngine {
 		if prompt_ids.is_empty() {
 			return Err(EngineError::Params("the prompt has no tokens".into()));
 		}
-		let room = self.model.config.n_positions - prompt_ids.len() as i64;
+		let room = self.model.max_positions() - prompt_ids.len() as i64;
 		if room < max_tokens as i64 {
 			return Err(EngineError::Params(format!(
 				"{} prompt tokens + {max_tokens} new tokens exceed the model's {} positions",
 				prompt_ids.len(),
-				self.model.config.n_positions
+				self.model.max_positions()
 			)));
 		}
 		let token_ids = tch::no_grad(|| match decoding {
@@ -266,7 +334,7 @@ impl TextEngine {
 	}
 
 	fn is_eos(&self, token: i64) -> bool {
-		self.model.config.eos_token_id == Some(token)
+		self.eos.contains(&token)
 	}
 
 	/// Log-probabilities of the last position, `[batch, vocab]`, as `f32` on the CPU.
@@ -299,7 +367,7 @@ impl TextEngine {
 		// Log-probability per generated token (an end-of-text counts as one): a length penalty
 		// of 1, without which beam search prefers stopping early.
 		let normalized = |b: &Beam, ended: bool| b.score / (b.tokens.len() + usize::from(ended)).max(1) as f32;
-		let vocab = self.model.config.vocab_size;
+		let vocab = self.model.vocab_size();
 		let width_usize = width as usize;
 		let mut cache = Cache::new();
 		let mut input = Tensor::from_slice(prompt).unsqueeze(0).to_device(self.device);
