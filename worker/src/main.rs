@@ -293,6 +293,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			Ok(())
 		},
 		Command::Generate { text, out } => {
+			if replica_worker::models::kind_of(&text.model_dir) == Some(replica_worker::models::LocalKind::Image) {
+				anyhow::bail!("{} is an image model: use `replica-worker generate-image`", text.model_dir.display());
+			}
 			determinism::enable()?;
 			let device = text.device.resolve()?;
 			let started = Instant::now();

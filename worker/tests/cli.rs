@@ -90,6 +90,8 @@ fn bad_input_gives_one_clear_error() {
 	fails_cleanly(&["generate", "--model-dir", "/tmp", "--prompt", "hi", "--device", "tpu"], "not a device");
 	fails_cleanly(&["generate", "--model-dir", "/tmp", "--prompt", "hi", "--device", "cuda:7"], "cuda:7");
 	fails_cleanly(&["generate-image", "--model-dir", "/nonexistent", "--prompt", "hi", "--device", "cpu"], "tokenizer.json");
+	let image_model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd");
+	fails_cleanly(&["generate", "--model-dir", image_model, "--prompt", "hi"], "is an image model: use `replica-worker generate-image`");
 }
 
 #[test]
