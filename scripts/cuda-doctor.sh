@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The determinism report of docs/determinism.md, on a machine with a CUDA GPU: the text doctor
-# on the embedded text model, and the image doctor (CPU vs CUDA, CUDA vs CUDA, deterministic
+# on the embedded text model and the tiny Llama, and the image doctor (CPU vs CUDA, CUDA vs CUDA, deterministic
 # settings vs PyTorch's defaults) on the tiny test pipeline, the embedded digits model and a
 # mid-size SD-architecture model with random weights (scripts/random-sd-model.py).
 #
@@ -21,6 +21,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 
 section "text: embedded fortunes-gpt, beam search 4"
 "$worker" doctor --model-dir worker/models/fortunes-gpt --prompt "Love is" --beams 4 --max-tokens 64 --runs 5 --device cuda
+
+section "text: tiny Llama (worker/tests/fixtures/tiny-llama), greedy and beam search 3"
+"$worker" doctor --model-dir worker/tests/fixtures/tiny-llama --prompt "Love is" --max-tokens 32 --runs 5 --device cuda
+"$worker" doctor --model-dir worker/tests/fixtures/tiny-llama --prompt "Love is" --beams 3 --max-tokens 32 --runs 5 --device cuda
 
 section "image: tiny test pipeline (worker/tests/fixtures/tiny-sd)"
 "$worker" doctor-image --model-dir worker/tests/fixtures/tiny-sd --prompt "a photo of the digit seven" \
