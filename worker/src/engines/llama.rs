@@ -3,7 +3,7 @@
 //! names (`model.layers.N.self_attn.q_proj.weight`, …). Checked against transformers' own
 //! `LlamaForCausalLM` by `worker/tests/text_engine.rs` (fixture: `scripts/llama-reference.py`).
 
-use super::text::Cache;
+use super::text::{causal_attention, Cache};
 use tch::{nn, Kind, Tensor};
 
 /// RoPE settings as transformers >= 5 writes them.
@@ -225,16 +225,10 @@ impl Llama {
 				k = Tensor::cat(&[past_k, &k], 2);
 				v = Tensor::cat(&[past_v, &v], 2);
 			}
-			let total = k.size()[2];
 			// Each key/value head serves heads / kv query heads.
 			let groups = heads / kv;
 			let expand = |x: &Tensor| if groups == 1 { x.shallow_clone() } else { x.repeat_interleave_self_int(groups, 1, None) };
-			let mut scores = q.matmul(&expand(&k).transpose(-2, -1)) / (d as f64).sqrt();
-			if t > 1 {
-				let allowed = Tensor::ones([t, total], (Kind::Bool, device)).tril(total - t);
-				scores = scores.masked_fill(&allowed.logical_not(), f64::NEG_INFINITY);
-			}
-			let attended = scores.softmax(-1, Kind::Float).to_kind(v.kind()).matmul(&expand(&v));
+			let attended = causal_attention(&q, &expand(&k), &expand(&v));
 			let attended = attended.transpose(1, 2).contiguous().view([batch, t, heads * d]);
 			h = h + attended.matmul(&layer.o.tr());
 			let x = self.rms_norm(&h, &layer.post_attention_norm);

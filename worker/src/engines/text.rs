@@ -186,15 +186,7 @@ impl Gpt2 {
 				k = Tensor::cat(&[past_k, &k], 2);
 				v = Tensor::cat(&[past_v, &v], 2);
 			}
-			let total = k.size()[2];
-			let mut scores = q.matmul(&k.transpose(-2, -1)) / (head_dim as f64).sqrt();
-			if t > 1 {
-				// Position i of this call sees keys up to past + i.
-				let allowed = Tensor::ones([t, total], (Kind::Bool, ids.device())).tril(total - t);
-				scores = scores.masked_fill(&allowed.logical_not(), f64::NEG_INFINITY);
-			}
-			let attended = scores.softmax(-1, Kind::Float).to_kind(v.kind()).matmul(&v);
-			let attended = attended.transpose(1, 2).contiguous().view([batch, t, self.config.n_embd]);
+			let attended = causal_attention(&q, &k, &v).transpose(1, 2).contiguous().view([batch, t, self.config.n_embd]);
 			h = h + block.attn_proj.forward(&attended);
 			let mlp = block.mlp_proj.forward(&block.c_fc.forward(&block.ln_2.forward(&h)).gelu("tanh"));
 			h = h + mlp;
@@ -206,6 +198,19 @@ impl Gpt2 {
 		}
 		self.ln_f.forward(&h).matmul(&self.wte.transpose(0, 1))
 	}
+}
+
+/// Scaled dot-product attention of the `t` new queries `[batch, heads, t, d]` over all keys and
+/// values so far `[batch, heads, past + t, d]`, each query seeing keys up to its own position.
+pub(crate) fn causal_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Tensor {
+	let (t, total, head_dim) = (q.size()[2], k.size()[2], q.size()[3]);
+	let mut scores = q.matmul(&k.transpose(-2, -1)) / (head_dim as f64).sqrt();
+	if t > 1 {
+		// Position i of this call sees keys up to past + i.
+		let allowed = Tensor::ones([t, total], (Kind::Bool, q.device())).tril(total - t);
+		scores = scores.masked_fill(&allowed.logical_not(), f64::NEG_INFINITY);
+	}
+	scores.softmax(-1, Kind::Float).to_kind(v.kind()).matmul(v)
 }
 
 /// The networks the text engine runs.
