@@ -36,6 +36,11 @@ pub fn read(path: &Path) -> Result<HashMap<String, Tensor>> {
 	if !path.is_file() {
 		return Err(EngineError::MissingFile { path: path.to_path_buf() });
 	}
+	// Large weights take seconds to read: say what is loading.
+	let size = path.metadata().map(|m| m.len()).unwrap_or(0);
+	if size >= 64 << 20 {
+		tracing::info!("reading {} ({:.2} GB)", path.display(), size as f64 / 1e9);
+	}
 	let named = Tensor::read_safetensors(path)
 		.map_err(|e| EngineError::Malformed { path: path.to_path_buf(), reason: e.to_string() })?;
 	Ok(named.into_iter().collect())
