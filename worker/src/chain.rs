@@ -52,7 +52,7 @@ pub fn to_runtime<A: codec::Encode, B: codec::Decode>(value: &A) -> anyhow::Resu
 }
 
 pub use runtime::runtime_types::{
-	pallet_tasks::types::{ModelInfo, ModelKind, TaskInfo, TaskStatus},
+	pallet_tasks::types::{Assignment, ModelInfo, ModelKind, TaskInfo, TaskStatus},
 	pallet_workers::types::{WorkerInfo, WorkerStatus},
 };
 
@@ -137,6 +137,13 @@ pub async fn worker_info(client: &Client, who: &AccountId) -> anyhow::Result<Opt
 pub async fn task_info(client: &Client, task: u64) -> anyhow::Result<Option<TaskInfo<AccountId, u128, u32>>> {
 	let at = client.at_current_block().await?;
 	let value = at.storage().try_fetch(runtime::storage().tasks().tasks(), (task,)).await?;
+	Ok(value.map(|v| v.decode()).transpose()?)
+}
+
+/// A worker's commitment, reveal and outcome in a task, if it was assigned to it.
+pub async fn assignment(client: &Client, task: u64, who: &AccountId) -> anyhow::Result<Option<Assignment>> {
+	let at = client.at_current_block().await?;
+	let value = at.storage().try_fetch(runtime::storage().tasks().assignments(), (task, who.clone())).await?;
 	Ok(value.map(|v| v.decode()).transpose()?)
 }
 

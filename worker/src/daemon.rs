@@ -28,7 +28,6 @@ use std::{
 	},
 	time::{Duration, Instant},
 };
-use subxt_signer::sr25519::Keypair;
 use tokio::sync::{mpsc, watch};
 
 /// An error that reconnecting cannot fix.
@@ -69,7 +68,6 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 	let mut session = Session {
 		client,
 		config: &config,
-		signer: config.signer.clone(),
 		account: account.clone(),
 		store: store.clone(),
 		metrics: metrics.clone(),
@@ -77,7 +75,6 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		profile,
 		jobs,
 		latest_block: latest_block.clone(),
-		served: HashMap::new(),
 		seen_at: HashMap::new(),
 	};
 	let served = session.register().await?;
@@ -89,7 +86,9 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		latest_block,
 		sealed: sealed_sender,
 	};
-	let device_thread = std::thread::Builder::new()
+	// Not joined at the end: a half-done execution is simply redone after a restart (nothing
+	// reaches the chain before the sealed result is in the store).
+	std::thread::Builder::new()
 		.name("replica-device".into())
 		.spawn(move || executor.run(job_receiver))
 		.context("starting the device thread")?;
@@ -110,7 +109,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		loop {
 			tracing::info!("reconnecting to {} in {} s", config.node, delay.as_secs());
 			tokio::select! {
-				_ = shutdown.changed() => return stop(store, device_thread),
+				_ = shutdown.changed() => return stop(&store),
 				_ = tokio::time::sleep(delay) => {},
 			}
 			delay = (delay * 2).min(Duration::from_secs(30));
@@ -128,13 +127,11 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		}
 		delay = Duration::from_secs(1);
 	}
-	stop(store, device_thread)
+	stop(&store)
 }
 
-fn stop(store: Arc<Store>, _device: std::thread::JoinHandle<()>) -> anyhow::Result<()> {
+fn stop(store: &Store) -> anyhow::Result<()> {
 	let pending = store.unfinished().map(|r| r.len()).unwrap_or(0);
-	// The device thread is not joined: a half-done execution is simply redone after a
-	// restart (nothing reaches the chain before the sealed result is in the store).
 	tracing::info!("stopping; {pending} unfinished task(s) in the store resume on the next start");
 	Ok(())
 }
@@ -175,7 +172,6 @@ fn shutdown_signal() -> watch::Receiver<bool> {
 struct Session<'a> {
 	client: Client,
 	config: &'a RunConfig,
-	signer: Keypair,
 	account: AccountId,
 	store: Arc<Store>,
 	metrics: Metrics,
@@ -183,8 +179,6 @@ struct Session<'a> {
 	profile: replica_primitives::ExecutionProfile,
 	jobs: mpsc::Sender<Job>,
 	latest_block: Arc<AtomicU64>,
-	/// Chain model id -> local model, as last registered.
-	served: HashMap<u32, LocalModel>,
 	/// When this process first saw a task's assignment or reveal phase (for latency metrics).
 	seen_at: HashMap<u64, Instant>,
 }
@@ -223,7 +217,7 @@ impl Session<'_> {
 		let profile: runtime::runtime_types::replica_primitives::types::ExecutionProfile = to_runtime(&self.profile)?;
 		let endpoint = self.config.endpoint.as_bytes().to_vec();
 		let tx = runtime::transactions().workers();
-		match chain::worker_info(&self.client, &self.account).await? {
+		let (online, stake) = match chain::worker_info(&self.client, &self.account).await? {
 			None => {
 				let stake = match self.config.stake {
 					Some(stake) => stake,
@@ -231,6 +225,8 @@ impl Session<'_> {
 				};
 				tracing::info!("registering with stake {}", format_amount(stake));
 				self.submit_or_fatal(&tx.register(profile, models.clone(), endpoint, stake), "register").await?;
+				// A new worker starts offline.
+				(false, stake)
 			},
 			Some(info) => {
 				if matches!(info.status, WorkerStatus::Deregistering) {
@@ -248,14 +244,13 @@ impl Session<'_> {
 					tracing::info!("declaring endpoint {}", self.config.endpoint);
 					self.submit_or_fatal(&tx.update_endpoint(endpoint), "update_endpoint").await?;
 				}
+				(matches!(info.status, WorkerStatus::Online), info.stake)
 			},
-		}
-		let info = chain::worker_info(&self.client, &self.account).await?.context("registered, but no worker record")?;
-		if !matches!(info.status, WorkerStatus::Online) {
+		};
+		if !online {
 			self.submit_or_fatal(&tx.go_online(), "go_online").await?;
 		}
-		tracing::info!("online: models {models:?}, stake {}, endpoint {}", format_amount(info.stake), self.config.endpoint);
-		self.served = served.clone();
+		tracing::info!("online: models {models:?}, stake {}, endpoint {}", format_amount(stake), self.config.endpoint);
 		Ok(served)
 	}
 
@@ -270,7 +265,7 @@ impl Session<'_> {
 
 	/// Submits a declaration; the runtime rejecting it is fatal (e.g. a stake too low).
 	async fn submit_or_fatal<C: subxt::transactions::Payload>(&self, call: &C, what: &str) -> anyhow::Result<()> {
-		match chain::submit(&self.client, call, &self.signer).await {
+		match chain::submit(&self.client, call, &self.config.signer).await {
 			Ok(_) => Ok(()),
 			Err(SubmitError::Rejected(e)) => Err(Fatal(format!("{what} was rejected by the chain: {e}")).into()),
 			Err(e) => Err(anyhow::anyhow!("{what}: {e}")),
@@ -329,14 +324,9 @@ impl Session<'_> {
 			// Pruned: it ended long ago.
 			return self.finish(task, None);
 		};
-		let at = self.client.at_current_block().await?;
-		let assignment = at
-			.storage()
-			.try_fetch(runtime::storage().tasks().assignments(), (task, self.account.clone()))
-			.await?
-			.map(|v| v.decode())
-			.transpose()?;
-		let Some(assignment) = assignment else { return self.finish(task, None) };
+		let Some(assignment) = chain::assignment(&self.client, task, &self.account).await? else {
+			return self.finish(task, None);
+		};
 		let record = match self.store.get(task)? {
 			Some(record) => record,
 			None => {
@@ -465,7 +455,7 @@ impl Session<'_> {
 		let Some(record) = self.store.get(task)? else { return Ok(()) };
 		let (Phase::Sealed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
 		let call = runtime::transactions().tasks().commit_result(task, sealed.ciphertext, sealed.commitment);
-		match chain::submit(&self.client, &call, &self.signer).await {
+		match chain::submit(&self.client, &call, &self.config.signer).await {
 			Ok(_) => {
 				if let Some(seen) = self.seen_at.get(&task) {
 					self.metrics.commit_latency_seconds.observe(seen.elapsed().as_secs_f64());
@@ -487,7 +477,7 @@ impl Session<'_> {
 		let Some(record) = self.store.get(task)? else { return Ok(()) };
 		let (Phase::Sealed | Phase::Committed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
 		let call = runtime::transactions().tasks().reveal_result(task, sealed.key);
-		match chain::submit(&self.client, &call, &self.signer).await {
+		match chain::submit(&self.client, &call, &self.config.signer).await {
 			Ok(_) => {
 				if let Some(seen) = self.seen_at.get(&task) {
 					self.metrics.reveal_latency_seconds.observe(seen.elapsed().as_secs_f64());
@@ -515,7 +505,7 @@ impl Session<'_> {
 		self.store.update(task, |r| {
 			// A result that was revealed stays servable.
 			r.phase = Phase::Done;
-			if outcome.is_some() || r.outcome.is_none() {
+			if outcome.is_some() {
 				r.outcome = outcome;
 			}
 		})?;

@@ -277,15 +277,8 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
 		),
 		TaskParams::Text(p) => println!("  text: \"{}\", {} tokens, {:?}", String::from_utf8_lossy(&p.prompt.0), p.max_tokens, p.decoding),
 	}
-	let at = client.at_current_block().await?;
 	for worker in &info.workers.0 {
-		let assignment = at
-			.storage()
-			.try_fetch(runtime::storage().tasks().assignments(), (args.task, worker.clone()))
-			.await?
-			.map(|v| v.decode())
-			.transpose()?;
-		match assignment {
+		match chain::assignment(&client, args.task, worker).await? {
 			Some(a) => println!(
 				"  worker {worker}: round {}, {}, {}, {:?}",
 				a.round,

@@ -473,11 +473,9 @@ fn doctor_image(args: DoctorImageArgs) -> anyhow::Result<()> {
 		println!("  median time per image: {median:.3} s");
 		if let tch::Device::Cuda(index) = device {
 			if args.settings == Settings::Deterministic && !args.skip_defaults {
-				for (settings, name) in [
-					(Settings::PytorchDefaults, "pytorch-defaults"),
-					(Settings::PytorchDefaultsWithoutTf32, "pytorch-defaults-without-tf32"),
-				] {
-					let other = time_in_fresh_process(&args, name, index, width, height)?;
+				for settings in [Settings::PytorchDefaults, Settings::PytorchDefaultsWithoutTf32] {
+					let name = clap::ValueEnum::to_possible_value(&settings).expect("no variant is skipped");
+					let other = time_in_fresh_process(&args, name.get_name(), index, width, height)?;
 					println!(
 						"  {settings:?} (fresh process): median {other:.3} s per image; determinism costs {:+.1}%",
 						(median / other - 1.0) * 100.0

@@ -47,29 +47,24 @@ pub fn kind_of(dir: &Path) -> Option<LocalKind> {
 /// digest. An error if there is none.
 pub fn scan(root: &Path) -> anyhow::Result<Vec<LocalModel>> {
 	let mut dirs = Vec::new();
-	if kind_of(root).is_some() {
-		dirs.push(root.to_path_buf());
+	if let Some(kind) = kind_of(root) {
+		dirs.push((root.to_path_buf(), kind));
 	} else {
 		let entries = std::fs::read_dir(root).with_context(|| format!("reading the models directory {}", root.display()))?;
 		for entry in entries {
 			let path = entry.with_context(|| format!("reading {}", root.display()))?.path();
-			if path.is_dir() && kind_of(&path).is_some() {
-				dirs.push(path);
+			if let Some(kind) = kind_of(&path) {
+				dirs.push((path, kind));
 			}
 		}
 	}
-	dirs.sort();
+	dirs.sort_by(|a, b| a.0.cmp(&b.0));
 	anyhow::ensure!(
 		!dirs.is_empty(),
 		"no model in {}: expected model directories (diffusers image pipelines or GPT-2 text models)",
 		root.display()
 	);
-	dirs.into_iter()
-		.map(|dir| {
-			let kind = kind_of(&dir).unwrap_or(LocalKind::Text);
-			Ok(LocalModel { digest: digest(&dir)?, dir, kind })
-		})
-		.collect()
+	dirs.into_iter().map(|(dir, kind)| Ok(LocalModel { digest: digest(&dir)?, dir, kind })).collect()
 }
 
 /// The model digest of `dir` (see the module docs). Logs progress for large models.

@@ -78,9 +78,10 @@ impl Worker {
 		self.key.public_key().to_account_id()
 	}
 
-	fn signal(&self, signal: &str) {
-		let pid = self.child.as_ref().expect("running").id().to_string();
-		assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
+	fn signal(&self, signal: libc::c_int) {
+		let pid = self.child.as_ref().expect("running").id() as libc::pid_t;
+		// SAFETY: kill(2) on a child process this test started and has not reaped.
+		assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill({pid}, {signal})");
 	}
 
 	/// SIGKILL: no chance to clean up, as in a crash.
@@ -98,9 +99,9 @@ impl Worker {
 
 impl Drop for Worker {
 	fn drop(&mut self) {
-		if let Some(child) = &self.child {
+		if self.child.is_some() {
 			// Graceful stop, as an operator would.
-			let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+			self.signal(libc::SIGTERM);
 		}
 		if let Some(mut child) = self.child.take() {
 			let deadline = Instant::now() + Duration::from_secs(10);
@@ -143,11 +144,9 @@ where
 	}
 }
 
-async fn assignment(client: &Client, task: u64, who: &AccountId) -> Option<runtime::runtime_types::pallet_tasks::types::Assignment> {
+async fn assignment(client: &Client, task: u64, who: &AccountId) -> Option<chain::Assignment> {
 	// The node may be restarting: no answer is no assignment yet.
-	let at = client.at_current_block().await.ok()?;
-	let value = at.storage().try_fetch(runtime::storage().tasks().assignments(), (task, who.clone())).await.ok()?;
-	value.map(|v| v.decode().expect("an Assignment decodes"))
+	chain::assignment(client, task, who).await.ok().flatten()
 }
 
 /// The task id of a `task submit` output ("task N created: …").
@@ -250,7 +249,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 
 	// 2. Crash after commit. Dave is frozen, so the reveal phase cannot start; Bob commits and
 	// is SIGKILLed; Dave thaws and commits; the restarted Bob must reveal from its store.
-	workers[2].signal("-STOP");
+	workers[2].signal(libc::SIGSTOP);
 	let submit = tokio::task::spawn_blocking({
 		let url = url.clone();
 		move || {
@@ -272,7 +271,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let status = chain::task_info(&client, crash_task).await.unwrap().unwrap().status;
 	assert!(matches!(status, TaskStatus::Committing { .. }), "no reveal phase while Dave is frozen: {status:?}");
 	workers[0].spawn();
-	workers[2].signal("-CONT");
+	workers[2].signal(libc::SIGCONT);
 	let out = submit.await.unwrap();
 	assert!(out.contains("verified image"), "{out}");
 	let a = assignment(&client, crash_task, &bob).await.unwrap();
@@ -321,7 +320,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 
 	// SIGTERM stops a worker cleanly.
 	let mut charlie = workers.remove(1);
-	charlie.signal("-TERM");
+	charlie.signal(libc::SIGTERM);
 	let status = charlie.child.take().unwrap().wait().unwrap();
 	assert!(status.success(), "{status}\n{}", charlie.log());
 	assert!(charlie.log().contains("unfinished task(s) in the store resume on the next start"), "{}", charlie.log());
