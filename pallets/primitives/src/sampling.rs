@@ -1,13 +1,30 @@
 //! Deterministic sampling of distinct candidates from a 32-byte seed.
 //!
-//! The chain draws verifiers with this function and a worker (or anyone) can recompute the
-//! draw: `ChaCha20Rng::from_seed(seed)`, then a partial Fisher–Yates shuffle in which step `i`
+//! ## Stake-weighted draws ([`sample_weighted`])
+//! The chain draws verifiers with [`sample_weighted`]: every candidate gets an exponential
+//! "arrival time" `E = -ln(u) / w`, where `w` is its weight (stake) and `u` in (0, 1] comes
+//! from `blake2-256(seed ++ SCALE(candidate id))`; the `k` earliest arrivals win, earliest
+//! first. That is weighted sampling without replacement (Efraimidis–Spirakis), and it has the
+//! two properties a draw over self-declared candidates needs:
+//! - a candidate's chance grows with its weight, and splitting one weight across many
+//!   identities buys nothing (the minimum of exponentials with rates `w1`, `w2` is an
+//!   exponential with rate `w1 + w2`);
+//! - the draw does not depend on the order of the candidate list, and removing a candidate can
+//!   only let in the next arrival: going offline, or re-registering to move in an index, never
+//!   adds a seat to anyone.
+//! `-ln(u)` is computed without floats as `ln 2 · (64 − log2(2^64 u))`, with `log2` to 32
+//! fractional bits; the common factor `ln 2` is dropped.
+//!
+//! ## Uniform draws ([`sample_distinct`])
+//! `sample_distinct` draws uniformly and is kept for draws among equals; anyone can recompute
+//! it: `ChaCha20Rng::from_seed(seed)`, then a partial Fisher–Yates shuffle in which step `i`
 //! swaps position `i` with `i + uniform(len − i)`. `uniform(m)` takes the next `u64` `x` from
 //! the generator and returns `x mod m`, rejecting `x` when it falls in the final incomplete
 //! block of size `2^64 mod m` (so every value is equally likely and no platform-dependent
 //! float is involved).
 
 use alloc::vec::Vec;
+use codec::Encode;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -35,9 +52,125 @@ pub fn sample_distinct<T: Clone>(seed: [u8; 32], candidates: &[T], k: usize) -> 
 	pool[..k].iter().map(|&i| candidates[i].clone()).collect()
 }
 
+/// The largest weight taken into account; larger weights count as this one. (`2^88` planck is
+/// about 3 × 10^14 RPL, beyond any stake, and keeps the cross-multiplied comparisons in `u128`.)
+pub const MAX_WEIGHT: u128 = (1 << 88) - 1;
+
+/// `log2(x)` for `x >= 1`, in fixed point with 32 fractional bits.
+fn log2_fixed(x: u128) -> u128 {
+	debug_assert!(x >= 1);
+	let int = 127 - x.leading_zeros() as u128;
+	// The mantissa in [1, 2), as a Q1.63 number.
+	let mut m: u128 = if int >= 63 { x >> (int - 63) } else { x << (63 - int) };
+	let mut frac: u128 = 0;
+	for bit in (0..32).rev() {
+		m = (m * m) >> 63;
+		if m >= 1 << 64 {
+			m >>= 1;
+			frac |= 1 << bit;
+		}
+	}
+	(int << 32) | frac
+}
+
+/// `-log2(u)` in 32-bit fixed point for `u = (h + 1) / 2^64`: an exponential variate with rate
+/// `ln 2` (the factor is common to every candidate and cancels out).
+fn exponential(h: u64) -> u128 {
+	(64u128 << 32) - log2_fixed(h as u128 + 1)
+}
+
+/// Draws `min(k, n)` distinct candidates with probability proportional to their weight,
+/// without replacement, in draw order. Candidates of weight zero are never drawn; equal keys
+/// (a 2^-64 event) are ordered by the hash and then by the encoded id. See the module docs.
+pub fn sample_weighted<Id: Encode + Clone>(seed: [u8; 32], candidates: &[(Id, u128)], k: usize) -> Vec<Id> {
+	let mut keyed: Vec<(u128, u128, u64, Vec<u8>, usize)> = candidates
+		.iter()
+		.enumerate()
+		.filter(|(_, (_, w))| *w > 0)
+		.map(|(i, (id, w))| {
+			let encoded = id.encode();
+			let h = sp_crypto_hashing::blake2_256(&(seed, &encoded).encode());
+			let h = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+			(exponential(h), (*w).min(MAX_WEIGHT), h, encoded, i)
+		})
+		.collect();
+	// E_a / w_a < E_b / w_b  <=>  E_a * w_b < E_b * w_a (E < 2^39, w < 2^88: no overflow).
+	keyed.sort_by(|a, b| (a.0 * b.1).cmp(&(b.0 * a.1)).then(a.2.cmp(&b.2)).then_with(|| a.3.cmp(&b.3)));
+	keyed.into_iter().take(k).map(|(_, _, _, _, i)| candidates[i].0.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn log2_is_exact_on_powers_and_close_elsewhere() {
+		assert_eq!(log2_fixed(1), 0);
+		assert_eq!(log2_fixed(2), 1 << 32);
+		assert_eq!(log2_fixed(1 << 64), 64 << 32);
+		for x in [3u128, 10, 1000, 123_456_789, u64::MAX as u128] {
+			let want = (x as f64).log2();
+			let got = log2_fixed(x) as f64 / (1u64 << 32) as f64;
+			assert!((want - got).abs() < 1e-8, "log2({x}) = {got}, want {want}");
+		}
+	}
+
+	#[test]
+	fn weighted_draws_are_deterministic_distinct_and_order_independent() {
+		let items: Vec<(u32, u128)> = (0..20).map(|i| (i, 100 + i as u128)).collect();
+		let a = sample_weighted([7u8; 32], &items, 5);
+		assert_eq!(a, sample_weighted([7u8; 32], &items, 5));
+		let mut sorted = a.clone();
+		sorted.sort();
+		sorted.dedup();
+		assert_eq!(sorted.len(), 5);
+		let mut reversed = items.clone();
+		reversed.reverse();
+		assert_eq!(a, sample_weighted([7u8; 32], &reversed, 5), "the list's order does not matter");
+		assert_ne!(a, sample_weighted([8u8; 32], &items, 5));
+	}
+
+	#[test]
+	fn removing_a_candidate_only_lets_in_the_next_one() {
+		let items: Vec<(u32, u128)> = (0..30).map(|i| (i, 50)).collect();
+		for s in 0..50u8 {
+			let drawn = sample_weighted([s; 32], &items, 4);
+			let without: Vec<_> = items.iter().filter(|(i, _)| *i != drawn[1]).cloned().collect();
+			let redrawn = sample_weighted([s; 32], &without, 4);
+			let next = sample_weighted([s; 32], &items, 5)[4];
+			assert_eq!(redrawn, [drawn[0], drawn[2], drawn[3], next]);
+		}
+	}
+
+	#[test]
+	fn zero_weights_are_never_drawn() {
+		let items = [(1u32, 0u128), (2, 5), (3, 0)];
+		assert_eq!(sample_weighted([1u8; 32], &items, 3), [2]);
+	}
+
+	/// Chance of being drawn first is proportional to weight, and splitting a weight across
+	/// identities does not raise the total chance.
+	#[test]
+	fn first_draw_is_proportional_to_weight_and_splitting_buys_nothing() {
+		// One account of weight 300 against ten of weight 70 (total 700): 30%.
+		let mut whole = vec![(0u32, 300u128)];
+		whole.extend((1..=10).map(|i| (i, 70)));
+		// The same 300 split across 30 identities of weight 10.
+		let mut split: Vec<(u32, u128)> = (100..130).map(|i| (i, 10)).collect();
+		split.extend((1..=10).map(|i| (i, 70)));
+		let (mut whole_wins, mut split_wins) = (0, 0);
+		let n = 4000u32;
+		for s in 0..n {
+			let mut seed = [0u8; 32];
+			seed[..4].copy_from_slice(&s.to_le_bytes());
+			whole_wins += u32::from(sample_weighted(seed, &whole, 1)[0] == 0);
+			split_wins += u32::from(sample_weighted(seed, &split, 1)[0] >= 100);
+		}
+		for wins in [whole_wins, split_wins] {
+			let share = wins as f64 / n as f64;
+			assert!((0.27..0.33).contains(&share), "share {share}");
+		}
+	}
 
 	#[test]
 	fn picks_distinct_items_deterministically() {

@@ -26,10 +26,13 @@ pub type ProfileId = Digest;
 pub enum SlashReason {
 	/// Its revealed result disagreed with the agreed reference.
 	Outlier,
-	/// It was assigned but did not commit, or committed but did not reveal.
+	/// It was assigned but did not commit.
 	NoShow,
 	/// Its reveal did not open its commitment.
 	BadReveal,
+	/// It committed but did not reveal: slashed at least as much as an outlier, so that a
+	/// worker who sees it is in the minority gains nothing by staying silent.
+	Withheld,
 }
 
 /// The most images one task may ask for.

@@ -17,23 +17,43 @@
 //! ```
 //! - **Models** are registered and retired by `GovernanceOrigin`; each carries its own hash
 //!   algorithms and tolerances, VRAM need, limits and minimum fee.
-//! - **Assignment** happens in `on_initialize` of a later block, once `Config::Randomness` says
-//!   its output was unknown at the task's creation block (the task waits until then), expanded by
-//!   `replica_primitives::sample_distinct`. Only online workers that serve the model with
-//!   enough VRAM are eligible; all workers of a text task share one execution profile.
+//! - **Draws** (a round's workers, a sampled task's check roll and checkers, an escalation)
+//!   happen only in `on_initialize`, never inside an extrinsic, and only with randomness that
+//!   was unknown when the task last changed (`draw_after`, in `Config::Clock` time: the relay
+//!   parent number on a parachain). Only candidates whose index entry is older than that
+//!   randomness count, and they are drawn by stake with `replica_primitives::sample_weighted`,
+//!   which no candidate can reorder. Text tasks draw one execution-profile group: the group of
+//!   the first stake-weighted pick among groups big enough, so a group's chance is its share
+//!   of stake and inventing groups buys nothing.
 //! - **Commit** (`commit_result`): an assigned worker posts its sealed result (ciphertext and
 //!   commitment, see `replica_primitives::commitment`) before the commit deadline.
-//! - **Reveal** (`reveal_result`): the worker posts its key; the chain opens the commitment. A
-//!   bad reveal is a fault.
+//! - **Reveal** (`reveal_result`): a worker of the round being tallied posts its key; the
+//!   chain opens the commitment. A bad reveal is a fault.
 //! - **Verdict** (`replica_primitives::tally`): Agreed → Finalized, the fee split among the
 //!   winners (equal shares; the remainder goes to the first winner in assignment order);
-//!   outliers, no-shows and bad reveals slashed. No quorum → escalation with `escalation_step`
-//!   more verifiers up to `MaxVerifiers`, then Failed with a full refund (nobody who revealed
-//!   is slashed).
-//! - **Deadlines** are block numbers, scheduled in [`Deadlines`] and processed in
-//!   `on_initialize`, at most `MaxDeadlinesPerBlock` per block: a deadline that does not fit
-//!   its block rolls to the next one, never dropped. Finished tasks are pruned after
-//!   `retention` blocks; their outcome stays in events.
+//!   outliers, withholders and bad reveals slashed (at least `fee_slash_multiple` × the fee,
+//!   and no less for withholding than for a wrong result), assigned workers that never
+//!   committed slashed `no_show_slash`. No quorum → the round is settled (revealers unpaid)
+//!   and an **escalation round** is drawn in a later block with fresh randomness: larger by
+//!   `escalation_step`, tallied on its own, and for images run with a fresh seed, so the
+//!   previous round's published results are worth nothing to it (a copy of one is an image
+//!   of another seed and loses as an outlier). With no room left under `MaxVerifiers`, the
+//!   task fails with a full refund. For text (greedy and beam decoding have no seed) the
+//!   escalation round draws a new profile group by stake; a copier still has to pick which
+//!   published text is right, and a wrong pick is slashed.
+//! - **Sampled mode**: one executor from a profile group that has room for its checkers; after
+//!   it committed, a later block rolls whether `sampled_verifiers` checkers join (tallied with
+//!   the executor). A checked task is never accepted unchecked: it waits for checkers until
+//!   `assignment_timeout`, then fails with a refund (`NoCheckers`).
+//! - **Deadlines** are block numbers. Each task has exactly one entry in the agenda
+//!   ([`Deadlines`]); `on_initialize` works through due entries, oldest block first, as far as
+//!   `Config::HookWeight` allows, and carries the rest to the next block ([`IncompleteSince`]) —
+//!   nothing is ever dropped. `create_task` refuses a task beyond `Config::MaxTasks`, so the
+//!   agenda's size is bounded. Anyone may `advance_task` an overdue commit, reveal, timeout or
+//!   prune (never a draw). Finished tasks are pruned after `retention` blocks; their outcome
+//!   stays in events.
+//! - **Cancel**: the creator may cancel only while no randomness that could draw the task can
+//!   be known (the clock has not moved since creation), so a cancel is never a re-roll.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -42,12 +62,17 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
+mod assignment;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
-mod impls;
+mod commit_reveal;
+mod creation;
+mod deadlines;
+mod invariants;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
+mod settlement;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -70,6 +95,17 @@ pub type AssignmentOf<T> = Assignment<<T as Config>::MaxCiphertextLen>;
 /// The parameters as stored.
 pub type ParamsOf<T> = TaskParamsConfig<frame_system::pallet_prelude::BlockNumberFor<T>>;
 
+/// The longest a task can keep its workers' stake at risk under the parameters in force, for
+/// `pallet-workers`' `LongestTaskLifetime` (its unbonding period may not be shorter).
+pub struct LongestTaskLifetime<T>(core::marker::PhantomData<T>);
+impl<T: Config> frame_support::traits::Get<frame_system::pallet_prelude::BlockNumberFor<T>>
+	for LongestTaskLifetime<T>
+{
+	fn get() -> frame_system::pallet_prelude::BlockNumberFor<T> {
+		Pallet::<T>::longest_task_lifetime(&Pallet::<T>::params())
+	}
+}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -81,11 +117,17 @@ pub mod pallet {
 			Randomness,
 		},
 	};
+	use frame_support::weights::WeightMeter;
 	use frame_system::pallet_prelude::*;
 	use pallet_workers::WorkerRegistry;
 	use replica_primitives::{ModelId, ResultPayload, TaskId};
+	use sp_runtime::traits::BlockNumberProvider;
+
+	/// v1: one agenda entry per task in a double map, fresh-draw bookkeeping in `TaskInfo`.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -99,13 +141,17 @@ pub mod pallet {
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// The worker registry: eligibility, profiles, slashing, reputation.
-		type Workers: WorkerRegistry<Self::AccountId, BalanceOf<Self>>;
+		/// The worker registry: eligibility, stake weights, profiles, slashing, reputation.
+		type Workers: WorkerRegistry<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
 
-		/// Randomness for drawing workers, with the block since which its output is known: a
-		/// draw waits until that is after the block it must not be foreseeable from (a task's
-		/// creation; a sampled executor's commit). The runtime uses the relay chain's BABE
-		/// randomness (`pallet-relay-randomness`); dev chains may use an insecure one.
+		/// The clock in which randomness freshness is measured: the relay parent number on a
+		/// parachain (the same clock as pallet-workers' index entries).
+		type Clock: BlockNumberProvider<BlockNumber = BlockNumberFor<Self>>;
+
+		/// Randomness for draws, with the earliest `Clock` time at which its output may be
+		/// known to anyone: a draw waits until that is after the task's `draw_after`. The
+		/// runtime uses the relay chain's BABE randomness (`pallet-relay-randomness`); dev
+		/// chains may use an insecure one.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
 		/// Registers and retires models, and sets [`Params`].
@@ -115,9 +161,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxVerifiers: Get<u32>;
 
-		/// The most deadlines processed in one block; more roll to the next block.
+		/// The most tasks in storage at once (open, or finished and awaiting pruning): bounds
+		/// the agenda, which holds one entry per task. `create_task` refuses more.
 		#[pallet::constant]
-		type MaxDeadlinesPerBlock: Get<u32>;
+		type MaxTasks: Get<u32>;
+
+		/// The most weight `on_initialize` spends on deadlines; due work beyond it carries
+		/// over to the next block.
+		#[pallet::constant]
+		type HookWeight: Get<Weight>;
 
 		/// The longest ciphertext a commitment may carry (≥ the largest sealed payload).
 		#[pallet::constant]
@@ -173,15 +225,19 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Deadlines to process at a block.
+	/// The agenda: the one next deadline of every task in storage, by block. Its size is
+	/// bounded by `MaxTasks`.
 	#[pallet::storage]
-	pub type Deadlines<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<(TaskId, Deadline), T::MaxDeadlinesPerBlock>,
-		ValueQuery,
-	>;
+	pub type Deadlines<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, TaskId, Deadline>;
+
+	/// The oldest block whose agenda may still hold due entries (work carried over).
+	#[pallet::storage]
+	pub type IncompleteSince<T: Config> = StorageValue<_, BlockNumberFor<T>, OptionQuery>;
+
+	/// How many tasks are in storage (at most `MaxTasks`).
+	#[pallet::storage]
+	pub type TaskCount<T> = StorageValue<_, u32, ValueQuery>;
 
 	/// Governance-set parameters.
 	#[pallet::storage]
@@ -230,8 +286,9 @@ pub mod pallet {
 		BadReveal { task: TaskId, worker: T::AccountId },
 		/// The task was decided: `result` is the agreed reference, paid to `winners`.
 		TaskFinalized { task: TaskId, result: ResultPayload, winners: Vec<T::AccountId>, share: BalanceOf<T> },
-		/// No quorum: `added` more workers were drawn for `round`.
-		TaskEscalated { task: TaskId, round: u32, added: u32 },
+		/// No quorum: round `round` will be drawn afresh with `verifiers` workers, tallied on its
+		/// own.
+		TaskEscalated { task: TaskId, round: u32, verifiers: u32 },
 		/// The task failed and its fee was refunded.
 		TaskFailed { task: TaskId, reason: FailReason },
 		/// The creator cancelled the task before assignment; its fee was refunded.
@@ -297,23 +354,26 @@ pub mod pallet {
 		NotCommitted,
 		/// The caller already revealed.
 		AlreadyRevealed,
-		/// Parameters out of range.
+		/// Parameters out of range: see `params_are_valid`.
 		InvalidParams,
-		/// The deadline schedule is full for many blocks ahead.
-		ScheduleFull,
+		/// `MaxTasks` tasks are in storage; try again once some are pruned.
+		TooManyTasks,
+		/// Randomness that could draw the task may already be known: cancelling now would be
+		/// a free re-roll.
+		DrawUnderway,
+		/// The task has no deadline that is overdue (or its due work is a draw, which only
+		/// `on_initialize` does).
+		NotOverdue,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Processes this block's deadlines: assignments, commit and reveal windows, sampled
-		/// draws and pruning. At most `MaxDeadlinesPerBlock`, each at its worst-case weight.
+		/// Works through due deadlines (draws, commit and reveal windows, sampling rolls,
+		/// pruning), oldest first, within `HookWeight`; the rest waits for the next block.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Deadlines::<T>::take(now);
-			let mut weight = T::WeightInfo::on_initialize_base();
-			for (task, deadline) in due {
-				weight = weight.saturating_add(Self::process_deadline(now, task, deadline));
-			}
-			weight
+			let mut meter = WeightMeter::with_limit(T::HookWeight::get());
+			Self::service_agenda(now, &mut meter);
+			meter.consumed()
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -328,7 +388,11 @@ pub mod pallet {
 				T::MaxCiphertextLen::get() as usize >= replica_primitives::commitment::max_ciphertext_len(),
 				"MaxCiphertextLen must fit the largest sealed result"
 			);
-			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
+			assert!(T::MaxTasks::get() > 0, "MaxTasks must be positive");
+			assert!(
+				T::HookWeight::get().all_gte(Pallet::<T>::worst_deadline_weight()),
+				"HookWeight must fit at least one deadline"
+			);
 		}
 	}
 
@@ -364,7 +428,8 @@ pub mod pallet {
 		}
 
 		/// Creates a task and holds its fee. Any signed account. Workers are drawn in a later
-		/// block.
+		/// block, with randomness unknown now. Fails with `TooManyTasks` when `MaxTasks` tasks
+		/// are in storage.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::create_task())]
 		pub fn create_task(origin: OriginFor<T>, spec: TaskSpec<BalanceOf<T>>) -> DispatchResult {
@@ -372,17 +437,22 @@ pub mod pallet {
 			Self::do_create_task(creator, spec).map(|_| ())
 		}
 
-		/// Cancels a task that has not been assigned yet and refunds its fee. Its creator only.
+		/// Cancels a task and refunds its fee. Its creator only, and only while no randomness
+		/// that could draw it can be known yet (`Config::Clock` has not moved since its
+		/// creation): later, cancelling would let a creator who dislikes the draw re-roll it
+		/// (`DrawUnderway`).
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::cancel_task())]
 		pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			ensure!(info.creator == who, Error::<T>::NotCreator);
-			ensure!(matches!(info.status, TaskStatus::Pending { .. }), Error::<T>::NotPending);
+			ensure!(matches!(info.status, TaskStatus::Pending { .. }) && info.round == 0, Error::<T>::NotPending);
+			ensure!(T::Clock::current_block_number() <= info.draw_after, Error::<T>::DrawUnderway);
 			Self::refund(&mut info);
 			info.status = TaskStatus::Cancelled;
-			Self::finish(task, info);
+			Self::finish(task, &mut info);
+			Tasks::<T>::insert(task, info);
 			Self::deposit_event(Event::TaskCancelled { task });
 			Ok(())
 		}
@@ -401,9 +471,11 @@ pub mod pallet {
 			Self::do_commit(worker, task, ciphertext, commitment)
 		}
 
-		/// Reveals the key of a commitment. The committed worker only, once, during the reveal
-		/// phase. A reveal that does not open the commitment is recorded as a fault (and
-		/// slashed when the task is decided). The reveal that completes the set decides the task.
+		/// Reveals the key of a commitment. A committed worker of the round being tallied only,
+		/// once, during the reveal phase. A reveal that does not open the commitment is
+		/// recorded as a fault (and slashed when the task is decided). The reveal that
+		/// completes the set decides the task; an escalation it causes is drawn in a later
+		/// block, with randomness the revealer cannot know.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::reveal_result_decides(T::MaxVerifiers::get()))]
 		pub fn reveal_result(origin: OriginFor<T>, task: TaskId, key: [u8; 32]) -> DispatchResultWithPostInfo {
@@ -420,6 +492,17 @@ pub mod pallet {
 			Params::<T>::put(params);
 			Self::deposit_event(Event::ParamsChanged { params });
 			Ok(())
+		}
+
+		/// Processes a task's overdue deadline — the end of a commit or reveal window, the
+		/// timeout of a wait, or pruning — when `on_initialize` has not reached it yet (it
+		/// carries work over when blocks are full). Any signed account. Draws are never done
+		/// here (`NotOverdue`): only `on_initialize` draws, before anyone can act in the block.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::advance_task())]
+		pub fn advance_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_advance(task)
 		}
 	}
 }

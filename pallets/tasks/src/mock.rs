@@ -47,6 +47,9 @@ impl pallet_workers::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnSlash = frame_support::traits::tokens::imbalance::ResolveTo<Pot, Balances>;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type SlashPot = Pot;
+	type Clock = System;
+	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Test>;
 	type MaxModelsPerWorker = ConstU32<4>;
 	type MaxWorkersPerModel = ConstU32<32>;
 	type MaxEndpointLen = ConstU32<64>;
@@ -54,7 +57,9 @@ impl pallet_workers::Config for Test {
 }
 
 /// Randomness that changes every block and with every subject, like a real source, and is
-/// new in every block unless a test pins the block it is known since ([`KNOWN_SINCE`]).
+/// new in every block unless a test pins the block it is known since ([`KNOWN_SINCE`]). The
+/// mock's clock is the block number: randomness "known since" block `b` could be read by
+/// anyone during block `b`.
 pub struct TestRandomness;
 impl Randomness<H256, u64> for TestRandomness {
 	fn random(subject: &[u8]) -> (H256, u64) {
@@ -76,16 +81,23 @@ std::thread_local! {
 }
 
 pub const MAX_VERIFIERS: u32 = 7;
-pub const MAX_DEADLINES_PER_BLOCK: u32 = 3;
+pub const MAX_TASKS: u32 = 64;
+parameter_types! {
+	/// Room for this many worst-case deadlines per block (tests change it to starve the hook).
+	pub static HookWeight: frame_support::weights::Weight =
+		frame_support::weights::Weight::from_parts(10_000_000_000_000, 1_000_000_000);
+}
 
 impl pallet_tasks::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Workers = Workers;
+	type Clock = System;
 	type Randomness = TestRandomness;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type MaxVerifiers = ConstU32<MAX_VERIFIERS>;
-	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES_PER_BLOCK>;
+	type MaxTasks = ConstU32<MAX_TASKS>;
+	type HookWeight = HookWeight;
 	type MaxCiphertextLen = ConstU32<4400>;
 	type MaxOpenTasksPerWorker = ConstU32<8>;
 	type WeightInfo = ();
@@ -98,11 +110,15 @@ pub const POOR_DAPP: AccountId = 101;
 /// Workers 1..=8 on a GPU profile, 11..=13 on a second profile.
 pub const WORKERS: [AccountId; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 pub const OTHER_PROFILE_WORKERS: [AccountId; 3] = [11, 12, 13];
+/// Funded accounts for attackers: 20..=59.
+pub const SYBILS: core::ops::RangeInclusive<AccountId> = 20..=59;
 pub const STAKE: Balance = 1_000;
 pub const COMMIT_WINDOW: u64 = 5;
 pub const REVEAL_WINDOW: u64 = 5;
 pub const TIMEOUT: u64 = 4;
 pub const RETENTION: u64 = 10;
+/// At least the longest task lifetime under the test parameters.
+pub const UNBONDING: u64 = 1_000;
 pub const IMAGE_MODEL: u32 = 0;
 pub const TEXT_MODEL: u32 = 1;
 
@@ -156,11 +172,12 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut balances: Vec<(AccountId, Balance)> =
 		WORKERS.iter().chain(OTHER_PROFILE_WORKERS.iter()).map(|w| (*w, 10_000)).collect();
 	balances.extend([(DAPP, 1_000_000), (POOR_DAPP, 20), (POT, 1)]);
+	balances.extend(SYBILS.map(|w| (w, 10_000)));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut t)
 		.unwrap();
 	pallet_workers::GenesisConfig::<Test> {
-		params: Some(pallet_workers::WorkerParams { min_stake: 100, unbonding_period: 10, max_missed: 3 }),
+		params: Some(pallet_workers::WorkerParams { min_stake: 100, unbonding_period: UNBONDING, max_missed: 3 }),
 	}
 	.assimilate_storage(&mut t)
 	.unwrap();

@@ -64,6 +64,9 @@ pub enum Decoding {
 pub struct ImageParams {
 	pub prompt: Prompt,
 	pub negative_prompt: Prompt,
+	/// The seed the current round runs with: the creator's in round 0; each escalation round
+	/// replaces it with a fresh one drawn after the previous round's results were public, so
+	/// that those results are worthless to the new round's verifiers.
 	pub seed: u64,
 	pub steps: u32,
 	/// Classifier-free guidance scale × 1000 (7.5 → 7500).
@@ -118,12 +121,15 @@ pub enum FailReason {
 	NoWorkers,
 	/// No quorum even with the most verifiers allowed.
 	NoQuorum,
+	/// A sampled task was drawn for a check and no checker could be drawn in time.
+	NoCheckers,
 }
 
 /// Where a task is in its lifecycle.
 #[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum TaskStatus<BlockNumber> {
-	/// Waiting for assignment (from the next block on, until `timeout_at`).
+	/// Waiting for the draw of its current round (round 0: its first workers; later rounds:
+	/// an escalation), until `timeout_at`.
 	Pending { timeout_at: BlockNumber },
 	/// Assigned workers of `round` commit until `deadline`.
 	Committing { round: Round, deadline: BlockNumber },
@@ -158,6 +164,16 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxVerifiers: frame_support
 	pub status: TaskStatus<BlockNumber>,
 	/// Current round: 0, +1 per escalation or sampled draw.
 	pub round: Round,
+	/// The first round whose results the next verdict counts: the current round, or 0 while a
+	/// sampled executor is checked by round 1. Earlier rounds ended without quorum and were
+	/// settled then.
+	pub tally_from: Round,
+	/// The next draw (assignment, sampling roll, escalation) only uses randomness that was
+	/// unknown at this time of `Config::Clock`, and only candidates that entered their model's
+	/// index before that randomness could be known.
+	pub draw_after: BlockNumber,
+	/// The block of the task's one entry in the deadline agenda.
+	pub agenda_at: BlockNumber,
 	/// Every worker assigned so far, in assignment order.
 	pub workers: BoundedVec<AccountId, MaxVerifiers>,
 	/// Text tasks: the one execution profile all their workers share.
@@ -176,8 +192,10 @@ pub enum Outcome {
 	Won,
 	/// Disagreed with the verdict; slashed.
 	Outlier,
-	/// Did not commit, or did not reveal; slashed.
+	/// Did not commit; slashed (`no_show_slash`).
 	NoShow,
+	/// Committed but did not reveal; slashed at least as much as an outlier.
+	Withheld,
 	/// The reveal did not open the commitment; slashed.
 	BadReveal,
 	/// Revealed correctly but the task failed for lack of quorum; not slashed.
@@ -208,7 +226,7 @@ pub enum Deadline {
 	Assign,
 	/// End the commit window of `round`.
 	Commit { round: Round },
-	/// Sampled mode: draw whether verifiers join.
+	/// Sampled mode: draw whether verifiers join (and draw them).
 	Sample,
 	/// End the reveal window of `round`.
 	Reveal { round: Round },
@@ -236,10 +254,16 @@ pub struct TaskParamsConfig<BlockNumber> {
 	pub sampled_verifiers: u32,
 	/// Stake fraction slashed from an outlier.
 	pub outlier_slash: Perbill,
-	/// Stake fraction slashed from a worker that did not commit or reveal.
+	/// Stake fraction slashed from a worker that did not commit.
 	pub no_show_slash: Perbill,
-	/// Stake fraction slashed for a reveal that does not open its commitment.
+	/// Stake fraction slashed for a reveal that does not open its commitment (≥ outlier).
 	pub bad_reveal_slash: Perbill,
+	/// Stake fraction slashed from a worker that committed and did not reveal (≥ outlier).
+	pub withhold_slash: Perbill,
+	/// Every outlier, withholding or bad reveal slash takes at least this many times the
+	/// task's fee (capped by the worker's stake): the deterrent grows with what a cheat
+	/// could win, not only with the bond.
+	pub fee_slash_multiple: u32,
 	/// Blocks a pending task waits for enough eligible workers.
 	pub assignment_timeout: BlockNumber,
 	/// Blocks a finished task stays in storage.

@@ -12,13 +12,13 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use replica_primitives::{ModelId, ProfileId, SlashReason, TaskId};
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{BlockNumberProvider, Saturating, UniqueSaturatedInto, Zero},
 	Perbill,
 };
 
 use crate::{
-	pallet::*, BalanceOf, IndexEntry, Models, OfflineReason, ParamsOf, UnbondingChunk, WorkerInfoOf,
-	WorkerParams, WorkerRegistry, WorkerStatus,
+	pallet::*, BalanceOf, Candidate, IndexEntry, Models, OfflineReason, ParamsOf, UnbondingChunk,
+	WorkerInfoOf, WorkerParams, WorkerRegistry, WorkerStatus,
 };
 
 impl<T: Config> Pallet<T> {
@@ -27,18 +27,24 @@ impl<T: Config> Pallet<T> {
 		Params::<T>::get().unwrap_or_else(Self::default_params)
 	}
 
-	/// Parameters used when genesis sets none: 100 × the existential deposit, 100 blocks, 3.
+	/// Parameters used when genesis sets none: 100 × the existential deposit, an unbonding
+	/// period of the longest task lifetime (at least 100 blocks), 3 misses.
 	pub fn default_params() -> ParamsOf<T> {
 		WorkerParams {
 			min_stake: T::Currency::minimum_balance().saturating_mul(100u32.into()),
-			unbonding_period: 100u32.into(),
+			unbonding_period: T::LongestTaskLifetime::get().max(100u32.into()),
 			max_missed: 3,
 		}
 	}
 
-	/// Whether `params` are in range.
+	/// Whether `params` are in range: a positive minimum stake and miss limit, and an
+	/// unbonding period no shorter than the longest task lifetime (stake must stay slashable
+	/// for as long as a task it was drawn for can last).
 	pub fn params_are_valid(params: &ParamsOf<T>) -> bool {
-		!params.min_stake.is_zero() && !params.unbonding_period.is_zero() && params.max_missed > 0
+		!params.min_stake.is_zero() &&
+			!params.unbonding_period.is_zero() &&
+			params.unbonding_period >= T::LongestTaskLifetime::get() &&
+			params.max_missed > 0
 	}
 
 	pub(crate) fn worker(who: &T::AccountId) -> Result<WorkerInfoOf<T>, Error<T>> {
@@ -88,20 +94,65 @@ impl<T: Config> Pallet<T> {
 		Ok(unlock_at)
 	}
 
-	/// Adds an online worker to the index of each of its models.
+	/// Adds an online worker to the index of each of its models, entered now. Where an index
+	/// is full, the worker takes the place of the lowest-staked entry if it has more stake
+	/// (that worker goes offline); otherwise `ModelIndexFull` and nothing changes.
 	pub(crate) fn add_to_indexes(who: &T::AccountId, info: &WorkerInfoOf<T>) -> Result<(), Error<T>> {
+		let entry = IndexEntry {
+			who: who.clone(),
+			profile_id: info.profile_id,
+			vram_mib: info.profile.vram_mib,
+			stake: info.stake,
+			since: T::Clock::current_block_number(),
+		};
+		// Check every index first, so that a refusal changes nothing.
+		let mut evict = Vec::new();
+		for model in info.models.iter() {
+			let entries = ModelWorkers::<T>::get(model);
+			if entries.len() as u32 >= T::MaxWorkersPerModel::get() {
+				let lowest = entries
+					.iter()
+					.filter(|e| &e.who != who)
+					.min_by(|a, b| a.stake.cmp(&b.stake))
+					.ok_or(Error::<T>::ModelIndexFull)?;
+				ensure!(lowest.stake < info.stake, Error::<T>::ModelIndexFull);
+				evict.push(lowest.who.clone());
+			}
+		}
+		for evicted in evict {
+			// It may be the lowest of several indexes.
+			if let Some(mut evicted_info) = Workers::<T>::get(&evicted) {
+				if evicted_info.status == WorkerStatus::Online {
+					Self::set_offline(&evicted, &mut evicted_info, OfflineReason::OutStaked);
+					Workers::<T>::insert(&evicted, evicted_info);
+				}
+			}
+		}
 		for model in info.models.iter() {
 			ModelWorkers::<T>::try_mutate(model, |entries| {
-				entries
-					.try_push(IndexEntry {
-						who: who.clone(),
-						profile_id: info.profile_id,
-						vram_mib: info.profile.vram_mib,
-					})
-					.map_err(|_| Error::<T>::ModelIndexFull)
+				entries.try_push(entry.clone()).map_err(|_| Error::<T>::ModelIndexFull)
 			})?;
 		}
 		Ok(())
+	}
+
+	/// Writes an online worker's current stake into its index entries; `reset_since` when the
+	/// stake grew (the new weight counts only for draws whose randomness is not yet known).
+	pub(crate) fn refresh_index_stake(who: &T::AccountId, info: &WorkerInfoOf<T>, reset_since: bool) {
+		if info.status != WorkerStatus::Online {
+			return;
+		}
+		let now = T::Clock::current_block_number();
+		for model in info.models.iter() {
+			ModelWorkers::<T>::mutate(model, |entries| {
+				for e in entries.iter_mut().filter(|e| &e.who == who) {
+					e.stake = info.stake;
+					if reset_since {
+						e.since = now;
+					}
+				}
+			});
+		}
 	}
 
 	/// Removes a worker from the indexes of `models`.
@@ -135,11 +186,13 @@ impl<T: Config> Pallet<T> {
 	fn do_slash(
 		who: &T::AccountId,
 		fraction: Perbill,
+		at_least: BalanceOf<T>,
 		reason: SlashReason,
 		task: TaskId,
 	) -> BalanceOf<T> {
 		let Some(mut info) = Workers::<T>::get(who) else { return Zero::zero() };
-		let wanted = fraction * Self::total_at_stake(&info);
+		let at_stake = Self::total_at_stake(&info);
+		let wanted = (fraction * at_stake).max(at_least).min(at_stake);
 		if wanted.is_zero() {
 			return Zero::zero();
 		}
@@ -163,6 +216,8 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::Slashed { worker: who.clone(), amount: slashed, reason, task });
 		if info.status == WorkerStatus::Online && info.stake < Self::params().min_stake {
 			Self::set_offline(who, &mut info, OfflineReason::StakeBelowMinimum);
+		} else {
+			Self::refresh_index_stake(who, &info, false);
 		}
 		Workers::<T>::insert(who, info);
 		slashed
@@ -211,31 +266,48 @@ impl<T: Config> Pallet<T> {
 				ensure!(info.models.contains(&model), "worker indexed under a model it does not serve");
 				ensure!(entry.profile_id == info.profile_id, "stale profile in index");
 				ensure!(entry.vram_mib == info.profile.vram_mib, "stale VRAM in index");
+				ensure!(entry.stake == info.stake, "stale stake in index");
+				ensure!(entry.since <= T::Clock::current_block_number(), "index entry from the future");
 			}
 		}
 		Ok(())
 	}
 }
 
-impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn eligible(
 		model: ModelId,
 		min_vram_mib: u32,
 		profile: Option<ProfileId>,
-	) -> Vec<(T::AccountId, ProfileId)> {
+	) -> Vec<Candidate<T::AccountId, BlockNumberFor<T>>> {
 		ModelWorkers::<T>::get(model)
 			.into_iter()
 			.filter(|e| e.vram_mib >= min_vram_mib && profile.map_or(true, |p| p == e.profile_id))
-			.map(|e| (e.who, e.profile_id))
+			.map(|e| Candidate {
+				weight: e.stake.unique_saturated_into(),
+				who: e.who,
+				profile_id: e.profile_id,
+				since: e.since,
+			})
 			.collect()
+	}
+
+	fn unbonding_period() -> BlockNumberFor<T> {
+		Self::params().unbonding_period
 	}
 
 	fn profile_id(who: &T::AccountId) -> Option<ProfileId> {
 		Workers::<T>::get(who).map(|info| info.profile_id)
 	}
 
-	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, task: TaskId) -> BalanceOf<T> {
-		Self::do_slash(who, fraction, reason, task)
+	fn slash(
+		who: &T::AccountId,
+		fraction: Perbill,
+		at_least: BalanceOf<T>,
+		reason: SlashReason,
+		task: TaskId,
+	) -> BalanceOf<T> {
+		Self::do_slash(who, fraction, at_least, reason, task)
 	}
 
 	fn note_assigned(who: &T::AccountId) {

@@ -13,8 +13,25 @@
 //!
 //! ## Indexes
 //! For each model, the online workers that serve it are kept in a bounded index
-//! ([`ModelWorkers`]) with their profile id and VRAM, so that eligibility — by model, VRAM and
-//! (for text tasks) one execution profile — is answered from one storage read.
+//! ([`ModelWorkers`]) with their profile id, VRAM, active stake and the `Config::Clock` time
+//! of their last change, so that eligibility — by model, VRAM and (for text tasks) one
+//! execution profile — and the stake weights of a draw are answered from one storage read.
+//!
+//! - **Stake, not identities.** Draws weight candidates by stake, so splitting stake across
+//!   accounts or invented execution profiles buys nothing.
+//! - **A full index never locks out a better-staked worker.** When an index is full, a worker
+//!   with more active stake than its lowest-staked entry takes that entry's place; the
+//!   evicted worker goes offline (`OfflineReason::OutStaked`) and may come back with more
+//!   stake or serving other models.
+//! - **No joining after the dice are cast.** An entry records when it last changed
+//!   (`go_online`, a new profile or model set, more stake); a draw only counts entries that
+//!   changed before its randomness could be known (see pallet-tasks), so nobody can join or
+//!   raise its weight in reaction to a draw it can already compute. Leaving or lowering stake
+//!   takes effect at once: that can only cost the one who does it a seat.
+//!
+//! ## Slash pot
+//! Slashed stake goes to `Config::OnSlash` (the runtime's slash pot account); the pot is spent
+//! only by `Config::GovernanceOrigin` through [`Pallet::spend_slashed`].
 //!
 //! ## Parameters
 //! `min_stake`, `unbonding_period` and `max_missed` live in storage ([`Params`]), set at
@@ -55,19 +72,36 @@ pub type WorkerInfoOf<T> = WorkerInfo<
 >;
 /// The parameters as stored.
 pub type ParamsOf<T> = WorkerParams<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
+/// A model index entry as stored.
+pub type IndexEntryOf<T> =
+	IndexEntry<<T as frame_system::Config>::AccountId, BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
 /// Credit of the stake currency (what a slash produces).
 pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
+/// An online worker a draw may pick: its stake is its weight.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Candidate<AccountId, BlockNumber> {
+	pub who: AccountId,
+	pub profile_id: ProfileId,
+	/// Active stake, saturated into `u128`.
+	pub weight: u128,
+	/// When (in `Config::Clock`) its entry last changed.
+	pub since: BlockNumber,
+}
+
 /// What the task pallets need from the worker registry.
-pub trait WorkerRegistry<AccountId, Balance> {
+pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	/// Online workers serving `model` with at least `min_vram_mib`, optionally only those with
 	/// execution profile `profile`, in index order. At most `MaxWorkersPerModel` entries.
-	fn eligible(model: ModelId, min_vram_mib: u32, profile: Option<ProfileId>) -> Vec<(AccountId, ProfileId)>;
+	fn eligible(model: ModelId, min_vram_mib: u32, profile: Option<ProfileId>) -> Vec<Candidate<AccountId, BlockNumber>>;
 	/// The execution profile id of a registered worker.
 	fn profile_id(who: &AccountId) -> Option<ProfileId>;
-	/// Slashes `fraction` of everything `who` has at stake (active and unbonding) for `task`;
-	/// returns the amount slashed. Emits `Slashed`.
-	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason, task: TaskId) -> Balance;
+	/// Slashes the larger of `fraction` of everything `who` has at stake (active and
+	/// unbonding) and `at_least`, but no more than it has, for `task`; returns the amount
+	/// slashed. Emits `Slashed`.
+	fn slash(who: &AccountId, fraction: Perbill, at_least: Balance, reason: SlashReason, task: TaskId) -> Balance;
+	/// How long unbonding stake stays slashable.
+	fn unbonding_period() -> BlockNumber;
 	/// `who` was assigned to a task that has not ended.
 	fn note_assigned(who: &AccountId);
 	/// A task `who` was assigned to ended.
@@ -93,7 +127,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use replica_primitives::ExecutionProfile;
-	use sp_runtime::traits::{Saturating, Zero};
+	use sp_runtime::traits::{BlockNumberProvider, Saturating, Zero};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -113,8 +147,19 @@ pub mod pallet {
 		/// Receives slashed stake: e.g. a pot or treasury account (`ResolveTo`), or `()` to burn.
 		type OnSlash: OnUnbalanced<CreditOf<Self>>;
 
-		/// May change [`Params`].
+		/// May change [`Params`] and spend the slash pot.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The account `OnSlash` pays into, spent by governance through `spend_slashed`.
+		type SlashPot: Get<Self::AccountId>;
+
+		/// The clock in which the freshness of draw randomness is measured (the relay parent
+		/// number on a parachain): index entries record when they last changed in it.
+		type Clock: BlockNumberProvider<BlockNumber = BlockNumberFor<Self>>;
+
+		/// The longest a task can keep a worker's stake at risk; `unbonding_period` may not be
+		/// shorter, so that no slash can be escaped by unbonding first.
+		type LongestTaskLifetime: Get<BlockNumberFor<Self>>;
 
 		/// The most models one worker may serve.
 		#[pallet::constant]
@@ -149,7 +194,7 @@ pub mod pallet {
 		_,
 		Twox64Concat,
 		ModelId,
-		BoundedVec<IndexEntry<T::AccountId>, T::MaxWorkersPerModel>,
+		BoundedVec<IndexEntryOf<T>, T::MaxWorkersPerModel>,
 		ValueQuery,
 	>;
 
@@ -202,6 +247,8 @@ pub mod pallet {
 		Removed { worker: T::AccountId },
 		/// Governance changed the parameters.
 		ParamsChanged { params: ParamsOf<T> },
+		/// Governance paid `amount` out of the slash pot to `to`.
+		SlashPotSpent { to: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -228,7 +275,7 @@ pub mod pallet {
 		AlreadyOffline,
 		/// The worker is deregistering; it can only withdraw.
 		Deregistering,
-		/// A model's index of online workers is full.
+		/// A model's index of online workers is full of workers with at least as much stake.
 		ModelIndexFull,
 		/// The amount is zero.
 		ZeroAmount,
@@ -240,8 +287,11 @@ pub mod pallet {
 		NothingToWithdraw,
 		/// The worker is assigned to a task that has not ended.
 		HasOpenAssignments,
-		/// Parameters out of range (zero minimum stake, unbonding period or miss limit).
+		/// Parameters out of range (zero minimum stake or miss limit, or an unbonding period
+		/// shorter than the longest task lifetime).
 		InvalidParams,
+		/// The slash pot holds less than the amount (it keeps its existential deposit).
+		SlashPotTooLow,
 	}
 
 	#[pallet::hooks]
@@ -368,7 +418,7 @@ pub mod pallet {
 			ensure!(info.stake >= Self::params().min_stake, Error::<T>::StakeTooLow);
 			Self::add_to_indexes(&who, &info)?;
 			info.status = WorkerStatus::Online;
-			info.missed_in_row = 0;
+			// `missed_in_row` is kept: going offline and online again does not forgive misses.
 			Workers::<T>::insert(&who, info);
 			Self::deposit_event(Event::WentOnline { worker: who });
 			Ok(())
@@ -396,6 +446,8 @@ pub mod pallet {
 			ensure!(info.status != WorkerStatus::Deregistering, Error::<T>::Deregistering);
 			Self::hold(&who, amount)?;
 			info.stake = info.stake.saturating_add(amount);
+			// More weight counts only for draws whose randomness is not yet known.
+			Self::refresh_index_stake(&who, &info, true);
 			Workers::<T>::insert(&who, info);
 			Self::deposit_event(Event::Bonded { worker: who, amount });
 			Ok(())
@@ -419,6 +471,7 @@ pub mod pallet {
 			}
 			let unlock_at = Self::push_unbonding(&mut info, amount)?;
 			info.stake = remaining;
+			Self::refresh_index_stake(&who, &info, false);
 			Workers::<T>::insert(&who, info);
 			Self::deposit_event(Event::Unbonded { worker: who, amount, unlock_at });
 			Ok(())
@@ -487,6 +540,24 @@ pub mod pallet {
 			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
 			Params::<T>::put(params);
 			Self::deposit_event(Event::ParamsChanged { params });
+			Ok(())
+		}
+
+		/// Pays `amount` out of the slash pot to `to`; the pot keeps its existential deposit.
+		/// `GovernanceOrigin` only.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::set_params().saturating_add(T::DbWeight::get().reads_writes(2, 2)))]
+		pub fn spend_slashed(origin: OriginFor<T>, to: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			T::Currency::transfer(
+				&T::SlashPot::get(),
+				&to,
+				amount,
+				frame_support::traits::tokens::Preservation::Preserve,
+			)
+			.map_err(|_| Error::<T>::SlashPotTooLow)?;
+			Self::deposit_event(Event::SlashPotSpent { to, amount });
 			Ok(())
 		}
 	}

@@ -27,6 +27,8 @@ pub enum OfflineReason {
 	StakeBelowMinimum,
 	/// It is deregistering.
 	Deregistering,
+	/// A model index it was in was full and a worker with more stake took its place.
+	OutStaked,
 }
 
 /// Stake on its way out: still held and slashable until `unlock_at`.
@@ -61,13 +63,17 @@ pub struct WorkerParams<Balance, BlockNumber> {
 	pub max_missed: u32,
 }
 
-/// An online worker in a model's index: enough to filter by profile and VRAM without reading
-/// the worker's record.
+/// An online worker in a model's index: enough to filter by profile and VRAM, and to weight a
+/// draw by stake, without reading the worker's record.
 #[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
-pub struct IndexEntry<AccountId> {
+pub struct IndexEntry<AccountId, Balance, BlockNumber> {
 	pub who: AccountId,
 	pub profile_id: ProfileId,
 	pub vram_mib: u32,
+	/// Its active stake.
+	pub stake: Balance,
+	/// When (in `Config::Clock`) it joined the index or last gained weight or changed profile.
+	pub since: BlockNumber,
 }
 
 /// A worker's served models.

@@ -1,122 +1,6 @@
-//! Lifecycle and error-path tests. Every test ends with both pallets' `do_try_state` (fee
-//! conservation among them).
+//! Lifecycle and error-path tests.
 
-use crate::{
-	mock::*, Assignments, Decoding, Deadlines, Error, Event, FailReason, FeeLedger, FeeTotals,
-	HoldReason, ImageParams, ModelInfo, ModelKind, NextTaskId, Outcome, TaskParams,
-	TaskParamsConfig, TaskSpec, TaskStatus, Tasks as TaskStore, TextParams, Verification,
-};
-use frame_support::{assert_noop, assert_ok, traits::fungible::{Inspect, InspectHold}};
-use replica_primitives::{
-	seal, HashAlg, ImageHashes, ImageResult, Quorum, ResultPayload, TaskId, TextResult,
-};
-use sp_runtime::{DispatchError, Perbill};
-
-fn image_spec(verification: Option<Verification>, fee: Balance) -> TaskSpec<Balance> {
-	TaskSpec {
-		model: IMAGE_MODEL,
-		params: TaskParams::Image(ImageParams {
-			prompt: b"a photo of the digit 7".to_vec().try_into().unwrap(),
-			negative_prompt: Default::default(),
-			seed: 42,
-			steps: 20,
-			guidance_milli: 7_500,
-			width: 64,
-			height: 64,
-			count: 1,
-		}),
-		verification,
-		quorum: None,
-		fee,
-	}
-}
-
-fn text_spec(fee: Balance) -> TaskSpec<Balance> {
-	TaskSpec {
-		model: TEXT_MODEL,
-		params: TaskParams::Text(TextParams {
-			prompt: b"Once upon a time".to_vec().try_into().unwrap(),
-			max_tokens: 32,
-			decoding: Decoding::Greedy,
-		}),
-		verification: Some(Verification::Replicated { verifiers: 3 }),
-		quorum: None,
-		fee,
-	}
-}
-
-fn create(spec: TaskSpec<Balance>) -> TaskId {
-	let id = NextTaskId::<Test>::get();
-	assert_ok!(Tasks::create_task(RuntimeOrigin::signed(DAPP), spec));
-	id
-}
-
-fn workers_of(task: TaskId) -> Vec<AccountId> {
-	TaskStore::<Test>::get(task).unwrap().workers.into_inner()
-}
-
-fn status(task: TaskId) -> TaskStatus<u64> {
-	TaskStore::<Test>::get(task).unwrap().status
-}
-
-fn image(ahash: u64, phash: u64) -> ResultPayload {
-	let mut hashes = ImageHashes::default();
-	hashes.set(HashAlg::Average, ahash);
-	hashes.set(HashAlg::Perceptual, phash);
-	ResultPayload::Image(vec![ImageResult { hashes, png_digest: [ahash as u8; 32] }].try_into().unwrap())
-}
-
-fn text(s: &str) -> ResultPayload {
-	ResultPayload::Text(TextResult {
-		tokens_digest: replica_primitives::digest(s.as_bytes()),
-		text: s.as_bytes().to_vec().try_into().unwrap(),
-	})
-}
-
-fn worker_bytes(who: AccountId) -> [u8; 32] {
-	let mut w = [0u8; 32];
-	w[..8].copy_from_slice(&who.to_le_bytes());
-	w
-}
-
-fn key_of(task: TaskId, who: AccountId) -> [u8; 32] {
-	sp_io::hashing::blake2_256(&(b"key", task, who).encode())
-}
-
-/// Seals `payload` as `who` would and commits it; returns the key.
-fn commit(task: TaskId, who: AccountId, payload: &ResultPayload) -> [u8; 32] {
-	let round = Assignments::<Test>::get(task, who).expect("assigned").round;
-	let key = key_of(task, who);
-	let sealed = seal(payload, task, round, &worker_bytes(who), &key);
-	assert_ok!(Tasks::commit_result(RuntimeOrigin::signed(who), task, sealed.ciphertext, sealed.commitment));
-	key
-}
-
-fn reveal(task: TaskId, who: AccountId, key: [u8; 32]) {
-	assert_ok!(Tasks::reveal_result(RuntimeOrigin::signed(who), task, key));
-}
-
-fn held_stake(who: AccountId) -> Balance {
-	Balances::balance_on_hold(&RuntimeHoldReason::Workers(pallet_workers::HoldReason::Stake), &who)
-}
-
-fn events() -> Vec<Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|r| if let RuntimeEvent::Tasks(e) = r.event { Some(e) } else { None })
-		.collect()
-}
-
-/// Creates an image task and runs to its assignment.
-fn assigned_image_task(verifiers: u32, fee: Balance) -> (TaskId, Vec<AccountId>) {
-	let task = create(image_spec(Some(Verification::Replicated { verifiers }), fee));
-	run_to(System::block_number() + 1);
-	let workers = workers_of(task);
-	assert_eq!(workers.len() as u32, verifiers);
-	(task, workers)
-}
-
-use codec::Encode;
+use super::*;
 
 #[test]
 fn three_honest_workers_finalize_and_split_the_fee() {
@@ -175,31 +59,6 @@ fn an_outlier_is_slashed_and_the_fee_goes_to_the_two_honest() {
 				task
 			}
 			.into()));
-	});
-}
-
-#[test]
-fn no_quorum_escalates_then_finalizes() {
-	test(|| {
-		online(&WORKERS[..6], "RTX 4090");
-		let (task, ws) = assigned_image_task(2, 400);
-		// Two workers, two different answers: 1 of 2 is no majority.
-		let k0 = commit(task, ws[0], &image(0, 0));
-		let k1 = commit(task, ws[1], &image(u64::MAX, u64::MAX));
-		reveal(task, ws[0], k0);
-		reveal(task, ws[1], k1);
-		assert!(matches!(status(task), TaskStatus::Committing { round: 1, .. }), "escalated");
-		let all = workers_of(task);
-		assert_eq!(all.len(), 4, "escalation_step (2) more workers");
-		assert!(events().contains(&Event::TaskEscalated { task, round: 1, added: 2 }));
-		// The new workers agree with the first: 3 of 4.
-		let k2 = commit(task, all[2], &image(0, 1));
-		let k3 = commit(task, all[3], &image(1, 0));
-		reveal(task, all[2], k2);
-		reveal(task, all[3], k3);
-		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Assignments::<Test>::get(task, ws[1]).unwrap().outcome, Outcome::Outlier);
-		assert_eq!(Assignments::<Test>::get(task, ws[0]).unwrap().outcome, Outcome::Won);
 	});
 }
 
@@ -583,21 +442,6 @@ fn a_pending_task_is_assigned_when_workers_arrive() {
 }
 
 #[test]
-fn deadlines_beyond_the_per_block_bound_roll_to_the_next_block() {
-	test(|| {
-		online(&WORKERS, "RTX 4090");
-		let tasks: Vec<_> = (0..5).map(|_| create(image_spec(Some(Verification::Replicated { verifiers: 1 }), 20))).collect();
-		assert_eq!(Deadlines::<Test>::get(2).len() as u32, MAX_DEADLINES_PER_BLOCK);
-		assert_eq!(Deadlines::<Test>::get(3).len(), 2);
-		run_to(2);
-		let assigned = tasks.iter().filter(|t| matches!(status(**t), TaskStatus::Committing { .. })).count();
-		assert_eq!(assigned, 3);
-		run_to(3);
-		assert!(tasks.iter().all(|t| matches!(status(*t), TaskStatus::Committing { .. })), "none dropped");
-	});
-}
-
-#[test]
 fn finished_tasks_are_pruned_after_retention() {
 	test(|| {
 		let task = create(image_spec(None, 50));
@@ -770,18 +614,3 @@ fn try_state_catches_a_fee_leak() {
 	});
 }
 
-#[test]
-fn a_schedule_full_for_64_blocks_refuses_new_tasks() {
-	test(|| {
-		// Fill every block the first deadline could roll to.
-		for block in 2..2 + 64u64 {
-			Deadlines::<Test>::mutate(block, |list| {
-				while list.try_push((u64::MAX, crate::Deadline::Prune)).is_ok() {}
-			});
-		}
-		assert_noop!(Tasks::create_task(RuntimeOrigin::signed(DAPP), image_spec(None, 50)), Error::<Test>::ScheduleFull);
-		// Stale entries (no such task) are skipped when their block comes.
-		run_to(3);
-		assert_ok!(Tasks::create_task(RuntimeOrigin::signed(DAPP), image_spec(None, 50)));
-	});
-}

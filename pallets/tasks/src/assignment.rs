@@ -1,0 +1,197 @@
+//! Draws: a round's workers, a sampled task's check roll, escalation rounds. Called only from
+//! `on_initialize`, with randomness unknown at the task's `draw_after`, over candidates whose
+//! index entries are older than that randomness.
+
+use alloc::{collections::btree_set::BTreeSet, vec::Vec};
+use codec::Encode;
+use frame_support::traits::Randomness;
+use pallet_workers::{Candidate, WorkerRegistry};
+use replica_primitives::{sample_weighted, ProfileId, Round, TaskId};
+use sp_runtime::{
+	traits::{BlockNumberProvider, One, Saturating},
+	PerThing, Perbill,
+};
+
+use crate::*;
+use frame_support::pallet_prelude::Get;
+use frame_system::pallet_prelude::BlockNumberFor;
+
+impl<T: Config> Pallet<T> {
+	/// The seed of a draw, bound to the task, its round and the purpose, from randomness that
+	/// nobody could know at `draw_after`; with the `Clock` time since which it may be known.
+	/// `None` while there is no such randomness yet.
+	fn fresh_seed(
+		purpose: &[u8],
+		task: TaskId,
+		round: Round,
+		draw_after: BlockNumberFor<T>,
+	) -> Option<([u8; 32], BlockNumberFor<T>)> {
+		let subject = (b"replica/tasks", purpose, task, round).encode();
+		let (random, known_since) = T::Randomness::random(&subject);
+		(known_since > draw_after).then(|| (sp_io::hashing::blake2_256(&(subject, random).encode()), known_since))
+	}
+
+	/// How many workers the current round needs, and whether the task is a sampled one whose
+	/// executor must come from a group with room for its checkers.
+	fn round_size(task: TaskId, info: &TaskOf<T>) -> u32 {
+		let params = Self::params();
+		match (info.verification, info.round) {
+			(Verification::Sampled { .. }, 0) => 1,
+			(Verification::Sampled { .. }, 1) if info.tally_from == 0 => params.sampled_verifiers,
+			(Verification::Replicated { verifiers }, 0) => verifiers,
+			_ => {
+				// An escalation: the last tallied round's size plus the step, within room.
+				let last = Self::workers_since(task, info, info.round.saturating_sub(1)).max(1);
+				let room = T::MaxVerifiers::get().saturating_sub(info.workers.len() as u32);
+				last.saturating_add(params.escalation_step).min(room)
+			},
+		}
+	}
+
+	/// How many of the task's workers were drawn in round `round` or later.
+	fn workers_since(task: TaskId, info: &TaskOf<T>, round: Round) -> u32 {
+		info.workers
+			.iter()
+			.filter(|w| Assignments::<T>::get(task, w).is_some_and(|a| a.round >= round))
+			.count() as u32
+	}
+
+	/// Why a task whose draw never came fails.
+	pub(crate) fn wait_failure(info: &TaskOf<T>) -> FailReason {
+		match (info.verification, info.round) {
+			(_, 0) => FailReason::NoWorkers,
+			(Verification::Sampled { .. }, 1) if info.tally_from == 0 => FailReason::NoCheckers,
+			_ => FailReason::NoQuorum,
+		}
+	}
+
+	/// Draws the workers of `info.round` if fresh randomness and enough candidates exist;
+	/// returns whether it did. The task then commits until its deadline.
+	pub(crate) fn draw_round(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) -> bool {
+		let count = Self::round_size(task, info);
+		if count == 0 {
+			return false;
+		}
+		let Some((seed, known_since)) = Self::fresh_seed(b"assign", task, info.round, info.draw_after) else {
+			return false;
+		};
+		let params = Self::params();
+		let checking = matches!(info.verification, Verification::Sampled { .. }) && info.round == 1 && info.tally_from == 0;
+		// A text check must run on the executor's profile; any other round may pick a group.
+		let profile = if checking { info.profile } else { None };
+		let is_text = matches!(info.params, TaskParams::Text(_));
+		let full = |who: &T::AccountId| {
+			WorkerTasks::<T>::decode_len(who).unwrap_or(0) as u32 >= T::MaxOpenTasksPerWorker::get()
+		};
+		let candidates: Vec<Candidate<T::AccountId, BlockNumberFor<T>>> =
+			T::Workers::eligible(info.model, info.vram_mib, profile)
+				.into_iter()
+				// Entered or gained weight before the randomness could be known.
+				.filter(|c| c.since < known_since)
+				.filter(|c| c.who != info.creator && !info.workers.contains(&c.who) && !full(&c.who))
+				.collect();
+		let group_needs = match info.verification {
+			// The executor's group must have room for its checkers.
+			Verification::Sampled { .. } if info.round == 0 => 1 + params.sampled_verifiers,
+			_ => count,
+		};
+		let pool: Vec<&Candidate<T::AccountId, BlockNumberFor<T>>> = if is_text && profile.is_none() {
+			// Exact match is only sound on identical hardware and software: one group, big
+			// enough, chosen by stake (the group of the first stake-weighted pick).
+			let mut sizes: alloc::collections::btree_map::BTreeMap<ProfileId, u32> = Default::default();
+			for c in candidates.iter() {
+				*sizes.entry(c.profile_id).or_default() += 1;
+			}
+			let big: BTreeSet<ProfileId> = sizes.into_iter().filter(|(_, n)| *n >= group_needs).map(|(p, _)| p).collect();
+			candidates.iter().filter(|c| big.contains(&c.profile_id)).collect()
+		} else {
+			candidates.iter().collect()
+		};
+		if (pool.len() as u32) < count.max(group_needs) {
+			return false;
+		}
+		let weighted: Vec<((T::AccountId, ProfileId), u128)> =
+			pool.iter().map(|c| ((c.who.clone(), c.profile_id), c.weight)).collect();
+		let order = sample_weighted(seed, &weighted, weighted.len());
+		let group = if is_text { order.first().map(|(_, p)| *p) } else { None };
+		let drawn: Vec<(T::AccountId, ProfileId)> = order
+			.into_iter()
+			.filter(|(_, p)| group.map_or(true, |g| g == *p))
+			.take(count as usize)
+			.collect();
+		if (drawn.len() as u32) < count {
+			return false;
+		}
+
+		// Image escalation rounds run with a fresh seed: earlier rounds' published results are
+		// images of another seed.
+		if info.round > 0 && !checking {
+			if let TaskParams::Image(ref mut p) = info.params {
+				p.seed = u64::from_le_bytes([seed[8], seed[9], seed[10], seed[11], seed[12], seed[13], seed[14], seed[15]]);
+			}
+		}
+		let deadline = now.saturating_add(params.commit_window);
+		let mut workers = Vec::with_capacity(drawn.len());
+		for (who, worker_profile) in drawn {
+			if info.workers.try_push(who.clone()).is_err() {
+				break;
+			}
+			if is_text {
+				info.profile = Some(worker_profile);
+			}
+			Assignments::<T>::insert(
+				task,
+				&who,
+				Assignment {
+					round: info.round,
+					profile: worker_profile,
+					commitment: None,
+					ciphertext: None,
+					revealed: None,
+					reveal_attempted: false,
+					outcome: Outcome::Open,
+				},
+			);
+			WorkerTasks::<T>::mutate(&who, |open| {
+				let _ = open.try_push(task);
+			});
+			T::Workers::note_assigned(&who);
+			workers.push(who);
+		}
+		if checking {
+			Self::deposit_event(Event::SamplingDecided { task, verified: true });
+		}
+		info.status = TaskStatus::Committing { round: info.round, deadline };
+		Self::schedule(task, info, deadline, Deadline::Commit { round: info.round });
+		Self::deposit_event(Event::TaskAssigned { task, round: info.round, workers, commit_deadline: deadline });
+		true
+	}
+
+	/// Sampled mode: rolls, with randomness unknown when the executor committed, whether
+	/// checkers join. Unchecked: the executor reveals and decides alone. Checked: round 1 is
+	/// drawn at once, or the task fails with a refund (`NoCheckers`).
+	pub(crate) fn roll_sample(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) {
+		let Verification::Sampled { probability } = info.verification else { return };
+		let Some((seed, _)) = Self::fresh_seed(b"sample", task, info.round, info.draw_after) else {
+			Self::schedule(task, info, now.saturating_add(One::one()), Deadline::Sample);
+			return;
+		};
+		let roll = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]);
+		// `roll / 2^32 < p` without floats.
+		let check = (roll as u64) * (Perbill::ACCURACY as u64) < (probability.deconstruct() as u64) << 32;
+		if !check {
+			Self::deposit_event(Event::SamplingDecided { task, verified: false });
+			Self::start_reveal(task, info, now);
+			return;
+		}
+		info.round = 1;
+		info.tally_from = 0;
+		info.status = TaskStatus::Pending { timeout_at: now };
+		// The checkers are drawn now, with the roll's randomness, from candidates that were
+		// there before it could be known. Waiting instead would let the executor, who now
+		// knows it is checked, bring its own checkers; so without checkers the task fails.
+		if !Self::draw_round(task, info, now) {
+			Self::fail(task, info, FailReason::NoCheckers);
+		}
+	}
+}

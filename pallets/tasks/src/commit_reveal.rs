@@ -1,0 +1,151 @@
+//! Commit and reveal: sealed results, then keys, of the round being tallied.
+
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	dispatch::{DispatchResult, DispatchResultWithPostInfo, Pays, PostDispatchInfo},
+	ensure,
+	pallet_prelude::*,
+};
+use replica_primitives::{commitment::max_ciphertext_len, open, Digest, ResultPayload, TaskId};
+use sp_runtime::traits::{BlockNumberProvider, One, Saturating};
+
+use crate::*;
+use frame_system::pallet_prelude::BlockNumberFor;
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_commit(
+		worker: T::AccountId,
+		task: TaskId,
+		ciphertext: Vec<u8>,
+		commitment: Digest,
+	) -> DispatchResult {
+		let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+		let TaskStatus::Committing { round, .. } = info.status else {
+			return Err(Error::<T>::NotCommitPhase.into());
+		};
+		let mut assignment = Assignments::<T>::get(task, &worker).ok_or(Error::<T>::NotAssigned)?;
+		ensure!(assignment.round == round, Error::<T>::NotAssigned);
+		ensure!(assignment.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		ensure!(ciphertext.len() <= max_ciphertext_len(), Error::<T>::CiphertextTooLarge);
+		let ciphertext: BoundedVec<u8, T::MaxCiphertextLen> =
+			ciphertext.try_into().map_err(|_| Error::<T>::CiphertextTooLarge)?;
+		let duplicate = info.workers.iter().filter(|w| **w != worker).any(|w| {
+			Assignments::<T>::get(task, w).and_then(|a| a.commitment) == Some(commitment)
+		});
+		ensure!(!duplicate, Error::<T>::DuplicateCommitment);
+		assignment.commitment = Some(commitment);
+		assignment.ciphertext = Some(ciphertext);
+		Assignments::<T>::insert(task, &worker, assignment);
+		Self::deposit_event(Event::ResultCommitted { task, worker });
+
+		let all_committed = Self::round_workers(task, &info, round).all(|(_, a)| a.commitment.is_some());
+		if all_committed {
+			Self::end_commit_phase(task, &mut info, frame_system::Pallet::<T>::block_number());
+			Tasks::<T>::insert(task, info);
+		}
+		Ok(())
+	}
+
+	/// The workers drawn in `round` and their assignments.
+	pub(crate) fn round_workers<'a>(
+		task: TaskId,
+		info: &'a TaskOf<T>,
+		round: replica_primitives::Round,
+	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
+		info.workers.iter().filter_map(move |w| {
+			Assignments::<T>::get(task, w).filter(|a| a.round == round).map(|a| (w.clone(), a))
+		})
+	}
+
+	/// The workers whose results the next verdict counts, and their assignments.
+	pub(crate) fn tallied<'a>(
+		task: TaskId,
+		info: &'a TaskOf<T>,
+	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
+		let from = info.tally_from;
+		info.workers.iter().filter_map(move |w| {
+			Assignments::<T>::get(task, w).filter(|a| a.round >= from).map(|a| (w.clone(), a))
+		})
+	}
+
+	/// The commit phase is over (everyone committed, or the deadline passed).
+	pub(crate) fn end_commit_phase(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) {
+		let round = info.round;
+		let executor_committed = matches!(info.verification, Verification::Sampled { .. }) &&
+			round == 0 && Self::round_workers(task, info, round).any(|(_, a)| a.commitment.is_some());
+		let reveals_pending = Self::tallied(task, info).any(|(_, a)| a.commitment.is_some() && !a.reveal_attempted);
+		if executor_committed {
+			// The roll must use randomness unknown at the commit.
+			info.status = TaskStatus::Sampling { committed_by: now };
+			info.draw_after = T::Clock::current_block_number();
+			Self::schedule(task, info, now.saturating_add(One::one()), Deadline::Sample);
+		} else if reveals_pending {
+			Self::start_reveal(task, info, now);
+		} else {
+			Self::decide(task, info, now);
+		}
+	}
+
+	pub(crate) fn start_reveal(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) {
+		let deadline = now.saturating_add(Self::params().reveal_window);
+		info.status = TaskStatus::Revealing { round: info.round, deadline };
+		Self::schedule(task, info, deadline, Deadline::Reveal { round: info.round });
+		Self::deposit_event(Event::RevealPhaseStarted { task, round: info.round, deadline });
+	}
+
+	pub(crate) fn do_reveal(worker: T::AccountId, task: TaskId, key: [u8; 32]) -> DispatchResultWithPostInfo {
+		let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(matches!(info.status, TaskStatus::Revealing { .. }), Error::<T>::NotRevealPhase);
+		let mut assignment = Assignments::<T>::get(task, &worker).ok_or(Error::<T>::NotAssigned)?;
+		// Earlier rounds were settled when they ended without quorum.
+		ensure!(assignment.round >= info.tally_from, Error::<T>::NotAssigned);
+		let Some(commitment) = assignment.commitment else {
+			return Err(Error::<T>::NotCommitted.into());
+		};
+		ensure!(!assignment.reveal_attempted, Error::<T>::AlreadyRevealed);
+		// Kept from the commit until the (single) reveal.
+		let ciphertext = assignment.ciphertext.take().unwrap_or_default();
+		assignment.reveal_attempted = true;
+		let worker_bytes = Self::worker_bytes(&worker);
+		match open(&ciphertext, &key, &commitment, task, assignment.round, &worker_bytes) {
+			Ok(payload) if Self::fits_task(&info, &payload) => {
+				assignment.revealed = Some(payload);
+				Self::deposit_event(Event::ResultRevealed { task, worker: worker.clone() });
+			},
+			_ => {
+				assignment.outcome = Outcome::BadReveal;
+				Self::deposit_event(Event::BadReveal { task, worker: worker.clone() });
+			},
+		}
+		Assignments::<T>::insert(task, &worker, assignment);
+
+		let done = Self::tallied(task, &info).all(|(_, a)| a.commitment.is_none() || a.reveal_attempted);
+		if done {
+			Self::decide(task, &mut info, frame_system::Pallet::<T>::block_number());
+			Tasks::<T>::insert(task, info);
+			return Ok(PostDispatchInfo { actual_weight: None, pays_fee: Pays::Yes });
+		}
+		Ok(PostDispatchInfo { actual_weight: Some(T::WeightInfo::reveal_result()), pays_fee: Pays::Yes })
+	}
+
+	/// The 32 bytes of an account id, as the commitment context uses them.
+	pub(crate) fn worker_bytes(who: &T::AccountId) -> [u8; 32] {
+		let encoded = who.encode();
+		let mut out = [0u8; 32];
+		let n = encoded.len().min(32);
+		out[..n].copy_from_slice(&encoded[..n]);
+		out
+	}
+
+	/// Whether a payload is a result of this task: the right kind, image count and hashes.
+	fn fits_task(info: &TaskOf<T>, payload: &ResultPayload) -> bool {
+		match (&info.params, payload) {
+			(TaskParams::Image(p), ResultPayload::Image(images)) =>
+				images.len() as u32 == p.count &&
+					images.iter().all(|i| info.tolerances.algs.iter().all(|alg| i.hashes.get(alg).is_some())),
+			(TaskParams::Text(_), ResultPayload::Text(_)) => true,
+			_ => false,
+		}
+	}
+}

@@ -1,0 +1,208 @@
+//! Verdicts and money: tally the round, pay the winners, slash the faults, escalate or fail
+//! with a refund.
+
+use alloc::vec::Vec;
+use frame_support::traits::{
+	fungible::MutateHold,
+	tokens::{Fortitude, Precision, Restriction},
+};
+use pallet_workers::WorkerRegistry;
+use replica_primitives::{tally, ResultPayload, SlashReason, TaskId, Verdict};
+use sp_runtime::traits::{BlockNumberProvider, One, Saturating, Zero};
+
+use crate::*;
+use frame_support::pallet_prelude::Get;
+use frame_system::pallet_prelude::BlockNumberFor;
+
+/// How the workers of a tally are judged.
+enum Judgement<'a, AccountId> {
+	/// The task was decided: `winners` are paid, revealers outside them are outliers.
+	Decided { winners: &'a [AccountId] },
+	/// No quorum: revealers are unpaid, not slashed.
+	NoQuorum,
+	/// The task was aborted before its reveal phase (no checkers): nobody is at fault.
+	Aborted,
+}
+
+impl<T: Config> Pallet<T> {
+	/// Decides a task whose reveal phase is over: finalize, or escalate to a fresh round, or
+	/// fail with a refund when no round is left.
+	pub(crate) fn decide(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) {
+		let value = info.fee;
+		let tallied: Vec<(T::AccountId, AssignmentOf<T>)> = Self::tallied(task, info).collect();
+		let assigned = tallied.len() as u32;
+		let revealed: Vec<(T::AccountId, ResultPayload)> =
+			tallied.into_iter().filter_map(|(w, a)| a.revealed.map(|p| (w, p))).collect();
+		let results: Vec<ResultPayload> = revealed.iter().map(|(_, p)| p.clone()).collect();
+		match tally(&results, &info.tolerances, info.quorum, assigned) {
+			Verdict::Agreed { reference, winners, .. } => {
+				let winners: Vec<T::AccountId> =
+					winners.iter().map(|i| revealed[*i as usize].0.clone()).collect();
+				let result = results[reference as usize].clone();
+				let share = Self::pay(info, &winners);
+				Self::settle(task, info, Judgement::Decided { winners: &winners }, value);
+				info.result = Some(result.clone());
+				info.status = TaskStatus::Finalized;
+				Self::finish(task, info);
+				Self::deposit_event(Event::TaskFinalized { task, result, winners, share });
+			},
+			Verdict::NoQuorum { .. } => {
+				let room = T::MaxVerifiers::get().saturating_sub(info.workers.len() as u32);
+				if room == 0 {
+					Self::fail(task, info, FailReason::NoQuorum);
+					return;
+				}
+				Self::settle(task, info, Judgement::NoQuorum, value);
+				// A fresh round, tallied on its own, drawn in a later block with randomness
+				// unknown now (the last revealer chose this block, not that randomness).
+				let last = assigned.max(1);
+				info.round = info.round.saturating_add(1);
+				info.tally_from = info.round;
+				info.draw_after = T::Clock::current_block_number();
+				if matches!(info.params, TaskParams::Text(_)) {
+					info.profile = None;
+				}
+				info.status =
+					TaskStatus::Pending { timeout_at: now.saturating_add(Self::params().assignment_timeout) };
+				Self::schedule(task, info, now.saturating_add(One::one()), Deadline::Assign);
+				let verifiers = last.saturating_add(Self::params().escalation_step).min(room);
+				Self::deposit_event(Event::TaskEscalated { task, round: info.round, verifiers });
+			},
+		}
+	}
+
+	/// Ends a task that cannot go on, refunding its fee: workers of the open tally are settled
+	/// as for no quorum (`NoQuorum`) or released without fault (no workers, no checkers).
+	pub(crate) fn fail(task: TaskId, info: &mut TaskOf<T>, reason: FailReason) {
+		let judgement = match reason {
+			FailReason::NoQuorum => Judgement::NoQuorum,
+			FailReason::NoWorkers | FailReason::NoCheckers => Judgement::Aborted,
+		};
+		let value = info.fee;
+		Self::refund(info);
+		Self::settle(task, info, judgement, value);
+		info.status = TaskStatus::Failed { reason };
+		Self::finish(task, info);
+		Self::deposit_event(Event::TaskFailed { task, reason });
+	}
+
+	/// Splits the held fee among `winners` (equal shares, the remainder to the first).
+	/// Returns the equal share.
+	fn pay(info: &mut TaskOf<T>, winners: &[T::AccountId]) -> BalanceOf<T> {
+		let n: BalanceOf<T> = (winners.len() as u32).into();
+		if n.is_zero() {
+			return Zero::zero();
+		}
+		let share = info.fee / n;
+		let remainder = info.fee.saturating_sub(share.saturating_mul(n));
+		for (i, winner) in winners.iter().enumerate() {
+			let amount = if i == 0 { share.saturating_add(remainder) } else { share };
+			if amount.is_zero() {
+				continue;
+			}
+			let moved = T::Currency::transfer_on_hold(
+				&HoldReason::TaskFee.into(),
+				&info.creator,
+				winner,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			);
+			match moved {
+				Ok(_) => {
+					info.fee = info.fee.saturating_sub(amount);
+					FeeLedger::<T>::mutate(|l| l.paid = l.paid.saturating_add(amount));
+				},
+				Err(_) => {
+					frame_support::defensive!("paying a winner failed; the rest is refunded");
+				},
+			}
+		}
+		// Anything not paid out (a failed transfer) goes back to the creator.
+		Self::refund(info);
+		share
+	}
+
+	/// Releases what is still held for the task back to its creator.
+	pub(crate) fn refund(info: &mut TaskOf<T>) {
+		if info.fee.is_zero() {
+			return;
+		}
+		let released =
+			T::Currency::release(&HoldReason::TaskFee.into(), &info.creator, info.fee, Precision::BestEffort)
+				.unwrap_or_default();
+		if released != info.fee {
+			frame_support::defensive!("task fee hold smaller than recorded");
+		}
+		FeeLedger::<T>::mutate(|l| l.refunded = l.refunded.saturating_add(info.fee));
+		info.fee = Zero::zero();
+	}
+
+	/// Records the outcome of every worker of the open tally, slashes faults, reports
+	/// reputation and releases them. `value` is the task's fee: wrong, withheld and bad
+	/// results lose at least `fee_slash_multiple` times it.
+	fn settle(task: TaskId, info: &TaskOf<T>, judgement: Judgement<'_, T::AccountId>, value: BalanceOf<T>) {
+		let params = Self::params();
+		let at_least = value.saturating_mul(params.fee_slash_multiple.into());
+		for who in info.workers.iter() {
+			let Some(mut a) = Assignments::<T>::get(task, who) else { continue };
+			// Earlier rounds were settled when they ended.
+			if a.round < info.tally_from {
+				continue;
+			}
+			a.outcome = if matches!(judgement, Judgement::Aborted) {
+				// Ended before any reveal phase, for want of workers: nobody is at fault.
+				Outcome::Unpaid
+			} else if a.outcome == Outcome::BadReveal {
+				T::Workers::slash(who, params.bad_reveal_slash, at_least, SlashReason::BadReveal, task);
+				T::Workers::note_fault(who);
+				Outcome::BadReveal
+			} else if a.commitment.is_none() {
+				T::Workers::slash(who, params.no_show_slash, Zero::zero(), SlashReason::NoShow, task);
+				T::Workers::note_missed(who);
+				Outcome::NoShow
+			} else if a.revealed.is_none() {
+				// Silence must never be cheaper than a wrong answer.
+				T::Workers::slash(who, params.withhold_slash, at_least, SlashReason::Withheld, task);
+				T::Workers::note_fault(who);
+				Outcome::Withheld
+			} else {
+				match &judgement {
+					Judgement::Decided { winners } if winners.contains(who) => {
+						T::Workers::note_success(who);
+						Outcome::Won
+					},
+					Judgement::Decided { .. } => {
+						T::Workers::slash(who, params.outlier_slash, at_least, SlashReason::Outlier, task);
+						T::Workers::note_fault(who);
+						Outcome::Outlier
+					},
+					_ => Outcome::Unpaid,
+				}
+			};
+			a.ciphertext = None;
+			Assignments::<T>::insert(task, who, a);
+			T::Workers::note_released(who);
+			WorkerTasks::<T>::mutate_exists(who, |open| {
+				if let Some(list) = open {
+					list.retain(|t| *t != task);
+					if list.is_empty() {
+						*open = None;
+					}
+				}
+			});
+		}
+	}
+
+	/// Schedules a finished task's pruning. The caller stores it.
+	pub(crate) fn finish(task: TaskId, info: &mut TaskOf<T>) {
+		let at = frame_system::Pallet::<T>::block_number().saturating_add(Self::params().retention);
+		Self::schedule(task, info, at, Deadline::Prune);
+	}
+
+	/// The open tasks of a worker (runtime API).
+	pub fn open_assignments(worker: &T::AccountId) -> Vec<TaskId> {
+		WorkerTasks::<T>::get(worker).into_inner()
+	}
+}

@@ -1,0 +1,90 @@
+//! Attack 5 (deadline jamming strands fees): the agenda holds one entry per task, `create_task`
+//! refuses tasks beyond `MaxTasks`, the hook carries over what its weight does not allow, and
+//! anyone can advance an overdue task — no deadline is ever dropped.
+
+use super::*;
+use frame_support::weights::Weight;
+
+/// Room for `n` worst-case deadlines (and the base) per block.
+fn hook_room(n: u64) {
+	let worst = Tasks::worst_deadline_weight();
+	HookWeight::set(
+		<() as crate::WeightInfo>::on_initialize_base()
+			.saturating_add(worst.saturating_mul(n))
+			.saturating_add(Weight::from_parts(1, 1)),
+	);
+}
+
+fn open_tasks() -> usize {
+	TaskStore::<Test>::iter().filter(|(_, i)| !matches!(i.status, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled)).count()
+}
+
+/// The schedule is full (`MaxTasks` tasks) and the hook can do one deadline per block: every
+/// task still ends, every fee is released, and the invariants hold in every block.
+#[test]
+fn attack_a_full_agenda_with_a_starved_hook_still_ends_every_task() {
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		hook_room(1);
+		let mut n = 0;
+		while Tasks::create_task(RuntimeOrigin::signed(DAPP), image_spec(Some(Verification::Replicated { verifiers: 1 }), 20)).is_ok() {
+			n += 1;
+		}
+		assert_eq!(n, MAX_TASKS);
+		let mut blocks = 0;
+		while open_tasks() > 0 {
+			run_to(System::block_number() + 1);
+			Tasks::do_try_state().expect("invariants hold in every block");
+			blocks += 1;
+			assert!(blocks < 2_000, "{} tasks still open", open_tasks());
+		}
+		assert_eq!(Balances::balance_on_hold(&HoldReason::TaskFee.into(), &DAPP), 0, "every fee released");
+		for w in WORKERS {
+			assert!(crate::WorkerTasks::<Test>::get(w).is_empty(), "every worker released");
+		}
+		// And the stored tasks are pruned in time, freeing room for new ones.
+		run_to(System::block_number() + 200);
+		assert_eq!(crate::TaskCount::<Test>::get(), 0);
+		assert_ok!(Tasks::create_task(RuntimeOrigin::signed(DAPP), image_spec(None, 20)));
+	});
+}
+
+#[test]
+fn beyond_max_tasks_create_task_is_refused_and_changes_nothing() {
+	test(|| {
+		for _ in 0..MAX_TASKS {
+			create(image_spec(None, 20));
+		}
+		assert_noop!(Tasks::create_task(RuntimeOrigin::signed(DAPP), image_spec(None, 20)), Error::<Test>::TooManyTasks);
+	});
+}
+
+/// When the hook cannot reach an overdue commit deadline, anyone may advance the task; draws
+/// are never advanced by hand.
+#[test]
+fn anyone_can_advance_an_overdue_task_but_not_a_draw() {
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 100);
+		let keys: Vec<_> = ws[..2].iter().map(|w| commit(task, *w, &image(5, 5))).collect();
+		// Not due yet.
+		assert_noop!(Tasks::advance_task(RuntimeOrigin::signed(POT), task), Error::<Test>::NotOverdue);
+		hook_room(0);
+		HookWeight::set(Weight::zero());
+		run_to(System::block_number() + COMMIT_WINDOW + 3);
+		assert!(matches!(status(task), TaskStatus::Committing { .. }), "the hook is starved");
+		assert_ok!(Tasks::advance_task(RuntimeOrigin::signed(POT), task));
+		assert!(matches!(status(task), TaskStatus::Revealing { .. }));
+		reveal(task, ws[0], keys[0]);
+		reveal(task, ws[1], keys[1]);
+		assert_eq!(status(task), TaskStatus::Finalized);
+		// A pending task's draw is the hook's alone.
+		let pending = create(image_spec(None, 100));
+		run_to(System::block_number() + 1);
+		assert_noop!(Tasks::advance_task(RuntimeOrigin::signed(POT), pending), Error::<Test>::NotOverdue);
+		// Once the hook has room again it catches up, oldest first.
+		hook_room(4);
+		run_to(System::block_number() + 1);
+		assert!(matches!(status(pending), TaskStatus::Committing { .. } | TaskStatus::Failed { .. }));
+	});
+}
