@@ -172,13 +172,21 @@ impl<T: Config> Pallet<T> {
 	/// drawn at once, or the task fails with a refund (`NoCheckers`).
 	pub(crate) fn roll_sample(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) {
 		let Verification::Sampled { probability } = info.verification else { return };
-		let Some((seed, _)) = Self::fresh_seed(b"sample", task, info.round, info.draw_after) else {
-			Self::schedule(task, info, now.saturating_add(One::one()), Deadline::Sample);
-			return;
+		let TaskStatus::Sampling { committed_by } = info.status else { return };
+		let check = match Self::fresh_seed(b"sample", task, info.round, info.draw_after) {
+			Some((seed, _)) => {
+				let roll = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]);
+				// `roll / 2^32 < p` without floats.
+				(roll as u64) * (Perbill::ACCURACY as u64) < (probability.deconstruct() as u64) << 32
+			},
+			None if now < committed_by.saturating_add(Self::params().reveal_window) => {
+				Self::schedule(task, info, now.saturating_add(One::one()), Deadline::Sample);
+				return;
+			},
+			// No fresh randomness in time: an executor must not gain by a stalled source, so it
+			// counts as checked (and without randomness for checkers, the task fails).
+			None => true,
 		};
-		let roll = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]);
-		// `roll / 2^32 < p` without floats.
-		let check = (roll as u64) * (Perbill::ACCURACY as u64) < (probability.deconstruct() as u64) << 32;
 		if !check {
 			Self::deposit_event(Event::SamplingDecided { task, verified: false });
 			Self::start_reveal(task, info, now);
