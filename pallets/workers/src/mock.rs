@@ -46,6 +46,9 @@ impl pallet_workers::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnSlash = frame_support::traits::tokens::imbalance::ResolveTo<Pot, Balances>;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type SlashPot = Pot;
+	type Clock = System;
+	type LongestTaskLifetime = ConstU64<LONGEST_TASK>;
 	type MaxModelsPerWorker = ConstU32<4>;
 	type MaxWorkersPerModel = ConstU32<3>;
 	type MaxEndpointLen = ConstU32<64>;
@@ -54,6 +57,8 @@ impl pallet_workers::Config for Test {
 
 pub const MIN_STAKE: Balance = 100;
 pub const UNBONDING: u64 = 10;
+/// The longest task the unbonding period must cover.
+pub const LONGEST_TASK: u64 = 8;
 pub const MAX_MISSED: u32 = 2;
 pub const ALICE: AccountId = 1;
 pub const BOB: AccountId = 2;

@@ -120,13 +120,66 @@ fn go_online_indexes_and_go_offline_unindexes() {
 }
 
 #[test]
-fn full_model_index_refuses_another_online_worker() {
+fn full_model_index_refuses_a_worker_without_more_stake() {
 	test(|| {
 		for who in [ALICE, BOB, CHARLIE] {
 			online(who, vec![7]);
 		}
 		register(DAVE, vec![7], MIN_STAKE);
 		assert_noop!(Workers::go_online(RuntimeOrigin::signed(DAVE)), Error::<Test>::ModelIndexFull);
+	});
+}
+
+/// Attack 6 (index capture), fails at 570b9a3 (`ModelIndexFull`): first-come minimum-stake
+/// workers owned a model's index. A better-staked worker takes the lowest one's place.
+#[test]
+fn attack_a_full_index_admits_a_better_staked_worker_by_evicting_the_lowest() {
+	test(|| {
+		register(ALICE, vec![7, 8], 300);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
+		register(BOB, vec![7], MIN_STAKE);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(BOB)));
+		register(CHARLIE, vec![7], 200);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(CHARLIE)));
+		register(DAVE, vec![7], 500);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(DAVE)));
+		assert_eq!(indexed(7), [ALICE, CHARLIE, DAVE]);
+		assert_eq!(WorkerStore::<Test>::get(BOB).unwrap().status, WorkerStatus::Offline);
+		assert!(System::events().iter().any(|r| r.event
+			== Event::WentOffline { worker: BOB, reason: OfflineReason::OutStaked }.into()));
+		// The index carries the stake a draw weights by.
+		assert_eq!(Workers::eligible(7, 0, None).iter().map(|c| c.weight).collect::<Vec<_>>(), [300, 200, 500]);
+	});
+}
+
+/// More stake counts only for draws whose randomness is newer than the change.
+#[test]
+fn bonding_more_restamps_the_index_entry_and_unbonding_does_not() {
+	test(|| {
+		online(ALICE, vec![1]);
+		assert_eq!(ModelWorkers::<Test>::get(1)[0].since, 1);
+		System::set_block_number(5);
+		assert_ok!(Workers::bond_more(RuntimeOrigin::signed(ALICE), 50));
+		let entry = ModelWorkers::<Test>::get(1)[0].clone();
+		assert_eq!((entry.stake, entry.since), (MIN_STAKE + 50, 5));
+		System::set_block_number(6);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 50));
+		let entry = ModelWorkers::<Test>::get(1)[0].clone();
+		assert_eq!((entry.stake, entry.since), (MIN_STAKE, 5));
+	});
+}
+
+#[test]
+fn governance_spends_the_slash_pot() {
+	test(|| {
+		register(ALICE, vec![1], 1_000);
+		Workers::slash(&ALICE, Perbill::from_percent(50), 0, SlashReason::Outlier, 1);
+		assert_noop!(Workers::spend_slashed(RuntimeOrigin::signed(ALICE), BOB, 100), DispatchError::BadOrigin);
+		assert_noop!(Workers::spend_slashed(RuntimeOrigin::root(), BOB, 501), Error::<Test>::SlashPotTooLow);
+		let bob = Balances::balance(&BOB);
+		assert_ok!(Workers::spend_slashed(RuntimeOrigin::root(), BOB, 500));
+		assert_eq!(Balances::balance(&BOB), bob + 500);
+		assert_eq!(last_event(), Event::SlashPotSpent { to: BOB, amount: 500 }.into());
 	});
 }
 
@@ -151,7 +204,7 @@ fn eligibility_filters_by_model_vram_and_profile() {
 		for who in [ALICE, BOB, CHARLIE] {
 			assert_ok!(Workers::go_online(RuntimeOrigin::signed(who)));
 		}
-		let who = |v: Vec<(AccountId, [u8; 32])>| v.into_iter().map(|(a, _)| a).collect::<Vec<_>>();
+		let who = |v: Vec<crate::Candidate<AccountId, u64>>| v.into_iter().map(|c| c.who).collect::<Vec<_>>();
 		assert_eq!(who(Workers::eligible(1, 0, None)), [ALICE, BOB, CHARLIE]);
 		assert_eq!(who(Workers::eligible(1, 40_000, None)), [ALICE, CHARLIE]);
 		assert_eq!(who(Workers::eligible(2, 0, None)), [BOB]);
@@ -324,7 +377,7 @@ fn slash_takes_from_active_then_unbonding_and_pays_the_pot() {
 		let issuance = Balances::total_issuance();
 		let pot = Balances::balance(&POT);
 		// 50% of 1_000 at stake: 200 active, then 300 from unbonding.
-		let slashed = Workers::slash(&ALICE, Perbill::from_percent(50), SlashReason::Outlier, 7);
+		let slashed = Workers::slash(&ALICE, Perbill::from_percent(50), 0, SlashReason::Outlier, 7);
 		assert_eq!(slashed, 500);
 		assert_eq!(
 			last_event(),
@@ -337,7 +390,10 @@ fn slash_takes_from_active_then_unbonding_and_pays_the_pot() {
 		assert_eq!(Balances::balance(&POT), pot + 500);
 		assert_eq!(Balances::total_issuance(), issuance, "slashing to the pot creates and burns nothing");
 		// Unknown workers are not slashed.
-		assert_eq!(Workers::slash(&DAVE, Perbill::one(), SlashReason::NoShow, 7), 0);
+		assert_eq!(Workers::slash(&DAVE, Perbill::one(), 0, SlashReason::NoShow, 7), 0);
+		// A floor above the fraction, capped by what is at stake.
+		assert_eq!(Workers::slash(&ALICE, Perbill::from_percent(1), 200, SlashReason::Withheld, 7), 200);
+		assert_eq!(Workers::slash(&ALICE, Perbill::from_percent(1), 10_000, SlashReason::Withheld, 7), 300);
 	});
 }
 
@@ -345,7 +401,7 @@ fn slash_takes_from_active_then_unbonding_and_pays_the_pot() {
 fn slash_below_min_stake_sets_the_worker_offline() {
 	test(|| {
 		online(ALICE, vec![1]);
-		Workers::slash(&ALICE, Perbill::from_percent(10), SlashReason::BadReveal, 1);
+		Workers::slash(&ALICE, Perbill::from_percent(10), 0, SlashReason::BadReveal, 1);
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
 		assert!(System::events().iter().any(|r| r.event
 			== Event::WentOffline { worker: ALICE, reason: OfflineReason::StakeBelowMinimum }.into()));
@@ -372,17 +428,24 @@ fn misses_in_a_row_set_the_worker_offline_and_successes_reset_them() {
 		);
 		Workers::note_fault(&ALICE);
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().reputation.faults, 1);
+		// Going online again does not forgive the misses: the next one sets it offline.
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().missed_in_row, 2);
+		Workers::note_missed(&ALICE);
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
 	});
 }
 
 #[test]
 fn set_params_is_governance_only_and_validated() {
 	test(|| {
-		let params = crate::WorkerParams { min_stake: 5, unbonding_period: 3, max_missed: 9 };
+		let params = crate::WorkerParams { min_stake: 5, unbonding_period: LONGEST_TASK, max_missed: 9 };
 		assert_noop!(Workers::set_params(RuntimeOrigin::signed(ALICE), params), DispatchError::BadOrigin);
 		for bad in [
 			crate::WorkerParams { min_stake: 0, ..params },
 			crate::WorkerParams { unbonding_period: 0, ..params },
+			// Shorter than the longest task: a slash could be escaped by unbonding.
+			crate::WorkerParams { unbonding_period: LONGEST_TASK - 1, ..params },
 			crate::WorkerParams { max_missed: 0, ..params },
 		] {
 			assert_noop!(Workers::set_params(RuntimeOrigin::root(), bad), Error::<Test>::InvalidParams);
