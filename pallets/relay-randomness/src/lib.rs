@@ -12,11 +12,16 @@
 //! block's randomness keeps the block it was first seen in, even when several parachain blocks
 //! share a relay parent.
 //!
-//! ## Freshness
-//! [`Randomness::random`] returns, beside the output, the parachain block since which the output
-//! has been known. A consumer that must use randomness unknown at some block `b` (pallet-tasks:
-//! the task's creation block) waits until that number is greater than `b`. Hooks run before the
-//! parachain inherent, so randomness first seen in block `b + 1` is usable from block `b + 2`.
+//! ## Freshness, in relay-chain time
+//! The randomness of relay block `r` is public as soon as `r` is, and a parachain block may be
+//! built on a relay parent up to `Config::RelayLookahead` blocks older than the relay chain's
+//! tip. So a parachain block whose relay parent is `r - RelayLookahead` may already be built,
+//! and its extrinsics chosen, by someone who knows `r`'s randomness. [`Randomness::random`]
+//! therefore returns, beside the output, `r - RelayLookahead`: the earliest relay parent number
+//! (this pallet's [`BlockNumberProvider`] clock, read by pallet-tasks and pallet-workers as
+//! `Config::Clock`) at which anyone may know it. A consumer that must use randomness unknown
+//! when something last changed at clock time `c` (a task created, a worker joined) waits until
+//! that number is greater than `c`.
 //!
 //! ## Security
 //! The relay block author knows its VRF output one relay block ahead and may withhold its block;
@@ -54,7 +59,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
-use sp_runtime::traits::{BlockNumberProvider, Hash, Zero};
+use sp_runtime::traits::{BlockNumberProvider, Hash, Saturating, Zero};
 
 /// The relay chain's randomness of one relay block, as this chain first saw it.
 #[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
@@ -80,6 +85,11 @@ pub mod pallet {
 		/// The relay parent number of the block being built (parachain-system's
 		/// `RelaychainDataProvider`). Read after the validation data is set.
 		type RelayBlockNumber: BlockNumberProvider<BlockNumber = relay_chain::BlockNumber>;
+		/// How many relay blocks older than the relay chain's tip a parachain block's relay
+		/// parent may be (async backing's allowed ancestry): a relay block's randomness counts
+		/// as known from that many relay blocks before its own number.
+		#[pallet::constant]
+		type RelayLookahead: Get<relay_chain::BlockNumber>;
 		/// Weights of this pallet's work.
 		type WeightInfo: WeightInfo;
 	}
@@ -170,18 +180,28 @@ impl<T: Config> OnSystemEvent for Pallet<T> {
 	}
 }
 
+/// The clock randomness freshness is measured in: the relay parent number of the block being
+/// built (the previous block's, in `on_initialize`).
+impl<T: Config> BlockNumberProvider for Pallet<T> {
+	type BlockNumber = BlockNumberFor<T>;
+	fn current_block_number() -> Self::BlockNumber {
+		T::RelayBlockNumber::current_block_number().into()
+	}
+}
+
 impl<T: Config> Randomness<T::Hash, BlockNumberFor<T>> for Pallet<T> {
-	/// `blake2(subject, value, relay block)` and the block since which it is known; see the
-	/// crate docs for the fallback.
+	/// `blake2(subject, value, relay block)` and the earliest relay parent number at which it
+	/// may be known (its relay block minus `RelayLookahead`); see the crate docs for the
+	/// fallback.
 	fn random(subject: &[u8]) -> (T::Hash, BlockNumberFor<T>) {
 		if let Some(latest) = Latest::<T>::get() {
 			let output = T::Hashing::hash_of(&(b"replica/relay-randomness", subject, latest.value, latest.relay_block));
-			return (output, latest.since);
+			return (output, latest.relay_block.saturating_sub(T::RelayLookahead::get()).into());
 		}
 		if InsecureFallback::<T>::get() {
 			let parent = frame_system::Pallet::<T>::parent_hash();
 			let output = T::Hashing::hash_of(&(b"replica/insecure-randomness", subject, parent));
-			return (output, frame_system::Pallet::<T>::block_number());
+			return (output, Self::current_block_number());
 		}
 		(T::Hash::default(), Zero::zero())
 	}

@@ -40,10 +40,13 @@ pub fn set_relay_block(block: relay_chain::BlockNumber) {
 
 impl pallet_relay_randomness::Config for Test {
 	type RelayBlockNumber = TestRelayBlock;
+	type RelayLookahead = frame_support::traits::ConstU32<LOOKAHEAD>;
 	type WeightInfo = ();
 }
 
 pub const PARA_ID: u32 = 2000;
+/// Relay parents may lag the relay tip by this many blocks.
+pub const LOOKAHEAD: u32 = 2;
 
 pub fn new_test_ext(insecure_fallback: bool) -> sp_io::TestExternalities {
 	let storage = RuntimeGenesisConfig {
