@@ -90,6 +90,8 @@ fn tasks_params() -> pallet_tasks::TaskParamsConfig<crate::BlockNumber> {
 		outlier_slash: Perbill::from_percent(10),
 		no_show_slash: Perbill::from_percent(1),
 		bad_reveal_slash: Perbill::from_percent(10),
+		withhold_slash: Perbill::from_percent(10),
+		fee_slash_multiple: 1,
 		assignment_timeout: 100,
 		retention: crate::DAYS,
 		sampled_min_probability: Perbill::from_percent(5),

@@ -282,6 +282,21 @@ mod benchmarks {
 		assert!(Tasks::<T>::get(task).is_none());
 	}
 
+	/// An overdue commit deadline of a full task, advanced by hand: the reveal phase starts.
+	#[benchmark]
+	fn advance_task() {
+		let (task, workers) = assigned_task::<T>(T::MaxVerifiers::get());
+		commit_all::<T>(task, &workers[..workers.len() - 1]);
+		let TaskStatus::Committing { deadline, .. } = Tasks::<T>::get(task).expect("task").status else {
+			panic!("committing")
+		};
+		// The hook never reached it.
+		frame_system::Pallet::<T>::set_block_number(deadline + 1u32.into());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(creator::<T>()), task);
+		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Revealing { .. }));
+	}
+
 	#[benchmark]
 	fn deadline_stale() {
 		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();

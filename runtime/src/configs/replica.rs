@@ -9,13 +9,18 @@
 //! | `MaxModelsPerWorker` | 16 | |
 //! | `MaxWorkersPerModel` | 256 | bounds eligibility to one read of ≤ 256 entries |
 //! | `MaxEndpointLen` | 256 bytes | |
-//! | `OnSlash` | the slash pot account (`rp/slash`) | slashing moves funds, never burns |
+//! | `OnSlash` | the slash pot account (`rp/slash`) | slashing moves funds, never burns; governance spends it (`spend_slashed`) |
+//! | `Clock` | `RelayRandomness` (the relay parent number) | when index entries last changed, for fresh draws |
+//! | `LongestTaskLifetime` | pallet-tasks' bound | the unbonding period may not be shorter |
 //!
 //! ## pallet-tasks parameters (genesis; governance may change them)
 //! Commit window 50 blocks, reveal window 20, assignment timeout 100, retention 14,400 (a day
 //! at 6 s), 3 verifiers and a simple majority by default, escalation by 2, 2 verifiers for a
-//! sampled check (at least 5% probability); slashes: outlier 10%, no-show 1%, bad reveal 10%.
-//! `MaxVerifiers` 16, `MaxDeadlinesPerBlock` 32, `MaxOpenTasksPerWorker` 32.
+//! sampled check (at least 5% probability); slashes: outlier 10%, withheld reveal 10%, bad
+//! reveal 10%, each at least 1 × the task's fee; no-show (never committed) 1%.
+//! `MaxVerifiers` 16, `MaxTasks` 4,096 (the agenda holds one entry per task),
+//! `MaxOpenTasksPerWorker` 32; the deadline hook spends at most a quarter of a block and
+//! carries the rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::traits::AccountIdConversion;
@@ -39,6 +44,9 @@ impl pallet_workers::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnSlash = frame_support::traits::tokens::imbalance::ResolveTo<SlashPot, Balances>;
 	type GovernanceOrigin = GovernanceOrigin;
+	type SlashPot = SlashPot;
+	type Clock = crate::RelayRandomness;
+	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Runtime>;
 	type MaxModelsPerWorker = ConstU32<16>;
 	type MaxWorkersPerModel = ConstU32<256>;
 	type MaxEndpointLen = ConstU32<256>;
@@ -51,7 +59,15 @@ impl pallet_workers::Config for Runtime {
 /// turns on the pallet's documented insecure parent-hash fallback; other presets do not.
 impl pallet_relay_randomness::Config for Runtime {
 	type RelayBlockNumber = cumulus_pallet_parachain_system::RelaychainDataProvider<Runtime>;
+	/// Async backing lets a collator build on a relay parent a few blocks behind the tip.
+	type RelayLookahead = ConstU32<3>;
 	type WeightInfo = pallet_relay_randomness::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A quarter of a block for the deadline hook; due work beyond it carries over.
+	pub DeadlineHookWeight: frame_support::weights::Weight =
+		sp_runtime::Perbill::from_percent(25) * crate::configs::RuntimeBlockWeights::get().max_block;
 }
 
 /// The ciphertext bound: the largest sealed result is ~4.2 KiB.
@@ -61,10 +77,12 @@ impl pallet_tasks::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Workers = crate::Workers;
+	type Clock = crate::RelayRandomness;
 	type Randomness = crate::RelayRandomness;
 	type GovernanceOrigin = GovernanceOrigin;
 	type MaxVerifiers = ConstU32<{ replica_primitives::MAX_VERIFIERS }>;
-	type MaxDeadlinesPerBlock = ConstU32<32>;
+	type MaxTasks = ConstU32<4_096>;
+	type HookWeight = DeadlineHookWeight;
 	type MaxCiphertextLen = ConstU32<MAX_CIPHERTEXT_LEN>;
 	type MaxOpenTasksPerWorker = ConstU32<32>;
 	type WeightInfo = pallet_tasks::weights::SubstrateWeight<Runtime>;
