@@ -8,7 +8,7 @@ use frame_support::traits::Randomness;
 use pallet_workers::{Candidate, WorkerRegistry};
 use replica_primitives::{sample_weighted, ProfileId, Round, TaskId};
 use sp_runtime::{
-	traits::{BlockNumberProvider, One, Saturating},
+	traits::{One, Saturating},
 	PerThing, Perbill,
 };
 
@@ -31,31 +31,6 @@ impl<T: Config> Pallet<T> {
 		(known_since > draw_after).then(|| (sp_io::hashing::blake2_256(&(subject, random).encode()), known_since))
 	}
 
-	/// How many workers the current round needs, and whether the task is a sampled one whose
-	/// executor must come from a group with room for its checkers.
-	fn round_size(task: TaskId, info: &TaskOf<T>) -> u32 {
-		let params = Self::params();
-		match (info.verification, info.round) {
-			(Verification::Sampled { .. }, 0) => 1,
-			(Verification::Sampled { .. }, 1) if info.tally_from == 0 => params.sampled_verifiers,
-			(Verification::Replicated { verifiers }, 0) => verifiers,
-			_ => {
-				// An escalation: the last tallied round's size plus the step, within room.
-				let last = Self::workers_since(task, info, info.round.saturating_sub(1)).max(1);
-				let room = T::MaxVerifiers::get().saturating_sub(info.workers.len() as u32);
-				last.saturating_add(params.escalation_step).min(room)
-			},
-		}
-	}
-
-	/// How many of the task's workers were drawn in round `round` or later.
-	fn workers_since(task: TaskId, info: &TaskOf<T>, round: Round) -> u32 {
-		info.workers
-			.iter()
-			.filter(|w| Assignments::<T>::get(task, w).is_some_and(|a| a.round >= round))
-			.count() as u32
-	}
-
 	/// Why a task whose draw never came fails.
 	pub(crate) fn wait_failure(info: &TaskOf<T>) -> FailReason {
 		match (info.verification, info.round) {
@@ -68,7 +43,7 @@ impl<T: Config> Pallet<T> {
 	/// Draws the workers of `info.round` if fresh randomness and enough candidates exist;
 	/// returns whether it did. The task then commits until its deadline.
 	pub(crate) fn draw_round(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) -> bool {
-		let count = Self::round_size(task, info);
+		let count = info.round_size;
 		if count == 0 {
 			return false;
 		}
@@ -77,8 +52,9 @@ impl<T: Config> Pallet<T> {
 		};
 		let params = Self::params();
 		let checking = matches!(info.verification, Verification::Sampled { .. }) && info.round == 1 && info.tally_from == 0;
-		// A text check must run on the executor's profile; any other round may pick a group.
-		let profile = if checking { info.profile } else { None };
+		// Set only while checking a text executor: its checkers must share its profile. Any
+		// other round picks a group.
+		let profile = info.profile;
 		let is_text = matches!(info.params, TaskParams::Text(_));
 		let full = |who: &T::AccountId| {
 			WorkerTasks::<T>::decode_len(who).unwrap_or(0) as u32 >= T::MaxOpenTasksPerWorker::get()
@@ -193,6 +169,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		info.round = 1;
+		info.round_size = Self::params().sampled_verifiers;
 		info.tally_from = 0;
 		info.status = TaskStatus::Pending { timeout_at: now };
 		// The checkers are drawn now, with the roll's randomness, from candidates that were

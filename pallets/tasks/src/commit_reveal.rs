@@ -47,15 +47,24 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// The task's workers whose round passes `keep`, with their assignments.
+	fn workers_where<'a>(
+		task: TaskId,
+		info: &'a TaskOf<T>,
+		keep: impl Fn(replica_primitives::Round) -> bool + 'a,
+	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
+		info.workers.iter().filter_map(move |w| {
+			Assignments::<T>::get(task, w).filter(|a| keep(a.round)).map(|a| (w.clone(), a))
+		})
+	}
+
 	/// The workers drawn in `round` and their assignments.
 	pub(crate) fn round_workers<'a>(
 		task: TaskId,
 		info: &'a TaskOf<T>,
 		round: replica_primitives::Round,
 	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
-		info.workers.iter().filter_map(move |w| {
-			Assignments::<T>::get(task, w).filter(|a| a.round == round).map(|a| (w.clone(), a))
-		})
+		Self::workers_where(task, info, move |r| r == round)
 	}
 
 	/// The workers whose results the next verdict counts, and their assignments.
@@ -64,9 +73,7 @@ impl<T: Config> Pallet<T> {
 		info: &'a TaskOf<T>,
 	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
 		let from = info.tally_from;
-		info.workers.iter().filter_map(move |w| {
-			Assignments::<T>::get(task, w).filter(|a| a.round >= from).map(|a| (w.clone(), a))
-		})
+		Self::workers_where(task, info, move |r| r >= from)
 	}
 
 	/// The commit phase is over (everyone committed, or the deadline passed).

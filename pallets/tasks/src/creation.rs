@@ -125,6 +125,10 @@ impl<T: Config> Pallet<T> {
 			vram_mib: model.vram_mib,
 			status: TaskStatus::Pending { timeout_at: now.saturating_add(params.assignment_timeout) },
 			round: 0,
+			round_size: match verification {
+				Verification::Replicated { verifiers } => verifiers,
+				Verification::Sampled { .. } => 1,
+			},
 			tally_from: 0,
 			draw_after: T::Clock::current_block_number(),
 			agenda_at: now,

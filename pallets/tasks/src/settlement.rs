@@ -55,8 +55,8 @@ impl<T: Config> Pallet<T> {
 				Self::settle(task, info, Judgement::NoQuorum, value);
 				// A fresh round, tallied on its own, drawn in a later block with randomness
 				// unknown now (the last revealer chose this block, not that randomness).
-				let last = assigned.max(1);
 				info.round = info.round.saturating_add(1);
+				info.round_size = assigned.max(1).saturating_add(Self::params().escalation_step).min(room);
 				info.tally_from = info.round;
 				info.draw_after = T::Clock::current_block_number();
 				if matches!(info.params, TaskParams::Text(_)) {
@@ -65,8 +65,7 @@ impl<T: Config> Pallet<T> {
 				info.status =
 					TaskStatus::Pending { timeout_at: now.saturating_add(Self::params().assignment_timeout) };
 				Self::schedule(task, info, now.saturating_add(One::one()), Deadline::Assign);
-				let verifiers = last.saturating_add(Self::params().escalation_step).min(room);
-				Self::deposit_event(Event::TaskEscalated { task, round: info.round, verifiers });
+				Self::deposit_event(Event::TaskEscalated { task, round: info.round, verifiers: info.round_size });
 			},
 		}
 	}
@@ -145,12 +144,9 @@ impl<T: Config> Pallet<T> {
 	fn settle(task: TaskId, info: &TaskOf<T>, judgement: Judgement<'_, T::AccountId>, value: BalanceOf<T>) {
 		let params = Self::params();
 		let at_least = value.saturating_mul(params.fee_slash_multiple.into());
-		for who in info.workers.iter() {
-			let Some(mut a) = Assignments::<T>::get(task, who) else { continue };
-			// Earlier rounds were settled when they ended.
-			if a.round < info.tally_from {
-				continue;
-			}
+		// Earlier rounds were settled when they ended.
+		for (who, mut a) in Self::tallied(task, info) {
+			let who = &who;
 			a.outcome = if matches!(judgement, Judgement::Aborted) {
 				// Ended before any reveal phase, for want of workers: nobody is at fault.
 				Outcome::Unpaid

@@ -164,6 +164,8 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxVerifiers: frame_support
 	pub status: TaskStatus<BlockNumber>,
 	/// Current round: 0, +1 per escalation or sampled draw.
 	pub round: Round,
+	/// How many workers the current round draws.
+	pub round_size: u32,
 	/// The first round whose results the next verdict counts: the current round, or 0 while a
 	/// sampled executor is checked by round 1. Earlier rounds ended without quorum and were
 	/// settled then.
