@@ -97,3 +97,41 @@ fn token_is_documented() {
 	assert_eq!(replica_runtime::UNIT, 10u128.pow(12));
 	assert_eq!(replica_runtime::EXISTENTIAL_DEPOSIT, replica_runtime::UNIT / 1000);
 }
+
+/// Issue 12, acceptance 2: the heaviest block — the deadline hook at its limit, the other hooks
+/// and inherents at their average allowance, and a full normal class of the heaviest calls —
+/// fits the block's ref time and proof size; one worst-case agenda item fits the hook, and
+/// every pallet-tasks call fits one extrinsic.
+#[test]
+fn the_worst_case_block_fits() {
+	use frame_support::{dispatch::DispatchClass, traits::Get};
+	use pallet_tasks::WeightInfo;
+	use replica_runtime::{configs::RuntimeBlockWeights, Runtime};
+	type Weights = <Runtime as pallet_tasks::Config>::WeightInfo;
+
+	let block = RuntimeBlockWeights::get();
+	let hook = <Runtime as pallet_tasks::Config>::HookWeight::get();
+	let normal = block.get(DispatchClass::Normal);
+	let normal_total = normal.max_total.expect("normal class is bounded");
+	let other_hooks = sp_runtime::Perbill::from_percent(5) * block.max_block;
+	let heaviest = block.base_block.saturating_add(hook).saturating_add(other_hooks).saturating_add(normal_total);
+	assert!(heaviest.all_lte(block.max_block), "{heaviest:?} exceeds {:?}", block.max_block);
+
+	let worst_item = pallet_tasks::Pallet::<Runtime>::worst_deadline_weight()
+		.saturating_add(Weights::on_initialize_base());
+	assert!(worst_item.all_lte(hook), "one agenda item {worst_item:?} does not fit the hook {hook:?}");
+
+	let max_extrinsic = normal.max_extrinsic.expect("normal extrinsics are bounded");
+	let v = <Runtime as pallet_tasks::Config>::MaxVerifiers::get();
+	for (call, weight) in [
+		("create_task", Weights::create_task()),
+		("cancel_task", Weights::cancel_task()),
+		("commit_result", Weights::commit_result()),
+		("reveal_result_decides", Weights::reveal_result_decides(v)),
+		("advance_task", Weights::advance_task()),
+		("register_model", Weights::register_model()),
+		("set_params", Weights::set_params()),
+	] {
+		assert!(weight.all_lte(max_extrinsic), "{call}: {weight:?} exceeds one extrinsic");
+	}
+}

@@ -340,6 +340,11 @@ impl Session<'_> {
 				record
 			},
 		};
+		let ended = matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled);
+		if !ended && !matches!(assignment.outcome, ChainOutcome::Open) {
+			// Its round ended without quorum and was settled; the task goes on without it.
+			return self.finish(task, Some(Outcome::Failed { reason: "no quorum in its round".into() }));
+		}
 		let committed = assignment.commitment.is_some();
 		match info.status {
 			TaskStatus::Committing { deadline, .. } => match record.phase {
@@ -390,6 +395,14 @@ impl Session<'_> {
 			if committed {
 				self.seen_at.insert(event.task, Instant::now());
 				self.reveal(event.task).await?;
+			}
+		}
+		for event in events.find::<tasks::TaskEscalated>() {
+			let event = event?;
+			// An earlier round of ours was settled without quorum; a fresh round goes on without us.
+			if self.store.get(event.task)?.is_some_and(|r| r.round < event.round) {
+				tracing::info!("task {}: no quorum; round {} is drawn afresh", event.task, event.round);
+				self.finish(event.task, Some(Outcome::Failed { reason: "no quorum in its round".into() }))?;
 			}
 		}
 		for event in events.find::<tasks::TaskFinalized>() {

@@ -113,7 +113,7 @@ pub struct RegisterModelArgs {
 	/// Image models: most images per task.
 	#[arg(long, default_value_t = 4)]
 	pub max_images: u32,
-	/// Text models: most generated tokens per task.
+	/// Text models: most generated tokens per task (at most the model's context minus one).
 	#[arg(long, default_value_t = 256)]
 	pub max_tokens: u32,
 }
@@ -195,7 +195,7 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
 		for e in events.find::<ev::TaskEscalated>() {
 			let e = e?;
 			if e.task == task {
-				println!("#{number}: no quorum; {} more worker(s) drawn for round {}", e.added, e.round);
+				println!("#{number}: no quorum; round {} will be drawn afresh with {} worker(s)", e.round, e.verifiers);
 			}
 		}
 		let failed = events.find::<ev::TaskFailed>().filter_map(Result::ok).find(|e| e.task == task);
@@ -219,6 +219,7 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
 			println!("verified text (tokens digest 0x{}):", hex(&text.tokens_digest));
 			println!("{}", String::from_utf8_lossy(&text.text));
 		},
+		ResultPayload::CannotExecute(reason) => println!("the workers agreed the task cannot run: {reason:?}"),
 		ResultPayload::Image(images) => {
 			std::fs::create_dir_all(&args.out_dir).with_context(|| format!("creating {}", args.out_dir.display()))?;
 			for (i, image) in images.iter().enumerate() {
@@ -319,6 +320,15 @@ pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
 		},
 		LocalKind::Text => (ModelKind::Text, Tolerances::default(), 0),
 	};
+	// The chain refuses a text model whose tasks could leave no room for a prompt.
+	let context_len = match kind {
+		ModelKind::Text => u32::try_from(crate::engines::text::context_len(&args.dir)?).unwrap_or(u32::MAX),
+		_ => 0,
+	};
+	let max_tokens = match kind {
+		ModelKind::Text => args.max_tokens.min(context_len.saturating_sub(1)),
+		_ => 0,
+	};
 	let is_image = matches!(kind, ModelKind::Image);
 	let info = ModelInfo {
 		name: BoundedVec(name.clone().into_bytes()),
@@ -329,7 +339,8 @@ pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
 		max_steps: if is_image { args.max_steps } else { 0 },
 		max_side,
 		max_images: if is_image { args.max_images } else { 0 },
-		max_tokens: if is_image { 0 } else { args.max_tokens },
+		max_tokens,
+		context_len,
 		min_fee,
 		retired: false,
 	};

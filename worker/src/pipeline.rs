@@ -6,6 +6,7 @@ use crate::{
 	engines::{
 		image::{png, ImageEngine, ImageRequest},
 		text::{Decoding, TextEngine},
+		EngineError,
 	},
 	hashing::ImageHasher,
 	metrics::Metrics,
@@ -13,7 +14,7 @@ use crate::{
 	store::{Outcome, Phase, SealedResult, Store},
 };
 use anyhow::Context;
-use replica_primitives::{HashAlgs, ImageResult, ResultPayload};
+use replica_primitives::{CannotExecute, HashAlgs, ImageResult, ResultPayload};
 use std::{
 	collections::HashMap,
 	sync::{
@@ -96,7 +97,15 @@ impl Runner {
 					ChainDecoding::Beam { width } => Decoding::Beam { width },
 					ChainDecoding::Sampling => anyhow::bail!("sampling cannot be verified"),
 				};
-				let output = engine.generate(&text(&p.prompt.0), p.max_tokens, decoding)?;
+				let output = match engine.generate(&text(&p.prompt.0), p.max_tokens, decoding) {
+					// Deterministic: every honest worker refuses alike, and a quorum of refusals
+					// fails the task with a refund instead of slashing everyone as a no-show.
+					Err(EngineError::ContextExceeded { .. }) => {
+						tracing::info!("task {}: the prompt and max_tokens exceed the context; committing a refusal", job.task);
+						return Ok((ResultPayload::CannotExecute(CannotExecute::ContextExceeded), Vec::new()));
+					},
+					other => other?,
+				};
 				let result = output.to_result();
 				let files = vec![("text.txt".to_string(), result.text.to_vec())];
 				Ok((ResultPayload::Text(result), files))

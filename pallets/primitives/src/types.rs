@@ -179,6 +179,17 @@ pub struct TextResult {
 /// The images of an image task, at most [`MAX_IMAGES`].
 pub type ImageResults = BoundedVec<ImageResult, ConstU32<MAX_IMAGES>>;
 
+/// Why a task cannot be run: a reason every honest worker of the task reaches the same way,
+/// from the task and the model alone (never from its own hardware or load).
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub enum CannotExecute {
+	/// The prompt's tokens plus `max_tokens` exceed the model's context.
+	ContextExceeded,
+}
+
 /// What a worker commits to (encrypted) and later reveals.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
@@ -188,6 +199,9 @@ pub enum ResultPayload {
 	Image(ImageResults),
 	/// The generated text.
 	Text(TextResult),
+	/// The task cannot be run, for a deterministic reason. A quorum on it fails the task with a
+	/// refund and slashes nobody who revealed.
+	CannotExecute(CannotExecute),
 }
 
 /// The numeric type a model runs in. Part of the execution profile: results are only

@@ -9,7 +9,8 @@
 //! - Two **text** results agree only when they are identical (same token-id digest and text):
 //!   exact match is sound only between workers with identical execution profiles, which the
 //!   chain enforces when it draws them.
-//! - An image result never agrees with a text result.
+//! - Two **cannot-execute** results agree when they give the same reason.
+//! - Results of different kinds never agree (an image with a text, a result with a refusal).
 //! - Each revealed result's **support** is the number of revealed results it agrees with,
 //!   itself included (when it is well formed). The **reference** is the result with the largest support; ties break
 //!   towards the lowest position in the input.
@@ -108,6 +109,7 @@ pub fn agree(a: &ResultPayload, b: &ResultPayload, tolerances: &Tolerances) -> b
 					})
 				}),
 		(ResultPayload::Text(a), ResultPayload::Text(b)) => a == b,
+		(ResultPayload::CannotExecute(a), ResultPayload::CannotExecute(b)) => a == b,
 		_ => false,
 	}
 }

@@ -154,3 +154,18 @@ fn a_result_missing_a_requested_hash_supports_nothing_not_even_itself() {
 		other => panic!("expected a verdict, got {other:?}"),
 	}
 }
+
+#[test]
+fn refusals_agree_only_with_the_same_refusal_and_can_reach_quorum() {
+	use replica_primitives::CannotExecute;
+	let refusal = ResultPayload::CannotExecute(CannotExecute::ContextExceeded);
+	let tolerances = Tolerances::default();
+	assert!(agree(&refusal, &refusal, &tolerances));
+	let text = ResultPayload::Text(replica_primitives::TextResult {
+		tokens_digest: [0; 32],
+		text: b"x".to_vec().try_into().unwrap(),
+	});
+	assert!(!agree(&refusal, &text, &tolerances));
+	let verdict = tally(&[refusal.clone(), text, refusal], &tolerances, Quorum::Majority, 3);
+	assert!(matches!(verdict, Verdict::Agreed { reference: 0, ref winners, .. } if winners == &[0, 2]));
+}

@@ -2,7 +2,10 @@
 //! `on_initialize`, with randomness unknown at the task's `draw_after`, over candidates whose
 //! index entries are older than that randomness.
 
-use alloc::{collections::btree_set::BTreeSet, vec::Vec};
+use alloc::{
+	collections::{btree_map::BTreeMap, btree_set::BTreeSet},
+	vec::Vec,
+};
 use codec::Encode;
 use frame_support::traits::Randomness;
 use pallet_workers::{Candidate, WorkerRegistry};
@@ -74,7 +77,7 @@ impl<T: Config> Pallet<T> {
 		let pool: Vec<&Candidate<T::AccountId, BlockNumberFor<T>>> = if is_text && profile.is_none() {
 			// Exact match is only sound on identical hardware and software: one group, big
 			// enough, chosen by stake (the group of the first stake-weighted pick).
-			let mut sizes: alloc::collections::btree_map::BTreeMap<ProfileId, u32> = Default::default();
+			let mut sizes: BTreeMap<ProfileId, u32> = BTreeMap::new();
 			for c in candidates.iter() {
 				*sizes.entry(c.profile_id).or_default() += 1;
 			}

@@ -63,6 +63,7 @@ fn image_model<T: Config>() -> ModelInfo<BalanceOf<T>> {
 		max_side: 1024,
 		max_images: MAX_IMAGES,
 		max_tokens: 0,
+		context_len: 0,
 		min_fee: 1u32.into(),
 		retired: false,
 	}

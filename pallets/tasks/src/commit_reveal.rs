@@ -7,7 +7,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 };
-use replica_primitives::{commitment::max_ciphertext_len, open, Digest, ResultPayload, TaskId};
+use replica_primitives::{commitment::max_ciphertext_len, open, CannotExecute, Digest, ResultPayload, TaskId};
 use sp_runtime::traits::{BlockNumberProvider, One, Saturating};
 
 use crate::*;
@@ -152,6 +152,7 @@ impl<T: Config> Pallet<T> {
 				images.len() as u32 == p.count &&
 					images.iter().all(|i| info.tolerances.algs.iter().all(|alg| i.hashes.get(alg).is_some())),
 			(TaskParams::Text(_), ResultPayload::Text(_)) => true,
+			(TaskParams::Text(_), ResultPayload::CannotExecute(CannotExecute::ContextExceeded)) => true,
 			_ => false,
 		}
 	}

@@ -78,7 +78,8 @@ impl<T: Config> Pallet<T> {
 						info.tolerances.algs.is_valid() &&
 						info.max_steps > 0 && info.max_side >= 8 &&
 						(1..=MAX_IMAGES).contains(&info.max_images),
-				ModelKind::Text => info.max_tokens > 0,
+				// A task must be able to hold at least one prompt token.
+				ModelKind::Text => info.max_tokens > 0 && info.max_tokens < info.context_len,
 			}
 	}
 

@@ -146,6 +146,7 @@ pub fn image_model() -> crate::ModelInfo<Balance> {
 		max_side: 512,
 		max_images: 2,
 		max_tokens: 0,
+		context_len: 0,
 		min_fee: 10,
 		retired: false,
 	}
@@ -162,6 +163,7 @@ pub fn text_model() -> crate::ModelInfo<Balance> {
 		max_side: 0,
 		max_images: 0,
 		max_tokens: 256,
+		context_len: 1024,
 		min_fee: 10,
 		retired: false,
 	}

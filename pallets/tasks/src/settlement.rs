@@ -35,6 +35,10 @@ impl<T: Config> Pallet<T> {
 			tallied.into_iter().filter_map(|(w, a)| a.revealed.map(|p| (w, p))).collect();
 		let results: Vec<ResultPayload> = revealed.iter().map(|(_, p)| p.clone()).collect();
 		match tally(&results, &info.tolerances, info.quorum, assigned) {
+			Verdict::Agreed { reference, .. } if matches!(results[reference as usize], ResultPayload::CannotExecute(_)) => {
+				// Honest workers agree the task cannot run: a refund, and no fault in revealing.
+				Self::fail(task, info, FailReason::Unrunnable);
+			},
 			Verdict::Agreed { reference, winners, .. } => {
 				let winners: Vec<T::AccountId> =
 					winners.iter().map(|i| revealed[*i as usize].0.clone()).collect();
@@ -74,7 +78,7 @@ impl<T: Config> Pallet<T> {
 	/// as for no quorum (`NoQuorum`) or released without fault (no workers, no checkers).
 	pub(crate) fn fail(task: TaskId, info: &mut TaskOf<T>, reason: FailReason) {
 		let judgement = match reason {
-			FailReason::NoQuorum => Judgement::NoQuorum,
+			FailReason::NoQuorum | FailReason::Unrunnable => Judgement::NoQuorum,
 			FailReason::NoWorkers | FailReason::NoCheckers => Judgement::Aborted,
 		};
 		let value = info.fee;

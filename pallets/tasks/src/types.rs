@@ -40,8 +40,10 @@ pub struct ModelInfo<Balance> {
 	pub max_side: u32,
 	/// Most images of one task.
 	pub max_images: u32,
-	/// Most generated tokens of a text task.
+	/// Most generated tokens of a text task (less than `context_len`).
 	pub max_tokens: u32,
+	/// Text models: the positions of the model's context (prompt and output together).
+	pub context_len: u32,
 	/// The least fee a task must offer.
 	pub min_fee: Balance,
 	/// Retired models take no new tasks.
@@ -123,6 +125,8 @@ pub enum FailReason {
 	NoQuorum,
 	/// A sampled task was drawn for a check and no checker could be drawn in time.
 	NoCheckers,
+	/// A quorum of workers answered that the task cannot be run (`ResultPayload::CannotExecute`).
+	Unrunnable,
 }
 
 /// Where a task is in its lifecycle.

@@ -41,6 +41,10 @@ pub enum EngineError {
 	/// The task's parameters do not fit the model.
 	#[error("bad task parameters: {0}")]
 	Params(String),
+	/// The prompt's tokens plus the new tokens exceed the model's context: every worker running
+	/// this model reaches the same answer, so the worker commits it as a refusal.
+	#[error("{prompt_tokens} prompt tokens + {max_tokens} new tokens exceed the model's {positions} positions")]
+	ContextExceeded { prompt_tokens: usize, max_tokens: u32, positions: i64 },
 	/// libtorch failed.
 	#[error("libtorch: {0}")]
 	Torch(#[from] tch::TchError),

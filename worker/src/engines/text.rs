@@ -266,6 +266,16 @@ pub struct TextEngine {
 	device: Device,
 }
 
+/// The positions of the context of the text model in `dir` (prompt and output together), from
+/// its `config.json`: what governance registers as the model's `context_len`.
+pub fn context_len(dir: &Path) -> Result<i64> {
+	let kind: ModelType = weights::read_config(dir, |_| Ok(()))?;
+	Ok(match kind.model_type.as_deref() {
+		Some("llama") => weights::read_config::<LlamaConfig>(dir, LlamaConfig::check)?.max_position_embeddings,
+		_ => weights::read_config::<Gpt2Config>(dir, Gpt2Config::check)?.n_positions,
+	})
+}
+
 impl TextEngine {
 	/// Loads `dir/config.json`, `dir/model.safetensors` and `dir/tokenizer.json` onto `device`:
 	/// a Llama model if `model_type` is `llama`, else GPT-2.
@@ -320,11 +330,11 @@ impl TextEngine {
 		}
 		let room = self.model.max_positions() - prompt_ids.len() as i64;
 		if room < max_tokens as i64 {
-			return Err(EngineError::Params(format!(
-				"{} prompt tokens + {max_tokens} new tokens exceed the model's {} positions",
-				prompt_ids.len(),
-				self.model.max_positions()
-			)));
+			return Err(EngineError::ContextExceeded {
+				prompt_tokens: prompt_ids.len(),
+				max_tokens,
+				positions: self.model.max_positions(),
+			});
 		}
 		let token_ids = tch::no_grad(|| match decoding {
 			Decoding::Greedy => self.greedy(&prompt_ids, max_tokens),

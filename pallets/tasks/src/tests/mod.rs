@@ -7,6 +7,7 @@ mod draws;
 mod economics;
 mod escalation;
 mod lifecycle;
+mod unrunnable;
 
 use crate::{
 	mock::*, Assignments, Decoding, Error, Event, FailReason, FeeLedger, FeeTotals,
