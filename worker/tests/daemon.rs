@@ -15,7 +15,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use common::{free_port, DevNode};
+use common::{free_port, DevNode, NODE_START};
 use replica_worker::chain::{self, runtime, AccountId, Client, TaskStatus, WorkerStatus};
 use runtime::runtime_types::pallet_tasks::types::Outcome;
 use subxt_signer::sr25519::{dev, Keypair};
@@ -161,7 +161,7 @@ fn task_id(output: &str) -> u64 {
 #[ignore = "needs the replica-node binary; run by scripts/test.sh"]
 async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let mut node = DevNode::start(&[]);
-	let client = node.connect(Duration::from_secs(90)).await;
+	let client = node.connect(NODE_START).await;
 	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
 	let url = node.url();
 
@@ -304,7 +304,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	})
 	.await;
 	node.restart();
-	let client = node.connect(Duration::from_secs(90)).await;
+	let client = node.connect(NODE_START).await;
 	wait_until("the task to finalize after the node restart", Duration::from_secs(180), || {
 		let client = client.clone();
 		async move {

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{submit, DevNode};
+use common::{submit, DevNode, NODE_START};
 use replica_worker::chain::{self, runtime};
 use subxt_signer::sr25519::dev;
 
@@ -16,7 +16,7 @@ use subxt_signer::sr25519::dev;
 #[ignore = "needs the replica-node binary; run by scripts/test.sh"]
 async fn dev_chain_produces_blocks_and_lands_a_signed_transfer() {
 	let mut node = DevNode::start(&[]);
-	let client = node.connect(Duration::from_secs(60)).await;
+	let client = node.connect(NODE_START).await;
 	node.wait_for_height(&client, 3, Duration::from_secs(60)).await;
 
 	let alice = dev::alice();
@@ -72,7 +72,7 @@ async fn dev_chain_accepts_a_worker_registration() {
 	use replica_worker::chain::to_runtime;
 
 	let mut node = DevNode::start(&[]);
-	let client = node.connect(Duration::from_secs(60)).await;
+	let client = node.connect(NODE_START).await;
 	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
 
 	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();

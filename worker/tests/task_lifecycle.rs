@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{submit, DevNode};
+use common::{submit, DevNode, NODE_START};
 use replica_primitives::{seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ResultPayload};
 use replica_worker::chain::{runtime, to_runtime};
 use runtime::runtime_types::{
@@ -50,7 +50,7 @@ fn account(k: &Keypair) -> subxt::utils::AccountId32 {
 #[ignore = "needs the replica-node binary; run by scripts/test.sh"]
 async fn image_task_is_assigned_committed_revealed_and_paid() {
 	let mut node = DevNode::start(&[]);
-	let client = node.connect(Duration::from_secs(60)).await;
+	let client = node.connect(NODE_START).await;
 	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
 
 	// Governance registers an image model: aHash and pHash, tolerance 2 each.
@@ -64,6 +64,7 @@ async fn image_task_is_assigned_committed_revealed_and_paid() {
 		max_side: 512,
 		max_images: 4,
 		max_tokens: 0,
+		context_len: 0,
 		min_fee: UNIT,
 		retired: false,
 	};

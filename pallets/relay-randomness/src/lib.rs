@@ -59,7 +59,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
-use sp_runtime::traits::{BlockNumberProvider, Hash, Saturating, Zero};
+use sp_runtime::traits::{BlockNumberProvider, Hash, Zero};
 
 /// The relay chain's randomness of one relay block, as this chain first saw it.
 #[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
