@@ -90,7 +90,11 @@ fn bad_decoding_parameters_are_refused() {
 	let (_dir, engine) = engine(1);
 	assert!(matches!(engine.generate("x", 4, Decoding::Beam { width: 11 }), Err(EngineError::Params(_))));
 	assert!(matches!(engine.generate("x", 4, Decoding::Beam { width: 0 }), Err(EngineError::Params(_))));
-	assert!(matches!(engine.generate("x", 1_000, Decoding::Greedy), Err(EngineError::Params(_))));
+	// Too long for the context: deterministic, so the worker commits it as a refusal.
+	assert!(matches!(
+		engine.generate("x", 1_000, Decoding::Greedy),
+		Err(EngineError::ContextExceeded { prompt_tokens: 1, max_tokens: 1_000, .. })
+	));
 	assert!(matches!(engine.generate("", 4, Decoding::Greedy), Err(EngineError::Params(_))));
 }
 

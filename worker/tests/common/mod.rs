@@ -12,13 +12,13 @@ use std::{
 
 use replica_worker::chain::{self, Client};
 
-/// The `replica-node` binary: `$REPLICA_NODE`, or the one built beside this test binary by the
-/// same cargo profile (scripts/test.sh builds it first).
 /// How long a dev node may take to answer RPC. It compiles the runtime to native code twice
 /// while building its genesis (about 40 s alone on a 2-core machine), and tests start nodes in
 /// parallel.
 pub const NODE_START: std::time::Duration = std::time::Duration::from_secs(180);
 
+/// The `replica-node` binary: `$REPLICA_NODE`, or the one built beside this test binary by the
+/// same cargo profile (scripts/test.sh builds it first).
 pub fn node_binary() -> PathBuf {
 	if let Ok(path) = std::env::var("REPLICA_NODE") {
 		return PathBuf::from(path);
