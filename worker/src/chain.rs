@@ -34,6 +34,28 @@ pub type ReplicaConfig = SubstrateConfig;
 /// A connected client.
 pub type Client = OnlineClient<ReplicaConfig>;
 
+/// The node runs a runtime whose calls, events, storage or runtime APIs differ from those this
+/// worker was built for — a runtime upgrade this worker predates.
+#[derive(Debug, thiserror::Error)]
+#[error(
+	"the chain runs runtime spec_version {spec_version}, whose calls, events or storage differ from those this \
+	 replica-worker was built for: upgrade replica-worker (a build whose metadata matches the new runtime) and start it \
+	 again"
+)]
+pub struct RuntimeMismatch {
+	pub spec_version: u32,
+}
+
+/// Whether `metadata` (of runtime `spec_version`) is the one this worker's typed interface
+/// was generated from, for every pallet and runtime API it uses.
+pub fn check_runtime(metadata: &subxt::Metadata, spec_version: u32) -> Result<(), RuntimeMismatch> {
+	if runtime::is_codegen_valid_for(metadata) {
+		Ok(())
+	} else {
+		Err(RuntimeMismatch { spec_version })
+	}
+}
+
 /// Connects to a node's RPC endpoint (`ws://…` or `http://…`).
 pub async fn connect(url: &str) -> anyhow::Result<Client> {
 	// Operators run workers next to their own node, usually over plain ws:// on loopback.
@@ -159,4 +181,43 @@ pub async fn models(client: &Client) -> anyhow::Result<Vec<(u32, ModelInfo<u128>
 	}
 	out.sort_by_key(|(id, _)| *id);
 	Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use subxt::ext::{codec::Decode, frame_metadata};
+
+	fn stored_metadata() -> frame_metadata::RuntimeMetadataPrefixed {
+		let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/metadata/replica.scale")).unwrap();
+		frame_metadata::RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap()
+	}
+
+	/// A runtime upgrade that changes a pallet this worker uses is recognised, and the message
+	/// says what to do.
+	#[test]
+	fn a_runtime_whose_metadata_differs_is_refused_with_a_clear_message() {
+		let current: subxt::Metadata = stored_metadata().try_into().unwrap();
+		assert!(check_runtime(&current, 1).is_ok());
+
+		// The upgrade drops pallet-workers (any change to a pallet the worker uses counts).
+		let mut upgraded = stored_metadata();
+		let removed = match &mut upgraded.1 {
+			frame_metadata::RuntimeMetadata::V15(m) => {
+				let before = m.pallets.len();
+				m.pallets.retain(|p| p.name != "Workers");
+				m.pallets.len() < before
+			},
+			frame_metadata::RuntimeMetadata::V16(m) => {
+				let before = m.pallets.len();
+				m.pallets.retain(|p| p.name != "Workers");
+				m.pallets.len() < before
+			},
+			_ => panic!("the runtime produces metadata v15 or v16"),
+		};
+		assert!(removed);
+		let upgraded: subxt::Metadata = upgraded.try_into().unwrap();
+		let message = check_runtime(&upgraded, 7).unwrap_err().to_string();
+		assert!(message.contains("spec_version 7") && message.contains("upgrade replica-worker"), "{message}");
+	}
 }

@@ -150,18 +150,50 @@ impl RunArgs {
 	}
 }
 
-/// A keypair from a secret URI, or from a file holding one.
+/// A keypair from a secret URI, or from a file holding one. A key file must not be readable
+/// by other users; a literal secret other than a dev URI (`//Alice`) is refused when it is on
+/// this process's command line, where every user of the machine can read it (`ps`): put it
+/// in a key file or the environment instead.
 pub fn parse_key(key: &str) -> anyhow::Result<Keypair> {
+	let argv: Vec<String> = std::env::args().collect();
+	parse_key_given_argv(key, &argv)
+}
+
+fn parse_key_given_argv(key: &str, argv: &[String]) -> anyhow::Result<Keypair> {
 	let path = Path::new(key);
 	let (uri, source) = if !key.starts_with("//") && path.is_file() {
+		refuse_shared_key_file(path)?;
 		let text = std::fs::read_to_string(path).with_context(|| format!("reading the key file {key}"))?;
 		(text.trim().to_string(), format!("the key file {key}"))
 	} else {
+		let dev_uri = key.starts_with("//");
+		let on_command_line = argv.iter().skip(1).any(|arg| arg == key || arg.ends_with(&format!("={key}")));
+		anyhow::ensure!(
+			dev_uri || !on_command_line,
+			"a secret on the command line can be read by every user of this machine: put it in a key file \
+			 (chmod 600) and pass its path, or set it in the environment; only dev URIs such as //Alice are \
+			 accepted as arguments"
+		);
 		(key.to_string(), "--key".to_string())
 	};
 	// Never echo the secret itself.
 	let uri = SecretUri::from_str(&uri).map_err(|e| anyhow::anyhow!("{source} is not a valid secret URI: {e}"))?;
 	Keypair::from_uri(&uri).map_err(|e| anyhow::anyhow!("{source} is not a valid sr25519 secret: {e}"))
+}
+
+/// A key file readable or writable by group or others is refused, as ssh does.
+fn refuse_shared_key_file(path: &Path) -> anyhow::Result<()> {
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::PermissionsExt;
+		let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+		anyhow::ensure!(
+			mode & 0o077 == 0,
+			"the key file {} is accessible to other users (mode {mode:o}): chmod 600 it",
+			path.display()
+		);
+	}
+	Ok(())
 }
 
 /// An amount of RPL with up to 12 decimals ("100", "0.5") in the chain's smallest unit.
@@ -236,12 +268,29 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let file = dir.path().join("key");
 		std::fs::write(&file, "//Charlie\n").unwrap();
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+			let err = parse_key(file.to_str().unwrap()).err().unwrap().to_string();
+			assert!(err.contains("accessible to other users (mode 644)"), "{err}");
+			std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+		}
 		assert_eq!(
 			parse_key(file.to_str().unwrap()).unwrap().public_key().to_account_id(),
 			subxt_signer::sr25519::dev::charlie().public_key().to_account_id()
 		);
 		let err = parse_key("not a secret at all").err().unwrap().to_string();
 		assert!(err.contains("--key is not a valid") && !err.contains("not a secret at all"), "{err}");
+		// A real secret on the command line is refused; in the environment, or a dev URI, it is not.
+		let phrase = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
+		let argv = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+		let err = parse_key_given_argv(phrase, &argv(&["replica-worker", "run", "--key", phrase])).err().unwrap();
+		assert!(err.to_string().contains("can be read by every user"), "{err}");
+		let err = parse_key_given_argv(phrase, &argv(&["replica-worker", &format!("--key={phrase}")])).err().unwrap();
+		assert!(!err.to_string().contains(phrase), "{err}");
+		assert!(parse_key_given_argv(phrase, &argv(&["replica-worker", "run"])).is_ok());
+		assert!(parse_key_given_argv("//Dave", &argv(&["replica-worker", "--key", "//Dave"])).is_ok());
 		let missing = RunArgs { key: None, ..Default::default() }.resolve().err().unwrap().to_string();
 		assert!(missing.contains("--key is required"), "{missing}");
 	}

@@ -15,7 +15,7 @@ use crate::{
 	engines::device::detect_profile,
 	metrics::Metrics,
 	models::{self, LocalKind, LocalModel},
-	pipeline::{Executor, Job, Runner},
+	pipeline::{Executor, InjectedFault, Job, Runner},
 	store::{Outcome, Phase, Store, TaskRecord},
 };
 use anyhow::Context;
@@ -29,6 +29,10 @@ use std::{
 	time::{Duration, Instant},
 };
 use tokio::sync::{mpsc, watch};
+
+/// The tasks handed to the device thread and not yet finished there; shared by both sides so
+/// that handing a task over is idempotent across reconnects and reconciliations.
+pub type Queued = Arc<std::sync::Mutex<std::collections::HashSet<u64>>>;
 
 /// An error that reconnecting cannot fix.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +67,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 	let client = connect_first(&config.node).await?;
 	let mut shutdown = shutdown_signal();
 	let (jobs, job_receiver) = mpsc::channel::<Job>(config.queue);
+	let queued: Queued = Arc::default();
 	let (sealed_sender, mut sealed) = mpsc::unbounded_channel::<u64>();
 	let latest_block = Arc::new(AtomicU64::new(0));
 	let mut session = Session {
@@ -74,17 +79,21 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		local,
 		profile,
 		jobs,
+		queued: queued.clone(),
+		saturated: false,
+		spec_version: 0,
 		latest_block: latest_block.clone(),
 		seen_at: HashMap::new(),
 	};
 	let served = session.register().await?;
 	let executor = Executor {
-		runner: Runner::new(served, device),
+		runner: Runner::new(served, device).with_fault(InjectedFault::from_env()?),
 		store: store.clone(),
 		metrics: metrics.clone(),
 		account: account.0,
 		latest_block,
 		sealed: sealed_sender,
+		queued,
 	};
 	// Not joined at the end: a half-done execution is simply redone after a restart (nothing
 	// reaches the chain before the sealed result is in the store).
@@ -178,6 +187,12 @@ struct Session<'a> {
 	local: Vec<LocalModel>,
 	profile: replica_primitives::ExecutionProfile,
 	jobs: mpsc::Sender<Job>,
+	/// Tasks handed to the device thread and not finished there yet.
+	queued: Queued,
+	/// Offline because more tasks are assigned than the queue holds.
+	saturated: bool,
+	/// The runtime version the typed interface was last checked against.
+	spec_version: u32,
 	latest_block: Arc<AtomicU64>,
 	/// When this process first saw a task's assignment or reveal phase (for latency metrics).
 	seen_at: HashMap<u64, Instant>,
@@ -187,6 +202,9 @@ impl Session<'_> {
 	/// Registers the worker or brings its declaration up to date, goes online, and returns the
 	/// models it serves by chain id.
 	async fn register(&mut self) -> anyhow::Result<HashMap<u32, LocalModel>> {
+		let at = self.client.at_current_block().await?;
+		chain::check_runtime(at.metadata_ref(), at.spec_version()).map_err(|e| Fatal(e.to_string()))?;
+		self.spec_version = at.spec_version();
 		let on_chain = chain::models(&self.client).await?;
 		let mut served = HashMap::new();
 		for (id, info) in &on_chain {
@@ -247,7 +265,8 @@ impl Session<'_> {
 				(matches!(info.status, WorkerStatus::Online), info.stake)
 			},
 		};
-		if !online {
+		// A saturated worker stays offline until its backlog is done (`drain_backlog`).
+		if !online && !self.saturated {
 			self.submit_or_fatal(&tx.go_online(), "go_online").await?;
 		}
 		tracing::info!("online: models {models:?}, stake {}, endpoint {}", format_amount(stake), self.config.endpoint);
@@ -272,6 +291,25 @@ impl Session<'_> {
 		}
 	}
 
+	/// A runtime upgrade: carry on if the calls, events and storage this worker uses are
+	/// unchanged; otherwise go offline (so no new task is drawn for a worker that cannot
+	/// serve it) and stop with a message that says to upgrade the worker.
+	async fn on_runtime_upgrade(&mut self, metadata: &subxt::Metadata, spec_version: u32) -> anyhow::Result<()> {
+		let Err(mismatch) = chain::check_runtime(metadata, spec_version) else {
+			tracing::info!("runtime upgraded to spec_version {spec_version}; the calls this worker uses are unchanged");
+			self.spec_version = spec_version;
+			return Ok(());
+		};
+		tracing::error!("{mismatch}");
+		// The typed call may no longer encode for the new runtime: send it by name.
+		let go_offline = subxt::dynamic::tx("Workers", "go_offline", ());
+		match chain::submit(&self.client, &go_offline, &self.config.signer).await {
+			Ok(_) => tracing::warn!("went offline; assignments still open are lost unless an upgraded worker resumes them"),
+			Err(e) => tracing::error!("could not go offline under the new runtime: {e}"),
+		}
+		Err(Fatal(mismatch.to_string()).into())
+	}
+
 	/// Reconciles the store with the chain, then follows finalized blocks until the connection
 	/// breaks.
 	async fn follow(&mut self, sealed: &mut mpsc::UnboundedReceiver<u64>) -> anyhow::Result<()> {
@@ -283,7 +321,11 @@ impl Session<'_> {
 					let Some(block) = block else { return Ok(()) };
 					let block = block?;
 					self.latest_block.store(block.number(), Ordering::Relaxed);
-					let events = block.at().await?.events().fetch().await?;
+					let at = block.at().await?;
+					if at.spec_version() != self.spec_version {
+						self.on_runtime_upgrade(at.metadata_ref(), at.spec_version()).await?;
+					}
+					let events = at.events().fetch().await?;
 					self.on_block(block.number(), &events).await?;
 				},
 				Some(task) = sealed.recv() => self.commit(task).await?,
@@ -346,6 +388,11 @@ impl Session<'_> {
 			return self.finish(task, Some(Outcome::Failed { reason: "no quorum in its round".into() }));
 		}
 		let committed = assignment.commitment.is_some();
+		if let (Some(on_chain), Some(sealed)) = (assignment.commitment, record.sealed.as_ref()) {
+			if on_chain != sealed.commitment {
+				return self.foreign_commitment(task);
+			}
+		}
 		match info.status {
 			TaskStatus::Committing { deadline, .. } => match record.phase {
 				Phase::Assigned if !committed && (deadline as u64) > now =>
@@ -435,7 +482,7 @@ impl Session<'_> {
 				self.store.update(event.task, |r| r.slashed = r.slashed.saturating_add(event.amount))?;
 			}
 		}
-		Ok(())
+		self.drain_backlog(number).await
 	}
 
 	async fn on_assigned(&mut self, task: u64, round: u32, commit_deadline: u64, now: u64) -> anyhow::Result<()> {
@@ -451,22 +498,78 @@ impl Session<'_> {
 		Ok(())
 	}
 
+	/// Hands an assigned task to the device thread, once: a task already handed over is left
+	/// alone, and one that does not fit stays `Assigned` in the store — the queue of record —
+	/// until [`Self::drain_backlog`] finds room for it.
 	fn enqueue(&mut self, task: u64, round: u32, model: u32, params: runtime::runtime_types::pallet_tasks::types::TaskParams, commit_deadline: u64) {
 		self.seen_at.entry(task).or_insert_with(Instant::now);
-		match self.jobs.try_send(Job { task, round, model, params, commit_deadline }) {
-			Ok(()) => self.metrics.queue_length.inc(),
-			Err(_) => {
-				tracing::warn!("task {task}: the queue is full ({} tasks); skipped", self.config.queue);
-				self.metrics.skipped.inc();
-				let _ = self.finish(task, Some(Outcome::Skipped { reason: "queue full".into() }));
-			},
+		let mut queued = self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if queued.contains(&task) {
+			return;
 		}
+		match self.jobs.try_send(Job { task, round, model, params, commit_deadline }) {
+			Ok(()) => {
+				queued.insert(task);
+				self.metrics.queue_length.inc();
+			},
+			Err(_) => tracing::info!("task {task}: the queue is full ({} tasks); it waits in the store", self.config.queue),
+		}
+	}
+
+	/// Assigned tasks waiting in the store because the queue was full, soonest deadline first.
+	fn backlog(&self) -> anyhow::Result<Vec<TaskRecord>> {
+		let queued = self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+		let mut waiting: Vec<TaskRecord> =
+			self.store.unfinished()?.into_iter().filter(|r| r.phase == Phase::Assigned && !queued.contains(&r.task)).collect();
+		waiting.sort_by_key(|r| (r.commit_deadline, r.task));
+		Ok(waiting)
+	}
+
+	/// Moves waiting tasks into the queue while it has room (a task whose commit deadline
+	/// passed is recorded as skipped), and stops taking new work while tasks wait: offline
+	/// when the backlog is not empty, online again once it is and the queue is half empty.
+	async fn drain_backlog(&mut self, now: u64) -> anyhow::Result<()> {
+		for record in self.backlog()? {
+			if self.jobs.capacity() == 0 {
+				break;
+			}
+			if record.commit_deadline <= now {
+				tracing::warn!("task {}: commit deadline #{} passed while it waited; skipped", record.task, record.commit_deadline);
+				self.metrics.skipped.inc();
+				self.finish(record.task, Some(Outcome::Skipped { reason: "queue full until its commit deadline".into() }))?;
+				continue;
+			}
+			let Some(info) = chain::task_info(&self.client, record.task).await? else {
+				self.finish(record.task, None)?;
+				continue;
+			};
+			self.enqueue(record.task, record.round, record.model, info.params, record.commit_deadline);
+		}
+		let waiting = self.backlog()?.len();
+		let tx = runtime::transactions().workers();
+		if waiting > 0 && !self.saturated {
+			tracing::warn!("{waiting} assigned task(s) wait for room in the queue: going offline until they are done");
+			self.saturated = true;
+			match chain::submit(&self.client, &tx.go_offline(), &self.config.signer).await {
+				Ok(_) | Err(SubmitError::Rejected(_)) => {},
+				Err(e) => return Err(e.into()),
+			}
+		} else if waiting == 0 && self.saturated && self.jobs.capacity() * 2 >= self.config.queue {
+			tracing::info!("the queue has room again: going online");
+			self.saturated = false;
+			match chain::submit(&self.client, &tx.go_online(), &self.config.signer).await {
+				Ok(_) | Err(SubmitError::Rejected(_)) => {},
+				Err(e) => return Err(e.into()),
+			}
+		}
+		Ok(())
 	}
 
 	/// Submits the stored commitment of a sealed task, once.
 	async fn commit(&mut self, task: u64) -> anyhow::Result<()> {
 		let Some(record) = self.store.get(task)? else { return Ok(()) };
 		let (Phase::Sealed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
+		let sealed_commitment = sealed.commitment;
 		let call = runtime::transactions().tasks().commit_result(task, sealed.ciphertext, sealed.commitment);
 		match chain::submit(&self.client, &call, &self.config.signer).await {
 			Ok(_) => {
@@ -476,7 +579,17 @@ impl Session<'_> {
 				tracing::info!("task {task}: committed");
 				self.set_phase(task, Phase::Committed)
 			},
-			Err(e) if e.is("Tasks::AlreadyCommitted") => self.set_phase(task, Phase::Committed),
+			Err(e) if e.is("Tasks::AlreadyCommitted") => {
+				let ours = chain::assignment(&self.client, task, &self.account)
+					.await?
+					.and_then(|a| a.commitment)
+					.is_some_and(|on_chain| on_chain == sealed_commitment);
+				if ours {
+					self.set_phase(task, Phase::Committed)
+				} else {
+					self.foreign_commitment(task)
+				}
+			},
 			Err(SubmitError::Rejected(e)) => {
 				tracing::warn!("task {task}: commitment rejected: {e}");
 				self.finish(task, Some(Outcome::Skipped { reason: format!("commitment rejected: {e}") }))
@@ -508,8 +621,24 @@ impl Session<'_> {
 		}
 	}
 
+	/// The chain holds a commitment for this worker's account that is not the one this
+	/// process sealed: a second process runs with the same key. Revealing would be a bad
+	/// reveal; this process leaves the task to the other one and says so loudly.
+	fn foreign_commitment(&mut self, task: u64) -> anyhow::Result<()> {
+		tracing::error!(
+			"task {task}: the commitment on chain for this account is not the one this worker sealed: another \
+			 worker process is running with the same key. Stop one of them; this one leaves the task alone."
+		);
+		self.finish(task, Some(Outcome::Skipped { reason: "another process with this key committed".into() }))
+	}
+
 	fn set_phase(&self, task: u64, phase: Phase) -> anyhow::Result<()> {
-		self.store.update(task, |r| r.phase = phase)?;
+		self.store.update(task, |r| {
+			r.phase = phase;
+			if phase == Phase::Revealed {
+				r.revealed = true;
+			}
+		})?;
 		Ok(())
 	}
 

@@ -141,7 +141,12 @@ mod tests {
 		assert_eq!(summary["phase"], "Committed");
 		assert_eq!(summary["files"], serde_json::json!([]));
 
-		store.update(5, |r| r.phase = Phase::Revealed).unwrap();
+		store
+			.update(5, |r| {
+				r.phase = Phase::Revealed;
+				r.revealed = true;
+			})
+			.unwrap();
 		assert_eq!(get(&format!("{base}/tasks/5/image-0.png")).await.unwrap(), b"png bytes");
 		for missing in ["/tasks/5/secret.txt", "/tasks/5/../../worker.redb", "/tasks/6", "/tasks/x/image-0.png", "/nope"] {
 			let err = get(&format!("{base}{missing}")).await.unwrap_err().to_string();

@@ -233,15 +233,31 @@ fn parse_alg(s: &str) -> Result<HashAlg, String> {
 	}
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
 	// Logs go to stderr (stdout carries results), coloured only on a terminal.
 	tracing_subscriber::fmt()
 		.with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
 		.with_writer(std::io::stderr)
 		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 		.init();
-	match run(Cli::parse()).await {
+	let cli = Cli::parse();
+	// Commands that run the engines deterministically switch determinism on before the async
+	// runtime starts any thread: `enable` sets the environment CUDA reads.
+	let deterministic = matches!(
+		cli.command,
+		Command::Run(_) |
+			Command::Generate { .. } |
+			Command::GenerateImage { .. } |
+			Command::Doctor { .. } |
+			Command::DoctorImage(DoctorImageArgs { settings: Settings::Deterministic, .. })
+	);
+	let result = (|| {
+		if deterministic {
+		}
+		let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+		runtime.block_on(run(cli))
+	})();
+	match result {
 		Ok(()) => std::process::ExitCode::SUCCESS,
 		Err(e) => {
 			eprintln!("replica-worker: {e:#}");
@@ -255,7 +271,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::Run(args) => {
 			let config = args.resolve()?;
 			tracing::debug!("{config:?}");
-			determinism::enable()?;
 			replica_worker::daemon::run(config).await
 		},
 		Command::Task { command: TaskCommand::Submit(args) } => dapp::submit(args).await,
@@ -296,7 +311,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			if replica_worker::models::kind_of(&text.model_dir) == Some(replica_worker::models::LocalKind::Image) {
 				anyhow::bail!("{} is an image model: use `replica-worker generate-image`", text.model_dir.display());
 			}
-			determinism::enable()?;
 			let device = text.device.resolve()?;
 			let started = Instant::now();
 			let engine = TextEngine::load(&text.model_dir, device)?;
@@ -331,7 +345,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			out_dir,
 			device,
 		} => {
-			determinism::enable()?;
 			let device = device.resolve()?;
 			let started = Instant::now();
 			let engine = ImageEngine::load(&model_dir, device)?;
@@ -366,7 +379,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn doctor(args: TextArgs, runs: u32) -> anyhow::Result<()> {
-	determinism::enable()?;
 	println!("libtorch {}, determinism switches {:?}", replica_worker::engines::device::LIBTORCH_VERSION, determinism::state());
 	let mut devices = vec![tch::Device::Cpu];
 	if let Some(cuda) = cuda_to_check(args.device)? {
@@ -403,7 +415,8 @@ fn doctor(args: TextArgs, runs: u32) -> anyhow::Result<()> {
 
 fn doctor_image(args: DoctorImageArgs) -> anyhow::Result<()> {
 	match args.settings {
-		Settings::Deterministic => determinism::enable()?,
+		// Switched on by `main`, before any thread started.
+		Settings::Deterministic => {},
 		Settings::PytorchDefaults => determinism::apply(DeterminismState::PYTORCH_DEFAULTS)?,
 		Settings::PytorchDefaultsWithoutTf32 => determinism::apply(DeterminismState::PYTORCH_DEFAULTS_WITHOUT_TF32)?,
 	}

@@ -25,6 +25,9 @@ use std::{
 };
 use tch::Device;
 
+/// Executions of one task, retry included, before it is given up.
+pub const MAX_ATTEMPTS: u32 = 2;
+
 /// One assigned task to execute.
 #[derive(Debug)]
 pub struct Job {
@@ -40,21 +43,87 @@ enum Engine {
 	Text(TextEngine),
 }
 
+/// A fault injected into the next executions, for the fault-injection tests: set
+/// `REPLICA_WORKER_INJECT_FAULT` to `panic:N` (the engine panics) or `oom:N` (it panics as tch
+/// does when CUDA runs out of memory) for the next N executions. Never set it in production.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InjectedFault {
+	Panic { times: u32 },
+	OutOfMemory { times: u32 },
+}
+
+impl InjectedFault {
+	pub const ENV: &'static str = "REPLICA_WORKER_INJECT_FAULT";
+
+	/// The fault `REPLICA_WORKER_INJECT_FAULT` asks for, if any.
+	pub fn from_env() -> anyhow::Result<Option<Self>> {
+		let Ok(value) = std::env::var(Self::ENV) else { return Ok(None) };
+		let (kind, times) = value.split_once(':').unwrap_or((value.as_str(), "1"));
+		let times: u32 = times.parse().with_context(|| format!("{}={value}: a count after ':'", Self::ENV))?;
+		match kind {
+			"panic" => Ok(Some(Self::Panic { times })),
+			"oom" => Ok(Some(Self::OutOfMemory { times })),
+			_ => anyhow::bail!("{}={value}: expected panic:N or oom:N", Self::ENV),
+		}
+	}
+
+	fn strike(fault: &mut Option<Self>) {
+		let Some(current) = fault.as_mut() else { return };
+		let (times, message) = match current {
+			Self::Panic { times } => (times, "injected engine panic"),
+			Self::OutOfMemory { times } => (
+				times,
+				"CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; injected by REPLICA_WORKER_INJECT_FAULT)",
+			),
+		};
+		if *times == 0 {
+			return;
+		}
+		*times -= 1;
+		panic!("{message}");
+	}
+}
+
 /// The served models by chain id, loaded on first use and kept.
 pub struct Runner {
 	models: HashMap<u32, LocalModel>,
 	loaded: HashMap<u32, Engine>,
 	device: Device,
 	hasher: ImageHasher,
+	fault: Option<InjectedFault>,
 }
 
 impl Runner {
 	pub fn new(models: HashMap<u32, LocalModel>, device: Device) -> Self {
-		Self { models, loaded: HashMap::new(), device, hasher: ImageHasher::new() }
+		Self { models, loaded: HashMap::new(), device, hasher: ImageHasher::new(), fault: None }
+	}
+
+	/// Injects `fault` into the next executions (fault-injection tests only).
+	pub fn with_fault(mut self, fault: Option<InjectedFault>) -> Self {
+		self.fault = fault;
+		self
+	}
+
+	/// Runs `job`, catching a panicking engine (tch's panicking API, a CUDA out-of-memory):
+	/// the error names it and the model is unloaded, so the next try starts clean.
+	pub fn execute_caught(&mut self, job: &Job) -> anyhow::Result<(ResultPayload, Vec<(String, Vec<u8>)>)> {
+		match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.execute(job))) {
+			Ok(result) => result,
+			Err(panic) => {
+				self.loaded.remove(&job.model);
+				let message = panic
+					.downcast_ref::<String>()
+					.map(String::as_str)
+					.or_else(|| panic.downcast_ref::<&str>().copied())
+					.unwrap_or("a non-string panic");
+				anyhow::bail!("the engine panicked: {message}")
+			},
+		}
 	}
 
 	/// Runs `job`: its on-chain payload and the files to serve (name, bytes).
 	pub fn execute(&mut self, job: &Job) -> anyhow::Result<(ResultPayload, Vec<(String, Vec<u8>)>)> {
+		InjectedFault::strike(&mut self.fault);
 		let model = self.models.get(&job.model).with_context(|| format!("model {} is not served here", job.model))?;
 		if !self.loaded.contains_key(&job.model) {
 			let started = Instant::now();
@@ -126,16 +195,22 @@ pub struct Executor {
 	pub latest_block: Arc<AtomicU64>,
 	/// Tells the chain side that a task is sealed and can be committed.
 	pub sealed: tokio::sync::mpsc::UnboundedSender<u64>,
+	/// The tasks handed to this thread; each leaves the set once done here.
+	pub queued: crate::daemon::Queued,
 }
 
 impl Executor {
-	/// Takes jobs until the sending side closes. Runs on its own thread: the engines block.
+	/// Takes jobs until the sending side closes. Runs on its own thread: the engines block. A
+	/// failing or panicking job never ends the thread.
 	pub fn run(mut self, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
 		while let Some(job) = jobs.blocking_recv() {
 			self.metrics.queue_length.dec();
-			if let Err(e) = self.one(&job) {
-				tracing::error!("task {}: {e:#}", job.task);
+			match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.one(&job))) {
+				Ok(Ok(())) => {},
+				Ok(Err(e)) => tracing::error!("task {}: {e:#}", job.task),
+				Err(_) => tracing::error!("task {}: panicked outside the engine; the device thread goes on", job.task),
 			}
+			self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&job.task);
 		}
 	}
 
@@ -151,11 +226,33 @@ impl Executor {
 			self.metrics.skipped.inc();
 			return self.finish(job.task, Outcome::Skipped { reason: format!("commit deadline #{} passed", job.commit_deadline) });
 		}
+		// A job that took the whole process down (an abort inside libtorch, the OOM killer)
+		// twice is not tried a third time: every restart would die on it again.
+		let attempts = self.store.update(job.task, |r| r.attempts += 1)?.map_or(1, |r| r.attempts);
+		if attempts > MAX_ATTEMPTS {
+			tracing::error!("task {}: killed the worker during {MAX_ATTEMPTS} executions; not trying again", job.task);
+			self.metrics.skipped.inc();
+			return self.finish(
+				job.task,
+				Outcome::ExecutionFailed { error: format!("the worker died during {MAX_ATTEMPTS} executions of it") },
+			);
+		}
 		let started = Instant::now();
 		tracing::info!("task {}: executing (model {})", job.task, job.model);
-		let (payload, files) = match self.runner.execute(job) {
+		// One retry: an out-of-memory error or a panic is often transient (fragmentation,
+		// another process on the GPU), and a missed task costs the operator stake.
+		let outcome = match self.runner.execute_caught(job) {
+			Err(e) if attempts < MAX_ATTEMPTS => {
+				tracing::warn!("task {}: {e:#}; retrying once", job.task);
+				self.store.update(job.task, |r| r.attempts += 1)?;
+				self.runner.execute_caught(job)
+			},
+			other => other,
+		};
+		let (payload, files) = match outcome {
 			Ok(done) => done,
 			Err(e) => {
+				tracing::error!("task {}: {e:#}; not committed", job.task);
 				self.metrics.skipped.inc();
 				return self.finish(job.task, Outcome::ExecutionFailed { error: format!("{e:#}") });
 			},

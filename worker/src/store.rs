@@ -65,6 +65,13 @@ pub struct TaskRecord {
 	/// The block it was assigned in.
 	pub assigned_at: u64,
 	pub phase: Phase,
+	/// Whether this worker's key is on chain. `Done` says nothing about it: a task can end
+	/// for this worker without its reveal (a passed deadline, a failed round).
+	#[serde(default)]
+	pub revealed: bool,
+	/// Executions started (recorded before each, so a crash counts too).
+	#[serde(default)]
+	pub attempts: u32,
 	pub sealed: Option<SealedResult>,
 	/// Files under `results/<task>/`: `image-0.png`, … or `text.txt`.
 	pub outputs: Vec<String>,
@@ -83,6 +90,8 @@ impl TaskRecord {
 			commit_deadline,
 			assigned_at,
 			phase: Phase::Assigned,
+			revealed: false,
+			attempts: 0,
 			sealed: None,
 			outputs: Vec::new(),
 			slashed: 0,
@@ -90,10 +99,11 @@ impl TaskRecord {
 		}
 	}
 
-	/// Whether its result may be served: only once the key is public, so nobody can copy it
-	/// before committing.
+	/// Whether its result may be served: only once its key is public, so nobody can copy it
+	/// before committing. A result never revealed stays private after the task ends: a later
+	/// round of the same task could otherwise copy it.
 	pub fn is_public(&self) -> bool {
-		matches!(self.phase, Phase::Revealed | Phase::Done) && !self.outputs.is_empty()
+		self.revealed && !self.outputs.is_empty()
 	}
 }
 
@@ -109,6 +119,18 @@ impl Store {
 		std::fs::create_dir_all(dir.join("results")).with_context(|| format!("creating the store {}", dir.display()))?;
 		let path = dir.join("worker.redb");
 		let db = Database::create(&path).with_context(|| format!("opening the store {}", path.display()))?;
+		// Sealed keys live here until revealed: this user's only.
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			let private = |p: &Path, mode: u32| {
+				std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+					.with_context(|| format!("restricting {} to this user", p.display()))
+			};
+			private(dir, 0o700)?;
+			private(&dir.join("results"), 0o700)?;
+			private(&path, 0o600)?;
+		}
 		let store = Self { db, dir: dir.to_path_buf() };
 		// Create the table, so that readers of a fresh store find it.
 		let tx = store.db.begin_write()?;
@@ -202,6 +224,13 @@ mod tests {
 			store.put(&TaskRecord::assigned(9, 1, 1, 60, 4)).unwrap();
 		}
 		let store = Store::open(dir.path()).unwrap();
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+			assert_eq!(mode(dir.path()), 0o700);
+			assert_eq!(mode(&dir.path().join("worker.redb")), 0o600);
+		}
 		assert_eq!(store.get(7).unwrap().unwrap(), record);
 		assert_eq!(store.unfinished().unwrap().len(), 2);
 		let done = store.update(9, |r| {
@@ -212,5 +241,11 @@ mod tests {
 		assert_eq!(store.unfinished().unwrap().iter().map(|r| r.task).collect::<Vec<_>>(), [7]);
 		assert!(store.update(99, |_| {}).unwrap().is_none());
 		assert!(!record.is_public(), "a sealed result is secret until revealed");
+		let mut ended = record.clone();
+		ended.outputs = vec!["image-0.png".into()];
+		ended.phase = Phase::Done;
+		assert!(!ended.is_public(), "a task that ended unrevealed keeps its result private");
+		ended.revealed = true;
+		assert!(ended.is_public());
 	}
 }

@@ -34,10 +34,16 @@ struct Worker {
 	args: Vec<String>,
 	log: PathBuf,
 	metrics: String,
+	fault: Option<&'static str>,
 }
 
 impl Worker {
 	fn start(node: &DevNode, name: &'static str, key: Keypair) -> Worker {
+		Self::start_with_fault(node, name, key, None)
+	}
+
+	/// A worker whose engine fails as `fault` says (`REPLICA_WORKER_INJECT_FAULT`).
+	fn start_with_fault(node: &DevNode, name: &'static str, key: Keypair, fault: Option<&'static str>) -> Worker {
 		let dir = node.base.join(format!("worker-{name}"));
 		std::fs::create_dir_all(&dir).unwrap();
 		let listen = format!("127.0.0.1:{}", free_port());
@@ -57,14 +63,18 @@ impl Worker {
 			"--metrics".into(),
 			metrics.clone(),
 		];
-		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log"), metrics };
+		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log"), metrics, fault };
 		worker.spawn();
 		worker
 	}
 
 	fn spawn(&mut self) {
 		let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
-		let child = Command::new(WORKER)
+		let mut command = Command::new(WORKER);
+		if let Some(fault) = self.fault {
+			command.env(replica_worker::pipeline::InjectedFault::ENV, fault);
+		}
+		let child = command
 			.args(&self.args)
 			.env("RUST_LOG", "info")
 			.stdout(Stdio::null())
@@ -172,10 +182,12 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		assert!(out.contains(&format!("registered: {model}")), "{out}");
 	}
 
+	// Charlie's engine panics on its first execution, Dave's runs out of CUDA memory: both
+	// catch it, retry once and are paid like Bob — a fault of its own never slashes a worker.
 	let mut workers = vec![
 		Worker::start(&node, "Bob", dev::bob()),
-		Worker::start(&node, "Charlie", dev::charlie()),
-		Worker::start(&node, "Dave", dev::dave()),
+		Worker::start_with_fault(&node, "Charlie", dev::charlie(), Some("panic:1")),
+		Worker::start_with_fault(&node, "Dave", dev::dave(), Some("oom:1")),
 	];
 	for w in &workers {
 		let who = w.account();
@@ -232,6 +244,11 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	for (w, before) in workers.iter().zip(&before) {
 		let now = free_balance(&client, &w.account()).await;
 		assert!(now > before + 2 * (1_000_000_000_000 / 3) * 9 / 10, "{}: {now} vs {before}", w.name);
+	}
+	for (w, fault) in [(&workers[1], "injected engine panic"), (&workers[2], "CUDA out of memory")] {
+		let log = w.log();
+		assert!(log.contains(&format!("task {image_task}: the engine panicked: {fault}")), "{}: {log}", w.name);
+		assert!(log.contains("retrying once"), "{}: {log}", w.name);
 	}
 	let show = cli_ok(&["task", "show", "--node", &url, &image_task.to_string()]);
 	assert!(show.contains("finalized") && show.matches("Won").count() == 3, "{show}");
@@ -317,6 +334,55 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		assert!(matches!(a.outcome, Outcome::Won), "{}: {:?}", w.name, a.outcome);
 		assert!(w.log().contains("reconnecting to"), "{} reconnected", w.name);
 	}
+
+	// 4. Load: Bob holds one task in its queue and one on the device; four tasks at once leave
+	// the rest waiting in its store (it goes offline meanwhile), and the node restarts while
+	// they wait. Every task ends, Bob runs each at most once and is never slashed.
+	workers[0].kill();
+	workers[0].args.extend(["--queue".to_string(), "1".to_string()]);
+	workers[0].spawn();
+	let bob = workers[0].account();
+	wait_until("Bob online again", Duration::from_secs(120), || {
+		let (client, bob) = (client.clone(), bob.clone());
+		async move { matches!(chain::worker_info(&client, &bob).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online)) }
+	})
+	.await;
+	let load_tasks: Vec<u64> = (0..4)
+		.map(|i| {
+			let seed = (20 + i).to_string();
+			task_id(&cli_ok(&[
+				"task", "submit", "--node", &url, "--key", "//Eve", "--model", "digits-sd", "--prompt", "a photo of the digit 5",
+				"--seed", &seed, "--steps", "20", "--verifiers", "3",
+			]))
+		})
+		.collect();
+	wait_until("tasks waiting in Bob's store", Duration::from_secs(120), || {
+		let log = workers[0].log();
+		async move { log.contains("it waits in the store") }
+	})
+	.await;
+	node.restart();
+	let client = node.connect(NODE_START).await;
+	for &task in &load_tasks {
+		wait_until(&format!("load task {task} to end"), Duration::from_secs(300), || {
+			let client = client.clone();
+			async move {
+				matches!(chain::task_info(&client, task).await, Ok(Some(info))
+					if matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. }))
+			}
+		})
+		.await;
+	}
+	let log = workers[0].log();
+	assert!(log.contains("going offline until they are done"), "{log}");
+	for &task in &load_tasks {
+		assert!(log.matches(&format!("task {task}: executing")).count() <= 1, "task {task} ran twice:\n{log}");
+		if let Some(a) = assignment(&client, task, &bob).await {
+			assert!(matches!(a.outcome, Outcome::Won | Outcome::Unpaid), "Bob slashed in task {task}: {a:?}");
+		}
+	}
+	let metrics = String::from_utf8(replica_worker::http::get(&format!("http://{}/metrics", workers[0].metrics)).await.unwrap()).unwrap();
+	assert!(metrics.lines().any(|l| l == "replica_worker_tasks_slashed_total 0"), "{metrics}");
 
 	// SIGTERM stops a worker cleanly.
 	let mut charlie = workers.remove(1);

@@ -26,6 +26,6 @@ pub use commitment::{open, seal, OpenError, Sealed};
 pub use probability::agreement_probability;
 #[cfg(feature = "std")]
 pub use probability::agreement_probability_f64;
-pub use sampling::{sample_distinct, sample_weighted};
+pub use sampling::{sample_distinct, sample_weighted, WeightedOrder};
 pub use types::*;
 pub use voting::{agree, hamming, tally, Quorum, Tolerances, Verdict};

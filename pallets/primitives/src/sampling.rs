@@ -83,20 +83,83 @@ fn exponential(h: u64) -> u128 {
 /// without replacement, in draw order. Candidates of weight zero are never drawn; equal keys
 /// (a 2^-64 event) are ordered by the hash and then by the encoded id. See the module docs.
 pub fn sample_weighted<Id: Encode + Clone>(seed: [u8; 32], candidates: &[(Id, u128)], k: usize) -> Vec<Id> {
-	let mut keyed: Vec<(u128, u128, u64, Vec<u8>, usize)> = candidates
-		.iter()
-		.enumerate()
-		.filter(|(_, (_, w))| *w > 0)
-		.map(|(i, (id, w))| {
-			let encoded = id.encode();
-			let h = sp_crypto_hashing::blake2_256(&(seed, &encoded).encode());
-			let h = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-			(exponential(h), (*w).min(MAX_WEIGHT), h, encoded, i)
-		})
-		.collect();
-	// E_a / w_a < E_b / w_b  <=>  E_a * w_b < E_b * w_a (E < 2^39, w < 2^88: no overflow).
-	keyed.sort_by(|a, b| (a.0 * b.1).cmp(&(b.0 * a.1)).then(a.2.cmp(&b.2)).then_with(|| a.3.cmp(&b.3)));
-	keyed.into_iter().take(k).map(|(_, _, _, _, i)| candidates[i].0.clone()).collect()
+	WeightedOrder::new(seed, candidates).items.into_iter().take(k).map(|item| item.id).collect()
+}
+
+struct Keyed<Id> {
+	/// The candidate's exponential variate; its key is `exp / weight`, smallest first.
+	exp: u128,
+	weight: u128,
+	hash: u64,
+	encoded: Vec<u8>,
+	id: Id,
+}
+
+impl<Id> Keyed<Id> {
+	fn precedes(&self, other: &Self) -> core::cmp::Ordering {
+		(self.exp * other.weight)
+			.cmp(&(other.exp * self.weight))
+			.then(self.hash.cmp(&other.hash))
+			.then_with(|| self.encoded.cmp(&other.encoded))
+	}
+}
+
+/// The full draw order of [`sample_weighted`], which can take a lowered weight without
+/// rehashing: a candidate's key depends only on the seed, its id and its weight, so after
+/// [`WeightedOrder::lower`] the order is exactly the one a fresh draw with the new weight
+/// would give, and the candidates before it keep their places.
+pub struct WeightedOrder<Id> {
+	items: Vec<Keyed<Id>>,
+}
+
+impl<Id: Encode + Clone> WeightedOrder<Id> {
+	/// Orders `candidates` (weights above [`MAX_WEIGHT`] count as `MAX_WEIGHT`; zero weights
+	/// are left out).
+	pub fn new(seed: [u8; 32], candidates: &[(Id, u128)]) -> Self {
+		let mut items: Vec<Keyed<Id>> = candidates
+			.iter()
+			.filter(|(_, w)| *w > 0)
+			.map(|(id, w)| {
+				let encoded = id.encode();
+				let h = sp_crypto_hashing::blake2_256(&(seed, &encoded).encode());
+				let hash = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+				Keyed { exp: exponential(hash), weight: (*w).min(MAX_WEIGHT), hash, encoded, id: id.clone() }
+			})
+			.collect();
+		items.sort_by(|a, b| a.precedes(b));
+		Self { items }
+	}
+
+	/// The candidate at `position` in draw order, with its weight.
+	pub fn get(&self, position: usize) -> Option<(&Id, u128)> {
+		self.items.get(position).map(|item| (&item.id, item.weight))
+	}
+
+	/// How many candidates are in the order.
+	pub fn len(&self) -> usize {
+		self.items.len()
+	}
+
+	/// Whether no candidate is left.
+	pub fn is_empty(&self) -> bool {
+		self.items.is_empty()
+	}
+
+	/// Lowers the weight of the candidate at `position` to `weight` (zero takes it out) and
+	/// moves it to its new place, at or after `position`. A higher weight is ignored: raising
+	/// it could move the candidate ahead of ones already taken.
+	pub fn lower(&mut self, position: usize, weight: u128) {
+		if position >= self.items.len() {
+			return;
+		}
+		let mut item = self.items.remove(position);
+		if weight == 0 {
+			return;
+		}
+		item.weight = weight.min(item.weight);
+		let after = self.items[position..].partition_point(|other| other.precedes(&item).is_lt());
+		self.items.insert(position + after, item);
+	}
 }
 
 #[cfg(test)]
@@ -139,6 +202,25 @@ mod tests {
 			let redrawn = sample_weighted([s; 32], &without, 4);
 			let next = sample_weighted([s; 32], &items, 5)[4];
 			assert_eq!(redrawn, [drawn[0], drawn[2], drawn[3], next]);
+		}
+	}
+
+	#[test]
+	fn lowering_a_weight_gives_the_order_of_a_fresh_draw() {
+		let items: Vec<(u32, u128)> = (0..40).map(|i| (i, 1_000 + 37 * i as u128)).collect();
+		for s in 0..30u8 {
+			let mut order = WeightedOrder::new([s; 32], &items);
+			let position = (s as usize) % 10;
+			let id = *order.get(position).expect("in range").0;
+			let lowered = if s % 3 == 0 { 0 } else { 1 + s as u128 };
+			order.lower(position, lowered);
+			let corrected: Vec<(u32, u128)> =
+				items.iter().map(|&(i, w)| (i, if i == id { lowered } else { w })).collect();
+			let fresh = sample_weighted([s; 32], &corrected, corrected.len());
+			let got: Vec<u32> = (0..order.len()).map(|p| *order.get(p).expect("in range").0).collect();
+			assert_eq!(got, fresh, "seed {s}");
+			let before: Vec<u32> = sample_weighted([s; 32], &items, position);
+			assert_eq!(&got[..position], &before[..], "earlier picks keep their places");
 		}
 	}
 

@@ -9,7 +9,7 @@ use alloc::{
 use codec::Encode;
 use frame_support::traits::Randomness;
 use pallet_workers::{Candidate, WorkerRegistry};
-use replica_primitives::{sample_weighted, ProfileId, Round, TaskId};
+use replica_primitives::{ModelId, ProfileId, Round, TaskId, WeightedOrder};
 use sp_runtime::{
 	traits::{One, Saturating},
 	PerThing, Perbill,
@@ -43,6 +43,59 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// The first `count` workers of the stake-weighted order over `weighted` (of one profile
+	/// group for text: the first pick's), skipping workers with no room for another task and
+	/// confirming each pick against its record: a pick whose index weight was stale (slashed
+	/// or gone offline since, see pallet-workers' indexes) is corrected in the index and moved
+	/// to its place under the corrected weight, which gives exactly the draw over current
+	/// weights. Looks at no more than [`Self::draw_look_limit`] workers; `None` when that, or
+	/// the pool, runs out (the task waits for the next block's randomness; the corrections
+	/// are kept).
+	pub(crate) fn confirmed_draw(
+		model: ModelId,
+		seed: [u8; 32],
+		weighted: &[((T::AccountId, ProfileId), u128)],
+		count: u32,
+		is_text: bool,
+		full: impl Fn(&T::AccountId) -> bool,
+	) -> Option<Vec<(T::AccountId, ProfileId)>> {
+		let mut order = WeightedOrder::new(seed, weighted);
+		let mut looks = Self::draw_look_limit();
+		let mut group = None;
+		let mut drawn = Vec::with_capacity(count as usize);
+		let mut position = 0;
+		while (drawn.len() as u32) < count {
+			let ((who, worker_profile), indexed) = order.get(position).map(|(id, w)| (id.clone(), w))?;
+			if group.is_some_and(|g| g != worker_profile) {
+				position += 1;
+				continue;
+			}
+			looks = looks.checked_sub(1)?;
+			if full(&who) {
+				position += 1;
+				continue;
+			}
+			match T::Workers::confirm_drawn(model, &who, indexed) {
+				Some(weight) if weight == indexed => {
+					if is_text {
+						group = Some(worker_profile);
+					}
+					drawn.push((who, worker_profile));
+					position += 1;
+				},
+				// Stale: it moves to where its true weight puts it (or out), at or after here.
+				Some(weight) => order.lower(position, weight),
+				None => order.lower(position, 0),
+			}
+		}
+		Some(drawn)
+	}
+
+	/// How many workers one draw looks at, at most (see [`Self::confirmed_draw`]).
+	pub fn draw_look_limit() -> u32 {
+		T::MaxVerifiers::get().saturating_mul(2)
+	}
+
 	/// Draws the workers of `info.round` if fresh randomness and enough candidates exist;
 	/// returns whether it did. The task then commits until its deadline.
 	pub(crate) fn draw_round(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) -> bool {
@@ -67,7 +120,7 @@ impl<T: Config> Pallet<T> {
 				.into_iter()
 				// Entered or gained weight before the randomness could be known.
 				.filter(|c| c.since < known_since)
-				.filter(|c| c.who != info.creator && !info.workers.contains(&c.who) && !full(&c.who))
+				.filter(|c| c.who != info.creator && !info.workers.contains(&c.who))
 				.collect();
 		let group_needs = match info.verification {
 			// The executor's group must have room for its checkers.
@@ -91,16 +144,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let weighted: Vec<((T::AccountId, ProfileId), u128)> =
 			pool.iter().map(|c| ((c.who.clone(), c.profile_id), c.weight)).collect();
-		let order = sample_weighted(seed, &weighted, weighted.len());
-		let group = if is_text { order.first().map(|(_, p)| *p) } else { None };
-		let drawn: Vec<(T::AccountId, ProfileId)> = order
-			.into_iter()
-			.filter(|(_, p)| group.map_or(true, |g| g == *p))
-			.take(count as usize)
-			.collect();
-		if (drawn.len() as u32) < count {
+		let Some(drawn) = Self::confirmed_draw(info.model, seed, &weighted, count, is_text, full) else {
 			return false;
-		}
+		};
 
 		// Image escalation rounds run with a fresh seed: earlier rounds' published results are
 		// images of another seed.

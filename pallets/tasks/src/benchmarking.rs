@@ -13,7 +13,12 @@ use replica_primitives::{
 	seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ModelId, ResultPayload,
 	TaskId, Tolerances, MAX_IMAGES,
 };
-use sp_runtime::traits::{Bounded, Saturating};
+use pallet_workers::WorkerRegistry;
+use replica_primitives::SlashReason;
+use sp_runtime::{
+	traits::{Bounded, Saturating, Zero},
+	Perbill,
+};
 
 /// Makes online workers that serve a model, whatever registry the runtime uses.
 pub trait BenchmarkHelper<AccountId> {
@@ -114,6 +119,18 @@ fn registered_model<T: Config>() -> ModelId {
 	)
 	.expect("model");
 	model
+}
+
+/// A model with `c` online workers, the index-order first `v` of whom get `v`-verifier tasks;
+/// the task is created but not drawn yet. Returns the task.
+fn task_with_candidates<T: Config>(v: u32, c: u32) -> TaskId {
+	let model = registered_model::<T>();
+	for i in 0..c.max(v) {
+		T::BenchmarkHelper::online_worker(&account("worker", i, 0), model);
+	}
+	let task = NextTaskId::<T>::get();
+	Pallet::<T>::create_task(RawOrigin::Signed(creator::<T>()).into(), spec::<T>(model, v)).expect("task");
+	task
 }
 
 /// A model, `v` online workers and a task assigned to all of them.
@@ -235,14 +252,13 @@ mod benchmarks {
 		}
 	}
 
+	/// A draw of `v` workers among `c` candidates, all of them current.
 	#[benchmark]
-	fn deadline_assign(v: Linear<1, { T::MaxVerifiers::get() }>) {
-		let model = registered_model::<T>();
-		for i in 0..v {
-			T::BenchmarkHelper::online_worker(&account("worker", i, 0), model);
-		}
-		let task = NextTaskId::<T>::get();
-		Pallet::<T>::create_task(RawOrigin::Signed(creator::<T>()).into(), spec::<T>(model, v)).expect("task");
+	fn deadline_assign(
+		v: Linear<1, { T::MaxVerifiers::get() }>,
+		c: Linear<1, { T::Workers::max_candidates() }>,
+	) {
+		let task = task_with_candidates::<T>(v, c);
 		let now = frame_system::Pallet::<T>::block_number() + 1u32.into();
 		frame_system::Pallet::<T>::set_block_number(now);
 		#[block]
@@ -250,6 +266,27 @@ mod benchmarks {
 			Pallet::<T>::process_deadline(now, task, Deadline::Assign);
 		}
 		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Committing { .. }));
+	}
+
+	/// A draw that meets only stale index entries (every candidate was slashed below the
+	/// minimum stake since it entered): it corrects as many as it may look at, sampling again
+	/// after each, and gives up for this block.
+	#[benchmark]
+	fn draw_corrections() {
+		let v = T::MaxVerifiers::get();
+		let c = T::Workers::max_candidates();
+		let task = task_with_candidates::<T>(v, c);
+		for i in 0..c {
+			let who: T::AccountId = account("worker", i, 0);
+			T::Workers::slash(&who, Perbill::from_percent(50), Zero::zero(), SlashReason::Withheld, task);
+		}
+		let now = frame_system::Pallet::<T>::block_number() + 1u32.into();
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::process_deadline(now, task, Deadline::Assign);
+		}
+		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Pending { .. }));
 	}
 
 	#[benchmark]
@@ -283,19 +320,23 @@ mod benchmarks {
 		assert!(Tasks::<T>::get(task).is_none());
 	}
 
-	/// An overdue commit deadline of a full task, advanced by hand: the reveal phase starts.
+	/// An overdue reveal deadline of a full task, advanced by hand: the verdict, with one
+	/// worker withheld.
 	#[benchmark]
 	fn advance_task() {
 		let (task, workers) = assigned_task::<T>(T::MaxVerifiers::get());
-		commit_all::<T>(task, &workers[..workers.len() - 1]);
-		let TaskStatus::Committing { deadline, .. } = Tasks::<T>::get(task).expect("task").status else {
-			panic!("committing")
+		commit_all::<T>(task, &workers);
+		for (i, w) in workers.iter().enumerate().take(workers.len() - 1) {
+			Pallet::<T>::reveal_result(RawOrigin::Signed(w.clone()).into(), task, key(i)).expect("reveal");
+		}
+		let TaskStatus::Revealing { deadline, .. } = Tasks::<T>::get(task).expect("task").status else {
+			panic!("revealing")
 		};
 		// The hook never reached it.
 		frame_system::Pallet::<T>::set_block_number(deadline + 1u32.into());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(creator::<T>()), task);
-		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Revealing { .. }));
+		assert_eq!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Finalized);
 	}
 
 	#[benchmark]

@@ -21,10 +21,17 @@ impl<T: Config> Pallet<T> {
 		info.agenda_at = at;
 	}
 
+	/// The most a draw can cost: `MaxVerifiers` drawn among a full index, plus the most
+	/// stale entries it may correct on the way.
+	pub fn draw_weight() -> Weight {
+		T::WeightInfo::deadline_assign(T::MaxVerifiers::get(), T::Workers::max_candidates())
+			.saturating_add(T::WeightInfo::draw_corrections())
+	}
+
 	/// The most one agenda entry can cost to process.
 	pub fn worst_deadline_weight() -> Weight {
 		let v = T::MaxVerifiers::get();
-		T::WeightInfo::deadline_assign(v)
+		Self::draw_weight()
 			.max(T::WeightInfo::deadline_verdict(v))
 			.max(T::WeightInfo::deadline_prune(v))
 			.max(T::WeightInfo::deadline_stale())
@@ -73,7 +80,7 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 				Tasks::<T>::insert(task, info);
-				T::WeightInfo::deadline_assign(v)
+				Self::draw_weight()
 			},
 			(Deadline::Commit { round }, TaskStatus::Committing { round: r, .. }) if r == round => {
 				Self::end_commit_phase(task, &mut info, now);
@@ -83,7 +90,7 @@ impl<T: Config> Pallet<T> {
 			(Deadline::Sample, TaskStatus::Sampling { .. }) => {
 				Self::roll_sample(task, &mut info, now);
 				Tasks::<T>::insert(task, info);
-				T::WeightInfo::deadline_assign(v)
+				Self::draw_weight()
 			},
 			(Deadline::Reveal { round }, TaskStatus::Revealing { round: r, .. }) if r == round => {
 				Self::decide(task, &mut info, now);

@@ -55,7 +55,8 @@ pub trait WeightInfo {
 	fn reveal_result_decides(v: u32, ) -> Weight;
 	fn set_params() -> Weight;
 	fn on_initialize_base() -> Weight;
-	fn deadline_assign(v: u32, ) -> Weight;
+	fn deadline_assign(v: u32, c: u32, ) -> Weight;
+	fn draw_corrections() -> Weight;
 	fn deadline_verdict(v: u32, ) -> Weight;
 	fn deadline_prune(v: u32, ) -> Weight;
 	fn deadline_stale() -> Weight;
@@ -248,7 +249,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Assignments` (r:0 w:16)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
-	fn deadline_assign(v: u32, ) -> Weight {
+	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2775 + v * (154 ±0)`
 		//  Estimated: `20887 + v * (3571 ±0)`
@@ -262,6 +263,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 3571).saturating_mul(v.into()))
+			// Not measured yet (scripts/benchmark-weights.sh): ordering and filtering each candidate.
+			.saturating_add(Weight::from_parts(20_000_000, 0).saturating_mul(c.into()))
+	}
+	/// Not measured yet (scripts/benchmark-weights.sh): `2 x MaxVerifiers` stale entries, each a
+	/// worker record read, an index rewrite of a full index and a reinsertion in the order.
+	fn draw_corrections() -> Weight {
+		Weight::from_parts(32 * 400_000_000, 0)
+			.saturating_add(Weight::from_parts(0, 32 * 3571 + 19897))
+			.saturating_add(T::DbWeight::get().reads(33))
+			.saturating_add(T::DbWeight::get().writes(32))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6859), added: 9334, mode: `MaxEncodedLen`)
@@ -341,7 +352,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Not benchmarked on its own yet: an overdue deadline processed from an extrinsic costs
 	/// what the heaviest deadline costs in the hook, plus reading the task and its entry.
 	fn advance_task() -> Weight {
-		Self::deadline_verdict(16).max(Self::deadline_assign(16))
+		Self::deadline_verdict(16)
 			.saturating_add(T::DbWeight::get().reads(2))
 	}
 }
@@ -531,7 +542,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Assignments` (r:0 w:16)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
-	fn deadline_assign(v: u32, ) -> Weight {
+	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2775 + v * (154 ±0)`
 		//  Estimated: `20887 + v * (3571 ±0)`
@@ -545,6 +556,16 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(2))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 3571).saturating_mul(v.into()))
+			// Not measured yet (scripts/benchmark-weights.sh): ordering and filtering each candidate.
+			.saturating_add(Weight::from_parts(20_000_000, 0).saturating_mul(c.into()))
+	}
+	/// Not measured yet (scripts/benchmark-weights.sh): `2 x MaxVerifiers` stale entries, each a
+	/// worker record read, an index rewrite of a full index and a reinsertion in the order.
+	fn draw_corrections() -> Weight {
+		Weight::from_parts(32 * 400_000_000, 0)
+			.saturating_add(Weight::from_parts(0, 32 * 3571 + 19897))
+			.saturating_add(RocksDbWeight::get().reads(33))
+			.saturating_add(RocksDbWeight::get().writes(32))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6859), added: 9334, mode: `MaxEncodedLen`)
@@ -624,7 +645,7 @@ impl WeightInfo for () {
 	/// Not benchmarked on its own yet: an overdue deadline processed from an extrinsic costs
 	/// what the heaviest deadline costs in the hook, plus reading the task and its entry.
 	fn advance_task() -> Weight {
-		Self::deadline_verdict(16).max(Self::deadline_assign(16))
+		Self::deadline_verdict(16)
 			.saturating_add(RocksDbWeight::get().reads(2))
 	}
 }

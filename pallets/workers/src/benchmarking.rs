@@ -1,6 +1,6 @@
 //! Benchmarks (frame-benchmarking v2) of every call at its worst case: the most models a
-//! worker may serve, each model's index one short of full, the unbonding schedule one short of
-//! full.
+//! worker may serve, each model's index full (going online evicts a different worker from
+//! each), the unbonding schedule one short of full.
 
 use super::*;
 use crate::pallet::{Call, Config, ModelWorkers, Pallet, Workers};
@@ -58,6 +58,29 @@ fn registered<T: Config>(name: &'static str, index: u32, m: u32) -> T::AccountId
 	who
 }
 
+/// Fills each of the first `m` model indexes to `MaxWorkersPerModel`, the lowest stake in
+/// each a different worker (serving only that model), so that a better-staked worker going
+/// online evicts `m` workers.
+fn fill_indexes_to_eviction<T: Config>(m: u32) {
+	fill_indexes::<T>(m);
+	let min_stake = Pallet::<T>::params().min_stake;
+	for model in 0..m {
+		let who = funded::<T>("lowest", model);
+		Pallet::<T>::register(RawOrigin::Signed(who.clone()).into(), profile(80_000), vec![model], endpoint::<T>(), min_stake)
+			.expect("register");
+		Pallet::<T>::go_online(RawOrigin::Signed(who).into()).expect("online");
+	}
+}
+
+/// An online worker serving the most models, each index full.
+fn online_everywhere<T: Config>() -> T::AccountId {
+	let m = T::MaxModelsPerWorker::get();
+	fill_indexes::<T>(m);
+	let who = registered::<T>("worker", 0, m);
+	Pallet::<T>::go_online(RawOrigin::Signed(who.clone()).into()).expect("online");
+	who
+}
+
 /// Fills each of the first `m` model indexes to one short of `MaxWorkersPerModel`.
 fn fill_indexes<T: Config>(m: u32) {
 	let others = T::MaxWorkersPerModel::get().saturating_sub(1);
@@ -110,11 +133,13 @@ mod benchmarks {
 
 	#[benchmark]
 	fn go_online(m: Linear<1, { T::MaxModelsPerWorker::get() }>) {
-		fill_indexes::<T>(m);
+		fill_indexes_to_eviction::<T>(m);
 		let who = registered::<T>("worker", 0, m);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert_eq!(Workers::<T>::get(&who).expect("worker").status, WorkerStatus::Online);
+		let evicted: T::AccountId = account("lowest", m - 1, 0);
+		assert_eq!(Workers::<T>::get(&evicted).expect("worker").status, WorkerStatus::Offline);
 	}
 
 	#[benchmark]
@@ -129,7 +154,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn bond_more() {
-		let who = registered::<T>("worker", 0, 1);
+		let who = online_everywhere::<T>();
 		let amount = Pallet::<T>::params().min_stake;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), amount);
@@ -137,7 +162,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn unbond() {
-		let who = registered::<T>("worker", 0, 1);
+		let who = online_everywhere::<T>();
 		// One short of a full unbonding schedule, each chunk in its own block.
 		for block in 0..(<MaxUnbondingChunks as Get<u32>>::get() - 1) {
 			frame_system::Pallet::<T>::set_block_number(block.into());
@@ -178,6 +203,19 @@ mod benchmarks {
 		let params = Pallet::<T>::default_params();
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, params);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn spend_slashed() -> Result<(), BenchmarkError> {
+		let origin = T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let pot = T::SlashPot::get();
+		let amount = Pallet::<T>::params().min_stake;
+		let _ = T::Currency::set_balance(&pot, amount.saturating_mul(2u32.into()).saturating_add(T::Currency::minimum_balance()));
+		let to: T::AccountId = account("recipient", 0, 0);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, to.clone(), amount);
+		assert_eq!(T::Currency::balance(&to), amount);
 		Ok(())
 	}
 

@@ -96,7 +96,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Adds an online worker to the index of each of its models, entered now. Where an index
 	/// is full, the worker takes the place of the lowest-staked entry if it has more stake
-	/// (that worker goes offline); otherwise `ModelIndexFull` and nothing changes.
+	/// (that worker goes offline); otherwise `ModelIndexFull` and nothing changes. The caller
+	/// has removed any entry `who` still had in these indexes.
 	pub(crate) fn add_to_indexes(who: &T::AccountId, info: &WorkerInfoOf<T>) -> Result<(), Error<T>> {
 		let entry = IndexEntry {
 			who: who.clone(),
@@ -106,32 +107,34 @@ impl<T: Config> Pallet<T> {
 			since: T::Clock::current_block_number(),
 		};
 		// Check every index first, so that a refusal changes nothing.
-		let mut evict = Vec::new();
+		let mut indexes = Vec::with_capacity(info.models.len());
+		let mut evicted = Vec::new();
 		for model in info.models.iter() {
-			let entries = ModelWorkers::<T>::get(model);
+			let mut entries = ModelWorkers::<T>::get(model);
 			if entries.len() as u32 >= T::MaxWorkersPerModel::get() {
-				let lowest = entries
+				let (position, lowest) = entries
 					.iter()
-					.filter(|e| &e.who != who)
-					.min_by(|a, b| a.stake.cmp(&b.stake))
+					.enumerate()
+					.min_by(|(_, a), (_, b)| a.stake.cmp(&b.stake))
 					.ok_or(Error::<T>::ModelIndexFull)?;
 				ensure!(lowest.stake < info.stake, Error::<T>::ModelIndexFull);
-				evict.push(lowest.who.clone());
+				evicted.push(entries.remove(position).who);
 			}
+			entries.try_push(entry.clone()).map_err(|_| Error::<T>::ModelIndexFull)?;
+			indexes.push((*model, entries));
 		}
-		for evicted in evict {
-			// It may be the lowest of several indexes.
+		for (model, entries) in indexes {
+			ModelWorkers::<T>::insert(model, entries);
+		}
+		// An evicted worker's entries in other indexes are cleared lazily (`confirm_drawn`):
+		// evicting costs one record, however many models the evicted worker serves.
+		for evicted in evicted {
 			if let Some(mut evicted_info) = Workers::<T>::get(&evicted) {
 				if evicted_info.status == WorkerStatus::Online {
 					Self::set_offline(&evicted, &mut evicted_info, OfflineReason::OutStaked);
 					Workers::<T>::insert(&evicted, evicted_info);
 				}
 			}
-		}
-		for model in info.models.iter() {
-			ModelWorkers::<T>::try_mutate(model, |entries| {
-				entries.try_push(entry.clone()).map_err(|_| Error::<T>::ModelIndexFull)
-			})?;
 		}
 		Ok(())
 	}
@@ -169,11 +172,19 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Takes an online worker out of the indexes and marks it offline.
+	/// Marks a worker offline. Its index entries stay until a draw meets them
+	/// ([`WorkerRegistry::confirm_drawn`] removes them) or the worker itself changes its
+	/// entries: this is what a slash, misses or an eviction do, at the cost of one record
+	/// however many models the worker serves.
 	pub(crate) fn set_offline(who: &T::AccountId, info: &mut WorkerInfoOf<T>, reason: OfflineReason) {
-		Self::remove_from_indexes(who, &info.models);
 		info.status = WorkerStatus::Offline;
 		Self::deposit_event(Event::WentOffline { worker: who.clone(), reason });
+	}
+
+	/// The worker leaves: out of every index of its models at once, and offline.
+	pub(crate) fn leave_indexes(who: &T::AccountId, info: &mut WorkerInfoOf<T>, reason: OfflineReason) {
+		Self::remove_from_indexes(who, &info.models);
+		Self::set_offline(who, info, reason);
 	}
 
 	/// Everything `who` has at stake: active and unbonding.
@@ -214,10 +225,10 @@ impl<T: Config> Pallet<T> {
 		}
 		info.unbonding.retain(|chunk| !chunk.amount.is_zero());
 		Self::deposit_event(Event::Slashed { worker: who.clone(), amount: slashed, reason, task });
+		// The index entries keep the old, higher stake until a draw meets them
+		// (`confirm_drawn`): a verdict that slashes many workers touches no index.
 		if info.status == WorkerStatus::Online && info.stake < Self::params().min_stake {
 			Self::set_offline(who, &mut info, OfflineReason::StakeBelowMinimum);
-		} else {
-			Self::refresh_index_stake(who, &info, false);
 		}
 		Workers::<T>::insert(who, info);
 		slashed
@@ -233,7 +244,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Invariants: held stake equals recorded stake for every worker; the model indexes hold
-	/// exactly the online workers, once per served model, with current profile data; unbonding
+	/// every online worker once per served model, with current profile data and a stake no
+	/// lower than its own, and nobody else but offline workers not yet cleared by a draw; unbonding
 	/// chunks are positive, ordered and within one unbonding period.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let now = frame_system::Pallet::<T>::block_number();
@@ -254,19 +266,25 @@ impl<T: Config> Pallet<T> {
 			}
 			for model in info.models.iter() {
 				let count = ModelWorkers::<T>::get(model).iter().filter(|e| e.who == who).count();
-				let expected = usize::from(info.status == WorkerStatus::Online);
-				ensure!(count == expected, "model index disagrees with worker status");
+				match info.status {
+					WorkerStatus::Online => ensure!(count == 1, "online worker not indexed once per model"),
+					// Left behind by a slash, misses or an eviction; cleared by the next draw.
+					WorkerStatus::Offline => ensure!(count <= 1, "offline worker indexed twice"),
+					WorkerStatus::Deregistering => ensure!(count == 0, "deregistering worker indexed"),
+				}
 			}
 		}
 		for (model, entries) in ModelWorkers::<T>::iter() {
 			ensure!(!entries.is_empty(), "empty model index kept in storage");
 			for entry in entries.iter() {
 				let info = Workers::<T>::get(&entry.who).ok_or("indexed worker not registered")?;
-				ensure!(info.status == WorkerStatus::Online, "offline worker indexed");
 				ensure!(info.models.contains(&model), "worker indexed under a model it does not serve");
 				ensure!(entry.profile_id == info.profile_id, "stale profile in index");
 				ensure!(entry.vram_mib == info.profile.vram_mib, "stale VRAM in index");
-				ensure!(entry.stake == info.stake, "stale stake in index");
+				// Only a slash lowers stake without rewriting the entries; never the other way.
+				if info.status == WorkerStatus::Online {
+					ensure!(entry.stake >= info.stake, "index stake below the worker's stake");
+				}
 				ensure!(entry.since <= T::Clock::current_block_number(), "index entry from the future");
 			}
 		}
@@ -290,6 +308,33 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 				since: e.since,
 			})
 			.collect()
+	}
+
+	fn max_candidates() -> u32 {
+		T::MaxWorkersPerModel::get()
+	}
+
+	fn confirm_drawn(model: ModelId, who: &T::AccountId, indexed_weight: u128) -> Option<u128> {
+		let current: Option<u128> = Workers::<T>::get(who)
+			.filter(|info| info.status == WorkerStatus::Online && info.models.contains(&model))
+			.map(|info| info.stake.unique_saturated_into());
+		// Weight only ever drops behind the index's back (a slash), so never draw with more.
+		let current = current.map(|w| w.min(indexed_weight));
+		if current != Some(indexed_weight) {
+			let stake = Workers::<T>::get(who).map(|info| info.stake);
+			ModelWorkers::<T>::mutate_exists(model, |maybe| {
+				let Some(entries) = maybe else { return };
+				match (current, stake) {
+					(Some(_), Some(stake)) =>
+						entries.iter_mut().filter(|e| &e.who == who).for_each(|e| e.stake = stake),
+					_ => entries.retain(|e| &e.who != who),
+				}
+				if entries.is_empty() {
+					*maybe = None;
+				}
+			});
+		}
+		current
 	}
 
 	fn unbonding_period() -> BlockNumberFor<T> {

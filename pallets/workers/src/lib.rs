@@ -28,6 +28,16 @@
 //!   changed before its randomness could be known (see pallet-tasks), so nobody can join or
 //!   raise its weight in reaction to a draw it can already compute. Leaving or lowering stake
 //!   takes effect at once: that can only cost the one who does it a seat.
+//! - **Bounded upkeep, exact draws.** What a worker does itself (`go_online`, `go_offline`,
+//!   new models, profile or stake, `deregister`) rewrites its entries at once, paid by its
+//!   own extrinsic. What happens to it in a verdict or in someone else's extrinsic — a slash,
+//!   going offline after misses or below `min_stake`, eviction — changes only its record:
+//!   rewriting up to `MaxModelsPerWorker` full indexes for each of a task's workers would not
+//!   fit a block. The entries left behind are corrected when a draw meets them: every worker
+//!   a draw picks is confirmed against its record ([`WorkerRegistry::confirm_drawn`]), and
+//!   if its weight was stale the draw samples again with the corrected weight. Because the
+//!   draw's order is a per-candidate key of seed and weight, the result is exactly the draw
+//!   over current weights.
 //!
 //! ## Slash pot
 //! Slashed stake goes to `Config::OnSlash` (the runtime's slash pot account); the pot is spent
@@ -94,6 +104,13 @@ pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	/// Online workers serving `model` with at least `min_vram_mib`, optionally only those with
 	/// execution profile `profile`, in index order. At most `MaxWorkersPerModel` entries.
 	fn eligible(model: ModelId, min_vram_mib: u32, profile: Option<ProfileId>) -> Vec<Candidate<AccountId, BlockNumber>>;
+	/// The most candidates `eligible` returns (`MaxWorkersPerModel`).
+	fn max_candidates() -> u32;
+	/// A draw picked `who` from `model`'s index, where its weight was `indexed_weight`:
+	/// returns its weight now, `None` if it may not be drawn (offline, or no longer serving
+	/// `model`). Where that differs from the index (a slash, misses or an eviction since), the
+	/// entry is corrected, so the draw can sample again with true weights.
+	fn confirm_drawn(model: ModelId, who: &AccountId, indexed_weight: u128) -> Option<u128>;
 	/// The execution profile id of a registered worker.
 	fn profile_id(who: &AccountId) -> Option<ProfileId>;
 	/// Slashes the larger of `fraction` of everything `who` has at stake (active and
@@ -356,9 +373,8 @@ pub mod pallet {
 			profile.validate().map_err(|_| Error::<T>::InvalidProfile)?;
 			let mut info = Self::worker(&who)?;
 			let online = info.status == WorkerStatus::Online;
-			if online {
-				Self::remove_from_indexes(&who, &info.models);
-			}
+			// Also clears entries an offline worker may have left behind (see `set_offline`).
+			Self::remove_from_indexes(&who, &info.models);
 			info.profile_id = profile.profile_id();
 			info.profile = profile;
 			if online {
@@ -378,9 +394,8 @@ pub mod pallet {
 			let models = Self::check_models(models)?;
 			let mut info = Self::worker(&who)?;
 			let online = info.status == WorkerStatus::Online;
-			if online {
-				Self::remove_from_indexes(&who, &info.models);
-			}
+			// Also clears entries an offline worker may have left behind (see `set_offline`).
+			Self::remove_from_indexes(&who, &info.models);
 			info.models = models;
 			if online {
 				Self::add_to_indexes(&who, &info)?;
@@ -416,6 +431,8 @@ pub mod pallet {
 				WorkerStatus::Offline => {},
 			}
 			ensure!(info.stake >= Self::params().min_stake, Error::<T>::StakeTooLow);
+			// Entries left behind when it went offline involuntarily make way for fresh ones.
+			Self::remove_from_indexes(&who, &info.models);
 			Self::add_to_indexes(&who, &info)?;
 			info.status = WorkerStatus::Online;
 			// `missed_in_row` is kept: going offline and online again does not forgive misses.
@@ -431,7 +448,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Self::worker(&who)?;
 			ensure!(info.status == WorkerStatus::Online, Error::<T>::AlreadyOffline);
-			Self::set_offline(&who, &mut info, OfflineReason::Requested);
+			Self::leave_indexes(&who, &mut info, OfflineReason::Requested);
 			Workers::<T>::insert(&who, info);
 			Ok(())
 		}
@@ -518,7 +535,9 @@ pub mod pallet {
 			ensure!(info.status != WorkerStatus::Deregistering, Error::<T>::Deregistering);
 			ensure!(info.open_assignments == 0, Error::<T>::HasOpenAssignments);
 			if info.status == WorkerStatus::Online {
-				Self::set_offline(&who, &mut info, OfflineReason::Deregistering);
+				Self::leave_indexes(&who, &mut info, OfflineReason::Deregistering);
+			} else {
+				Self::remove_from_indexes(&who, &info.models);
 			}
 			if !info.stake.is_zero() {
 				let amount = info.stake;
@@ -546,7 +565,7 @@ pub mod pallet {
 		/// Pays `amount` out of the slash pot to `to`; the pot keeps its existential deposit.
 		/// `GovernanceOrigin` only.
 		#[pallet::call_index(11)]
-		#[pallet::weight(T::WeightInfo::set_params().saturating_add(T::DbWeight::get().reads_writes(2, 2)))]
+		#[pallet::weight(T::WeightInfo::spend_slashed())]
 		pub fn spend_slashed(origin: OriginFor<T>, to: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);

@@ -405,7 +405,56 @@ fn slash_below_min_stake_sets_the_worker_offline() {
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
 		assert!(System::events().iter().any(|r| r.event
 			== Event::WentOffline { worker: ALICE, reason: OfflineReason::StakeBelowMinimum }.into()));
+		// The entry is left for the next draw that meets it, which clears it.
+		assert_eq!(indexed(1), [ALICE]);
+		assert_eq!(Workers::confirm_drawn(1, &ALICE, MIN_STAKE), None);
 		assert!(indexed(1).is_empty());
+	});
+}
+
+/// A slash touches the worker's record only, however many models it serves; the entries it
+/// leaves stale are corrected one index at a time by the draws that meet them, and anything
+/// the worker does itself clears them.
+#[test]
+fn a_slash_rewrites_no_index_and_draws_correct_what_it_left() {
+	test(|| {
+		register(ALICE, vec![1, 2, 3, 4], 300);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
+		let weight = |model| ModelWorkers::<Test>::get(model)[0].stake;
+		Workers::slash(&ALICE, Perbill::from_percent(10), 0, SlashReason::BadReveal, 1);
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().stake, 270);
+		assert_eq!([weight(1), weight(2), weight(3), weight(4)], [300; 4], "no index rewritten");
+		// A draw in model 2 meets the entry: it learns the true weight and the entry is fixed.
+		assert_eq!(Workers::confirm_drawn(2, &ALICE, 300), Some(270));
+		assert_eq!([weight(1), weight(2)], [300, 270]);
+		assert_eq!(Workers::confirm_drawn(2, &ALICE, 270), Some(270));
+		// Below the minimum: offline, entries left behind; going online again after bonding
+		// replaces them instead of adding a second entry.
+		Workers::slash(&ALICE, Perbill::from_percent(90), 0, SlashReason::BadReveal, 1);
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
+		assert_eq!(indexed(3), [ALICE]);
+		assert_ok!(Workers::bond_more(RuntimeOrigin::signed(ALICE), 200));
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
+		assert_eq!([indexed(1), indexed(2), indexed(3), indexed(4)], [[ALICE], [ALICE], [ALICE], [ALICE]]);
+		assert_eq!(weight(3), WorkerStore::<Test>::get(ALICE).unwrap().stake);
+	});
+}
+
+/// An evicted worker loses its seat in the index it was evicted from at once; its entries in
+/// other indexes go stale (it is offline) and no draw picks it from them.
+#[test]
+fn an_evicted_worker_is_never_drawn_from_its_other_indexes() {
+	test(|| {
+		register(BOB, vec![7, 8], MIN_STAKE);
+		assert_ok!(Workers::go_online(RuntimeOrigin::signed(BOB)));
+		for (who, stake) in [(CHARLIE, 200), (DAVE, 300), (ALICE, 400)] {
+			register(who, vec![7], stake);
+			assert_ok!(Workers::go_online(RuntimeOrigin::signed(who)));
+		}
+		assert!(!indexed(7).contains(&BOB));
+		assert_eq!(indexed(8), [BOB]);
+		assert_eq!(Workers::confirm_drawn(8, &BOB, MIN_STAKE), None);
+		assert!(indexed(8).is_empty());
 	});
 }
 

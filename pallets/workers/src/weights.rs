@@ -57,6 +57,7 @@ pub trait WeightInfo {
 	fn withdraw_unbonded() -> Weight;
 	fn deregister(m: u32, ) -> Weight;
 	fn set_params() -> Weight;
+	fn spend_slashed() -> Weight;
 }
 
 /// Weights for `pallet_workers`, measured with the runtime's database weights.
@@ -256,6 +257,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Not measured yet (scripts/benchmark-weights.sh): the pot's and the recipient's accounts.
+	fn spend_slashed() -> Weight {
+		Weight::from_parts(60_000_000, 0)
+			.saturating_add(Weight::from_parts(0, 2 * 2603))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
 }
 
 // For tests: the same numbers with RocksDB weights.
@@ -453,5 +461,12 @@ impl WeightInfo for () {
 		Weight::from_parts(8_456_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(RocksDbWeight::get().writes(1))
+	}
+	/// Not measured yet (scripts/benchmark-weights.sh): the pot's and the recipient's accounts.
+	fn spend_slashed() -> Weight {
+		Weight::from_parts(60_000_000, 0)
+			.saturating_add(Weight::from_parts(0, 2 * 2603))
+			.saturating_add(RocksDbWeight::get().reads(2))
+			.saturating_add(RocksDbWeight::get().writes(2))
 	}
 }

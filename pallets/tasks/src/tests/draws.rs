@@ -151,3 +151,73 @@ fn a_checked_sampled_task_without_checkers_fails_with_a_refund() {
 		assert_eq!(Balances::balance_on_hold(&HoldReason::TaskFee.into(), &DAPP), 0);
 	});
 }
+
+/// Attack 8 (weights that lie): a verdict's slashes rewrite no index — they would not fit a
+/// block — yet a draw never counts more than a worker's stake now. It confirms each pick
+/// against its record, corrects a stale entry and samples on, so a draw over stale entries
+/// picks exactly what a draw over corrected ones picks, and an offline worker is never drawn.
+#[test]
+fn a_draw_over_stale_entries_picks_what_a_draw_over_corrected_entries_picks() {
+	use pallet_workers::WorkerRegistry;
+	let scenario = |correct_at_once: bool| -> Vec<Vec<AccountId>> {
+		let mut drawn = Vec::new();
+		test(|| {
+			online(&WORKERS, "RTX 4090");
+			// Two fall below the minimum stake (offline), two keep a lower stake.
+			for (who, percent) in [(WORKERS[0], 95), (WORKERS[1], 95), (WORKERS[2], 60), (WORKERS[3], 60)] {
+				Workers::slash(&who, Perbill::from_percent(percent), 0, replica_primitives::SlashReason::Withheld, 0);
+			}
+			let stale = pallet_workers::ModelWorkers::<Test>::get(IMAGE_MODEL);
+			assert_eq!(stale.len(), WORKERS.len(), "slashes leave the index alone");
+			if correct_at_once {
+				pallet_workers::ModelWorkers::<Test>::mutate(IMAGE_MODEL, |entries| {
+					entries.retain(|e| e.who != WORKERS[0] && e.who != WORKERS[1]);
+					for e in entries.iter_mut() {
+						e.stake = pallet_workers::Workers::<Test>::get(e.who).unwrap().stake;
+					}
+				});
+			}
+			let tasks: Vec<_> =
+				(0..8).map(|_| create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50))).collect();
+			run_to(3);
+			drawn = tasks.iter().map(|task| workers_of(*task)).collect();
+		});
+		drawn
+	};
+	let lazy = scenario(false);
+	assert!(lazy.iter().all(|workers| workers.len() == 3), "every task drawn: {lazy:?}");
+	assert!(lazy.iter().flatten().all(|w| *w != WORKERS[0] && *w != WORKERS[1]), "offline workers are never drawn");
+	assert_eq!(lazy, scenario(true));
+}
+
+/// A draw that meets more stale entries than it may look at in one block corrects those it
+/// met and waits for the next block's randomness; the task is drawn later all the same.
+#[test]
+fn a_draw_that_meets_many_stale_entries_carries_on_in_the_next_block() {
+	use pallet_workers::WorkerRegistry;
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		// Heavily staked workers fill the rest of the index, then fall below the minimum.
+		let stale: Vec<AccountId> = SYBILS.take(24).collect();
+		for who in stale.iter() {
+			assert_ok!(Workers::register(
+				RuntimeOrigin::signed(*who),
+				profile("RTX 4090"),
+				vec![IMAGE_MODEL],
+				b"http://127.0.0.1:8080".to_vec(),
+				9_000,
+			));
+			assert_ok!(Workers::go_online(RuntimeOrigin::signed(*who)));
+			Workers::slash(who, Perbill::from_percent(99), 0, replica_primitives::SlashReason::Withheld, 0);
+		}
+		let indexed = || pallet_workers::ModelWorkers::<Test>::get(IMAGE_MODEL).len();
+		let before = indexed();
+		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
+		run_to(2);
+		assert!(matches!(status(task), TaskStatus::Pending { .. }), "the stale entries come first by weight");
+		assert_eq!((before - indexed()) as u32, Tasks::draw_look_limit(), "as many cleared as looked at");
+		run_to(5);
+		assert!(matches!(status(task), TaskStatus::Committing { .. }), "drawn once the stale entries were met");
+		assert!(workers_of(task).iter().all(|w| WORKERS.contains(w)));
+	});
+}
