@@ -25,8 +25,10 @@ pub struct RunArgs {
 	/// WebSocket RPC endpoint of a Replica node. Default: ws://127.0.0.1:9944.
 	#[arg(long, env = "REPLICA_NODE_URL")]
 	pub node: Option<String>,
-	/// The worker account's secret: a secret URI (`//Bob`, a mnemonic phrase, a 0x seed, with
-	/// optional `//hard/soft` derivations) or the path of a file that holds one.
+	/// The worker account's secret: the path of a file that holds a secret URI (a mnemonic
+	/// phrase or a 0x seed, with optional `//hard/soft` derivations; the file must not be
+	/// readable by other users), or a dev URI such as `//Bob`. A real secret is accepted from
+	/// this variable or the TOML file but not as an argument, where `ps` shows it to everyone.
 	#[arg(long, env = "REPLICA_WORKER_KEY")]
 	pub key: Option<String>,
 	/// Directory of model directories to serve (each a diffusers image pipeline or a GPT-2

@@ -15,7 +15,7 @@ use crate::{
 	engines::device::detect_profile,
 	metrics::Metrics,
 	models::{self, LocalKind, LocalModel},
-	pipeline::{Executor, InjectedFault, Job, Runner},
+	pipeline::{Executor, InjectedFault, Job, Runner, Work},
 	store::{Outcome, Phase, Store, TaskRecord},
 };
 use anyhow::Context;
@@ -66,7 +66,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 	// The first connection must work: a wrong --node is a configuration error.
 	let client = connect_first(&config.node).await?;
 	let mut shutdown = shutdown_signal();
-	let (jobs, job_receiver) = mpsc::channel::<Job>(config.queue);
+	let (jobs, job_receiver) = mpsc::channel::<Work>(config.queue);
 	let queued: Queued = Arc::default();
 	let (sealed_sender, mut sealed) = mpsc::unbounded_channel::<u64>();
 	let latest_block = Arc::new(AtomicU64::new(0));
@@ -77,6 +77,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		store: store.clone(),
 		metrics: metrics.clone(),
 		local,
+		loaded: HashMap::new(),
 		profile,
 		jobs,
 		queued: queued.clone(),
@@ -85,9 +86,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		latest_block: latest_block.clone(),
 		seen_at: HashMap::new(),
 	};
-	let served = session.register().await?;
 	let executor = Executor {
-		runner: Runner::new(served, device).with_fault(InjectedFault::from_env()?),
+		runner: Runner::new(HashMap::new(), device).with_fault(InjectedFault::from_env()?),
 		store: store.clone(),
 		metrics: metrics.clone(),
 		account: account.0,
@@ -101,6 +101,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		.name("replica-device".into())
 		.spawn(move || executor.run(job_receiver))
 		.context("starting the device thread")?;
+	// Loads (on the device thread) and declares the served models, then goes online.
+	session.register().await?;
 
 	let mut delay = Duration::from_secs(1);
 	loop {
@@ -185,8 +187,11 @@ struct Session<'a> {
 	store: Arc<Store>,
 	metrics: Metrics,
 	local: Vec<LocalModel>,
+	/// Chain model ids loaded on the device thread, by the weights digest they were loaded
+	/// for (a model id is never reused, but a retired one stops being served).
+	loaded: HashMap<u32, [u8; 32]>,
 	profile: replica_primitives::ExecutionProfile,
-	jobs: mpsc::Sender<Job>,
+	jobs: mpsc::Sender<Work>,
 	/// Tasks handed to the device thread and not finished there yet.
 	queued: Queued,
 	/// Offline because more tasks are assigned than the queue holds.
@@ -199,14 +204,12 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-	/// Registers the worker or brings its declaration up to date, goes online, and returns the
-	/// models it serves by chain id.
-	async fn register(&mut self) -> anyhow::Result<HashMap<u32, LocalModel>> {
-		let at = self.client.at_current_block().await?;
-		chain::check_runtime(at.metadata_ref(), at.spec_version()).map_err(|e| Fatal(e.to_string()))?;
-		self.spec_version = at.spec_version();
+	/// The chain's models this worker serves: those whose weights digest matches a local
+	/// model directory, each loaded and warmed up on the device thread first (a model that
+	/// fails to load is left out, with a warning). Sorted by id.
+	async fn served_models(&mut self) -> anyhow::Result<Vec<u32>> {
 		let on_chain = chain::models(&self.client).await?;
-		let mut served = HashMap::new();
+		let mut served = Vec::new();
 		for (id, info) in &on_chain {
 			let kind = match info.kind {
 				ModelKind::Image => LocalKind::Image,
@@ -215,23 +218,62 @@ impl Session<'_> {
 			if info.retired {
 				continue;
 			}
-			if let Some(local) = self.local.iter().find(|m| m.digest == info.weights_digest && m.kind == kind) {
-				tracing::info!("serving model {id} ({}) from {}", String::from_utf8_lossy(&info.name.0), local.dir.display());
-				served.insert(*id, local.clone());
+			let Some(local) = self.local.iter().find(|m| m.digest == info.weights_digest && m.kind == kind) else { continue };
+			if self.loaded.get(id) != Some(&local.digest) {
+				tracing::info!("loading model {id} ({}) from {}", String::from_utf8_lossy(&info.name.0), local.dir.display());
+				let (done, loaded) = tokio::sync::oneshot::channel();
+				self.jobs
+					.send(Work::Load { id: *id, model: local.clone(), done })
+					.await
+					.map_err(|_| Fatal("the device thread has stopped".into()))?;
+				match loaded.await.map_err(|_| Fatal("the device thread has stopped".into()))? {
+					Ok(()) => {
+						self.loaded.insert(*id, local.digest);
+					},
+					Err(e) => {
+						tracing::warn!("model {id} did not load, so it is not declared: {e:#}");
+						continue;
+					},
+				}
 			}
+			served.push(*id);
 		}
 		if served.is_empty() {
 			return Err(Fatal(format!(
-				"none of the {} models registered on chain has the weights digest of a model in {} ({}); \
-				 governance registers models with `replica-worker model register`",
+				"none of the {} models registered on chain has the weights digest of a model in {} ({}) that loads \
+				 here; governance registers models with `replica-worker model register`",
 				on_chain.len(),
 				self.config.models.display(),
 				self.local.iter().map(|m| format!("0x{}", hex(&m.digest))).collect::<Vec<_>>().join(", ")
 			))
 			.into());
 		}
-		let mut models: Vec<u32> = served.keys().copied().collect();
-		models.sort();
+		Ok(served)
+	}
+
+	/// A model was registered or retired: serve the chain's current set.
+	async fn refresh_models(&mut self) -> anyhow::Result<()> {
+		let models = self.served_models().await?;
+		let Some(info) = chain::worker_info(&self.client, &self.account).await? else { return Ok(()) };
+		if info.models.0 != models {
+			tracing::info!("declaring models {models:?}");
+			let call = runtime::transactions().workers().update_models(models);
+			match chain::submit(&self.client, &call, &self.config.signer).await {
+				Ok(_) => {},
+				Err(SubmitError::Rejected(e)) => tracing::warn!("update_models was rejected: {e}"),
+				Err(e) => return Err(e.into()),
+			}
+		}
+		Ok(())
+	}
+
+	/// Registers the worker or brings its declaration (profile, models, endpoint) up to date
+	/// and goes online.
+	async fn register(&mut self) -> anyhow::Result<()> {
+		let at = self.client.at_current_block().await?;
+		chain::check_runtime(at.metadata_ref(), at.spec_version()).map_err(|e| Fatal(e.to_string()))?;
+		self.spec_version = at.spec_version();
+		let models = self.served_models().await?;
 		let profile: runtime::runtime_types::replica_primitives::types::ExecutionProfile = to_runtime(&self.profile)?;
 		let endpoint = self.config.endpoint.as_bytes().to_vec();
 		let tx = runtime::transactions().workers();
@@ -270,7 +312,7 @@ impl Session<'_> {
 			self.submit_or_fatal(&tx.go_online(), "go_online").await?;
 		}
 		tracing::info!("online: models {models:?}, stake {}, endpoint {}", format_amount(stake), self.config.endpoint);
-		Ok(served)
+		Ok(())
 	}
 
 	async fn min_stake(&self) -> anyhow::Result<u128> {
@@ -474,6 +516,9 @@ impl Session<'_> {
 				self.finish(event.task, Some(Outcome::Failed { reason: format!("{:?}", event.reason) }))?;
 			}
 		}
+		if events.find::<tasks::ModelRegistered>().next().is_some() || events.find::<tasks::ModelRetired>().next().is_some() {
+			self.refresh_models().await?;
+		}
 		for event in events.find::<workers::Slashed>() {
 			let event = event?;
 			if event.worker == self.account {
@@ -507,7 +552,7 @@ impl Session<'_> {
 		if queued.contains(&task) {
 			return;
 		}
-		match self.jobs.try_send(Job { task, round, model, params, commit_deadline }) {
+		match self.jobs.try_send(Work::Execute(Job { task, round, model, params, commit_deadline })) {
 			Ok(()) => {
 				queued.insert(task);
 				self.metrics.queue_length.inc();

@@ -25,6 +25,15 @@ use std::{
 };
 use tch::Device;
 
+/// What the device thread is asked to do.
+pub enum Work {
+	/// Execute an assigned task.
+	Execute(Job),
+	/// Load a model and warm it up, before the worker declares it on chain; `done` says
+	/// whether it worked (a model that fails to load is not declared).
+	Load { id: u32, model: LocalModel, done: tokio::sync::oneshot::Sender<anyhow::Result<()>> },
+}
+
 /// Executions of one task, retry included, before it is given up.
 pub const MAX_ATTEMPTS: u32 = 2;
 
@@ -102,6 +111,49 @@ impl Runner {
 	pub fn with_fault(mut self, fault: Option<InjectedFault>) -> Self {
 		self.fault = fault;
 		self
+	}
+
+	/// Loads model `id` from `model` and runs it once on a minimal input, so that the first
+	/// task does not pay the load against its deadline and a model that cannot run here is
+	/// known before it is declared. On failure the model is not served.
+	pub fn load(&mut self, id: u32, model: LocalModel) -> anyhow::Result<()> {
+		self.models.insert(id, model.clone());
+		let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.load_and_warm_up(id, &model)))
+			.unwrap_or_else(|_| Err(anyhow::anyhow!("the engine panicked while loading")));
+		if outcome.is_err() {
+			self.models.remove(&id);
+			self.loaded.remove(&id);
+		}
+		outcome
+	}
+
+	fn load_and_warm_up(&mut self, id: u32, model: &LocalModel) -> anyhow::Result<()> {
+		let started = Instant::now();
+		let engine = match model.kind {
+			LocalKind::Image => Engine::Image(ImageEngine::load(&model.dir, self.device)?),
+			LocalKind::Text => Engine::Text(TextEngine::load(&model.dir, self.device)?),
+		};
+		match &engine {
+			Engine::Image(engine) => {
+				let side = engine.native_size();
+				engine.generate(&ImageRequest {
+					prompt: "warm-up".into(),
+					negative_prompt: String::new(),
+					seed: 0,
+					steps: 1,
+					guidance: 1.0,
+					width: side,
+					height: side,
+					count: 1,
+				})?;
+			},
+			Engine::Text(engine) => {
+				engine.generate("warm-up", 1, Decoding::Greedy)?;
+			},
+		}
+		tracing::info!("model {id} loaded and warmed up from {} in {:.1} s", model.dir.display(), started.elapsed().as_secs_f64());
+		self.loaded.insert(id, engine);
+		Ok(())
 	}
 
 	/// Runs `job`, catching a panicking engine (tch's panicking API, a CUDA out-of-memory):
@@ -202,8 +254,15 @@ pub struct Executor {
 impl Executor {
 	/// Takes jobs until the sending side closes. Runs on its own thread: the engines block. A
 	/// failing or panicking job never ends the thread.
-	pub fn run(mut self, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
-		while let Some(job) = jobs.blocking_recv() {
+	pub fn run(mut self, mut work: tokio::sync::mpsc::Receiver<Work>) {
+		while let Some(next) = work.blocking_recv() {
+			let job = match next {
+				Work::Execute(job) => job,
+				Work::Load { id, model, done } => {
+					let _ = done.send(self.runner.load(id, model));
+					continue;
+				},
+			};
 			self.metrics.queue_length.dec();
 			match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.one(&job))) {
 				Ok(Ok(())) => {},

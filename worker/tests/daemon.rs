@@ -175,12 +175,13 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
 	let url = node.url();
 
-	// Governance registers the two embedded models.
-	for model in ["digits-sd", "fortunes-gpt"] {
+	// Governance registers the image model now and the text model once the workers run.
+	let register_model = |model: &str| {
 		let dir = models_dir().join(model);
 		let out = cli_ok(&["model", "register", "--node", &url, "--sudo-key", "//Alice", dir.to_str().unwrap()]);
 		assert!(out.contains(&format!("registered: {model}")), "{out}");
-	}
+	};
+	register_model("digits-sd");
 
 	// Charlie's engine panics on its first execution, Dave's runs out of CUDA memory: both
 	// catch it, retry once and are paid like Bob — a fault of its own never slashes a worker.
@@ -196,6 +197,17 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 			async move { matches!(chain::worker_info(&client, &who).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online)) }
 		})
 		.await;
+	}
+	// A model registered after the workers started: each loads it, then declares it.
+	register_model("fortunes-gpt");
+	for w in &workers {
+		let who = w.account();
+		wait_until(&format!("{} to declare the text model", w.name), Duration::from_secs(120), || {
+			let (client, who) = (client.clone(), who.clone());
+			async move { matches!(chain::worker_info(&client, &who).await, Ok(Some(info)) if info.models.0.len() == 2) }
+		})
+		.await;
+		assert!(w.log().contains("loaded and warmed up"), "{}", w.log());
 	}
 	let before: Vec<u128> = futures::future::join_all(workers.iter().map(|w| {
 		let (client, who) = (client.clone(), w.account());
