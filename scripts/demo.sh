@@ -58,7 +58,7 @@ echo "[demo] governance (sudo) registers the embedded models"
 echo "[demo] three workers register, stake and go online (logs: $base/worker-*.log)"
 port=8081
 for name in Bob Charlie Dave; do
-	"$worker" run --node "$NODE" --key "//$name" --device cpu --store "$base/store-$name" \
+	"$worker" run --node "$NODE" --key "//$name" --device cpu --models worker/models --store "$base/store-$name" \
 		--listen "127.0.0.1:$port" --metrics "127.0.0.1:$((port + 1540))" \
 		>"$base/worker-$name.log" 2>&1 &
 	pids=("$!" "${pids[@]}")

@@ -33,7 +33,8 @@ pub struct RunArgs {
 	pub key: Option<String>,
 	/// Directory of model directories to serve (each a diffusers image pipeline or a GPT-2
 	/// text model); the chain's models whose weights digest matches one are served. Default:
-	/// the embedded models of this repository (worker/models).
+	/// `$XDG_DATA_HOME/replica-worker/models` (`~/.local/share/replica-worker/models`); this
+	/// repository's embedded models are in `worker/models`.
 	#[arg(long, env = "REPLICA_MODELS")]
 	pub models: Option<PathBuf>,
 	/// Where to run the engines: auto (first CUDA device, else the CPU), cpu, cuda or cuda:N.
@@ -133,7 +134,7 @@ impl RunArgs {
 		);
 		let key = self.key.or(file.key).context("--key is required: the worker account's secret URI or a file holding it")?;
 		let signer = parse_key(&key)?;
-		let models = self.models.or(file.models).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+		let models = self.models.or(file.models).unwrap_or_else(|| default_store().join("models"));
 		anyhow::ensure!(models.is_dir(), "--models {}: no such directory", models.display());
 		let device = match (self.device, file.device) {
 			(Some(d), _) => d,
@@ -221,6 +222,8 @@ pub fn format_amount(amount: u128) -> String {
 	}
 }
 
+/// `$XDG_DATA_HOME/replica-worker` (`~/.local/share/replica-worker`): the store, and the
+/// default place of the models.
 fn default_store() -> PathBuf {
 	match std::env::var_os("XDG_DATA_HOME").or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share").into())) {
 		Some(base) => Path::new(&base).join("replica-worker"),
@@ -248,7 +251,9 @@ mod tests {
 	fn flags_override_the_file_which_overrides_defaults() {
 		let dir = tempfile::tempdir().unwrap();
 		let file = dir.path().join("worker.toml");
-		std::fs::write(&file, "node = \"ws://file:1\"\nkey = \"//Bob\"\nstake = \"50\"\nqueue = 3\n").unwrap();
+		let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+		std::fs::write(&file, format!("node = \"ws://file:1\"\nkey = \"//Bob\"\nstake = \"50\"\nqueue = 3\nmodels = \"{models}\"\n"))
+			.unwrap();
 		let args = RunArgs { config: Some(file.clone()), node: Some("ws://flag:2".into()), ..Default::default() };
 		let config = args.resolve().unwrap();
 		assert_eq!(config.node, "ws://flag:2");

@@ -12,6 +12,7 @@ use crate::{
 	hex,
 	chain::{self, runtime, to_runtime, AccountId, Client, SubmitError, TaskStatus, WorkerStatus},
 	config::{format_amount, RunConfig},
+	http::Health,
 	engines::device::detect_profile,
 	metrics::Metrics,
 	models::{self, LocalKind, LocalModel},
@@ -23,7 +24,7 @@ use runtime::runtime_types::pallet_tasks::types::{ModelKind, Outcome as ChainOut
 use std::{
 	collections::HashMap,
 	sync::{
-		atomic::{AtomicU64, Ordering},
+		atomic::AtomicU64,
 		Arc,
 	},
 	time::{Duration, Instant},
@@ -61,15 +62,16 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 			Ok(Ok(())) | Err(_) => anyhow::bail!("the metrics exporter on {} stopped", config.metrics),
 		}
 	}
-	crate::http::serve(config.listen, store.clone()).await?;
+	let (jobs, job_receiver) = mpsc::channel::<Work>(config.queue);
+	let queued: Queued = Arc::default();
+	let latest_block = Arc::new(AtomicU64::new(0));
+	let health = Health { latest_block: latest_block.clone(), queued: queued.clone(), ..Health::default() };
+	crate::http::serve(config.listen, store.clone(), health.clone()).await?;
 
 	// The first connection must work: a wrong --node is a configuration error.
 	let client = connect_first(&config.node).await?;
 	let mut shutdown = shutdown_signal();
-	let (jobs, job_receiver) = mpsc::channel::<Work>(config.queue);
-	let queued: Queued = Arc::default();
 	let (sealed_sender, mut sealed) = mpsc::unbounded_channel::<u64>();
-	let latest_block = Arc::new(AtomicU64::new(0));
 	let mut session = Session {
 		client,
 		config: &config,
@@ -83,7 +85,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		queued: queued.clone(),
 		saturated: false,
 		spec_version: 0,
-		latest_block: latest_block.clone(),
+		health: health.clone(),
 		seen_at: HashMap::new(),
 	};
 	let executor = Executor {
@@ -94,6 +96,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		latest_block,
 		sealed: sealed_sender,
 		queued,
+		alive: health.device_alive.clone(),
 	};
 	// Not joined at the end: a half-done execution is simply redone after a restart (nothing
 	// reaches the chain before the sealed result is in the store).
@@ -198,7 +201,8 @@ struct Session<'a> {
 	saturated: bool,
 	/// The runtime version the typed interface was last checked against.
 	spec_version: u32,
-	latest_block: Arc<AtomicU64>,
+	/// The latest block, for `/health`, `/status` and the device thread's deadline checks.
+	health: Health,
 	/// When this process first saw a task's assignment or reveal phase (for latency metrics).
 	seen_at: HashMap<u64, Instant>,
 }
@@ -362,7 +366,7 @@ impl Session<'_> {
 				block = blocks.next() => {
 					let Some(block) = block else { return Ok(()) };
 					let block = block?;
-					self.latest_block.store(block.number(), Ordering::Relaxed);
+					self.health.saw_block(block.number());
 					let at = block.at().await?;
 					if at.spec_version() != self.spec_version {
 						self.on_runtime_upgrade(at.metadata_ref(), at.spec_version()).await?;
@@ -381,7 +385,7 @@ impl Session<'_> {
 	async fn resume(&mut self) -> anyhow::Result<()> {
 		let at = self.client.at_current_block().await?;
 		let now = at.block_number();
-		self.latest_block.store(now, Ordering::Relaxed);
+		self.health.saw_block(now);
 		let open: Vec<u64> = at
 			.storage()
 			.try_fetch(runtime::storage().tasks().worker_tasks(), (self.account.clone(),))

@@ -4,117 +4,277 @@
 //! - `GET /tasks/{id}`: the worker's record of the task as JSON (phase, outcome, file names);
 //! - `GET /tasks/{id}/{file}`: a generated file (`image-0.png`, …, `text.txt`), only once the
 //!   worker revealed its key, so that nobody can copy a result before committing;
-//! - `GET /health`: `ok`.
+//! - `GET /health`: `ok` while the device thread runs and blocks arrive, `503` otherwise;
+//! - `GET /status`: the daemon's state as JSON (`replica-worker status` prints it).
 //!
-//! The chain holds every PNG's blake2-256 digest, so a client checks what it downloads.
+//! The server (axum on hyper) bounds what a client can take: request headers must arrive
+//! within [`HEADER_TIMEOUT`] and fit [`MAX_HEADER_BYTES`], a request may carry no body to speak
+//! of ([`MAX_REQUEST_BODY`]), a response must be done within [`REQUEST_TIMEOUT`], and at most
+//! [`MAX_CONNECTIONS`] connections are served at once. Store and file reads run on the
+//! blocking pool. The chain holds every PNG's blake2-256 digest, so a client checks what it
+//! downloads; [`get`] speaks http and https and stops at [`MAX_DOWNLOAD`] bytes.
 
-use crate::store::Store;
+use crate::{daemon::Queued, store::Store};
 use anyhow::Context;
-use http_body_util::{BodyExt, Full};
-use hyper::{body::Bytes, Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use axum::{
+	extract::{Path, State},
+	http::{header, StatusCode},
+	response::{IntoResponse, Response},
+	routing::get as route_get,
+	Json, Router,
+};
+use hyper_util::{
+	rt::{TokioExecutor, TokioIo, TokioTimer},
+	service::TowerToHyperService,
+};
+use std::{
+	net::SocketAddr,
+	sync::{
+		atomic::{AtomicBool, AtomicU64, Ordering},
+		Arc,
+	},
+	time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
-type Body = Full<Bytes>;
+/// Time a client has to send its request headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time to answer one request, body included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest request header block.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The largest request body (every route is a GET).
+pub const MAX_REQUEST_BODY: usize = 1024;
+/// Connections served at once; more wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 256;
+/// The largest response [`get`] accepts.
+pub const MAX_DOWNLOAD: u64 = 64 * 1024 * 1024;
+/// `/health` fails when no block arrived for this long.
+pub const STALE_AFTER: Duration = Duration::from_secs(120);
+
+/// What `/health` and `/status` report, shared with the daemon.
+#[derive(Clone, Default)]
+pub struct Health {
+	/// The latest finalized block the daemon has seen.
+	pub latest_block: Arc<AtomicU64>,
+	/// When it arrived (seconds since the Unix epoch; 0: none yet).
+	pub latest_block_at: Arc<AtomicU64>,
+	/// Whether the device thread still takes jobs.
+	pub device_alive: Arc<AtomicBool>,
+	/// Tasks handed to the device thread.
+	pub queued: Queued,
+}
+
+impl Health {
+	/// Records that block `number` arrived now.
+	pub fn saw_block(&self, number: u64) {
+		self.latest_block.store(number, Ordering::Relaxed);
+		self.latest_block_at.store(unix_now(), Ordering::Relaxed);
+	}
+
+	/// Why the worker is unhealthy, if it is.
+	pub fn problem(&self) -> Option<String> {
+		if !self.device_alive.load(Ordering::Relaxed) {
+			return Some("the device thread has stopped".into());
+		}
+		let at = self.latest_block_at.load(Ordering::Relaxed);
+		let age = unix_now().saturating_sub(at);
+		(at == 0 || age > STALE_AFTER.as_secs()).then(|| {
+			if at == 0 {
+				"no block seen yet".to_string()
+			} else {
+				format!("no block for {age} s")
+			}
+		})
+	}
+}
+
+fn unix_now() -> u64 {
+	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[derive(Clone)]
+struct AppState {
+	store: Arc<Store>,
+	health: Health,
+}
+
+/// The routes, with the request body and time limits.
+pub fn router(store: Arc<Store>, health: Health) -> Router {
+	Router::new()
+		.route("/health", route_get(health_check))
+		.route("/status", route_get(status))
+		.route("/tasks/{id}", route_get(task))
+		.route("/tasks/{id}/{file}", route_get(file))
+		.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+		.layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+		.layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+		.with_state(AppState { store, health })
+}
 
 /// Binds `addr` and serves results from `store` until the process ends.
-pub async fn serve(addr: SocketAddr, store: Arc<Store>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+pub async fn serve(addr: SocketAddr, store: Arc<Store>, health: Health) -> anyhow::Result<tokio::task::JoinHandle<()>> {
 	let listener = tokio::net::TcpListener::bind(addr)
 		.await
 		.with_context(|| format!("cannot listen on {addr} for the results server (--listen)"))?;
 	tracing::info!("serving results on http://{}", listener.local_addr()?);
+	let service = TowerToHyperService::new(router(store, health));
+	let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
 	Ok(tokio::spawn(async move {
 		loop {
-			let Ok((socket, _)) = listener.accept().await else { continue };
-			let store = store.clone();
+			let Ok(permit) = connections.clone().acquire_owned().await else { return };
+			let socket = match listener.accept().await {
+				Ok((socket, _)) => socket,
+				Err(e) => {
+					// Out of file descriptors, usually: wait instead of spinning.
+					tracing::warn!("results server: accept failed: {e}");
+					tokio::time::sleep(Duration::from_millis(200)).await;
+					continue;
+				},
+			};
+			let service = service.clone();
 			tokio::spawn(async move {
-				let service = hyper::service::service_fn(move |req| {
-					let store = store.clone();
-					async move { Ok::<_, std::convert::Infallible>(respond(&store, &req)) }
-				});
-				let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-					.serve_connection(TokioIo::new(socket), service)
-					.await;
+				let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+				builder
+					.http1()
+					.timer(TokioTimer::new())
+					.header_read_timeout(HEADER_TIMEOUT)
+					.max_buf_size(MAX_HEADER_BYTES);
+				let _ = builder.serve_connection(TokioIo::new(socket), service).await;
+				drop(permit);
 			});
 		}
 	}))
 }
 
-fn respond<B>(store: &Store, req: &Request<B>) -> Response<Body> {
-	if req.method() != Method::GET {
-		return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "only GET\n");
-	}
-	let parts: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
-	match parts.as_slice() {
-		["health"] => reply(StatusCode::OK, "text/plain", "ok\n"),
-		["tasks", id] => match id.parse().ok().and_then(|id| store.get(id).ok().flatten()) {
-			Some(record) => {
-				let summary = serde_json::json!({
-					"task": record.task,
-					"round": record.round,
-					"model": record.model,
-					"phase": record.phase,
-					"outcome": record.outcome,
-					"files": if record.is_public() { record.outputs.clone() } else { Vec::new() },
-				});
-				reply(StatusCode::OK, "application/json", summary.to_string())
-			},
-			None => not_found(),
-		},
-		["tasks", id, file] => {
-			let Some(record) = id.parse().ok().and_then(|id| store.get(id).ok().flatten()) else { return not_found() };
-			// Only files the worker wrote for this task, and only once they are public.
-			if !record.outputs.iter().any(|name| name == file) {
-				return not_found();
-			}
-			if !record.is_public() {
-				return reply(StatusCode::FORBIDDEN, "text/plain", "not revealed yet\n");
-			}
-			match std::fs::read(store.results_dir(record.task).join(file)) {
-				Ok(bytes) => {
-					let kind = if file.ends_with(".png") { "image/png" } else { "text/plain; charset=utf-8" };
-					reply(StatusCode::OK, kind, bytes)
-				},
-				Err(_) => not_found(),
-			}
-		},
-		_ => not_found(),
+async fn health_check(State(state): State<AppState>) -> Response {
+	match state.health.problem() {
+		None => (StatusCode::OK, "ok\n").into_response(),
+		Some(problem) => (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response(),
 	}
 }
 
-fn not_found() -> Response<Body> {
-	reply(StatusCode::NOT_FOUND, "text/plain", "not found\n")
+async fn status(State(state): State<AppState>) -> Response {
+	let store = state.store.clone();
+	let unfinished = match tokio::task::spawn_blocking(move || store.unfinished()).await {
+		Ok(Ok(records)) => records,
+		_ => return (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n").into_response(),
+	};
+	let health = &state.health;
+	let queued = health.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
+	let mut open: Vec<serde_json::Value> = unfinished
+		.iter()
+		.map(|r| serde_json::json!({ "task": r.task, "round": r.round, "phase": r.phase, "commit_deadline": r.commit_deadline }))
+		.collect();
+	open.sort_by_key(|v| v["task"].as_u64());
+	let at = health.latest_block_at.load(Ordering::Relaxed);
+	Json(serde_json::json!({
+		"healthy": health.problem().is_none(),
+		"problem": health.problem(),
+		"device_thread_alive": health.device_alive.load(Ordering::Relaxed),
+		"latest_block": health.latest_block.load(Ordering::Relaxed),
+		"seconds_since_block": (at != 0).then(|| unix_now().saturating_sub(at)),
+		"queued": queued,
+		"open_tasks": open,
+	}))
+	.into_response()
 }
 
-fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
-	let mut response = Response::new(Full::new(body.into()));
-	*response.status_mut() = status;
-	if let Ok(value) = content_type.parse() {
-		response.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
+async fn task(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
+	let store = state.store.clone();
+	match tokio::task::spawn_blocking(move || store.get(id)).await {
+		Ok(Ok(Some(record))) => Json(serde_json::json!({
+			"task": record.task,
+			"round": record.round,
+			"model": record.model,
+			"phase": record.phase,
+			"outcome": record.outcome,
+			"files": if record.is_public() { record.outputs.clone() } else { Vec::new() },
+		}))
+		.into_response(),
+		Ok(Ok(None)) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+		_ => (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n").into_response(),
 	}
-	response
 }
 
-/// Downloads `url` (`http://` only), failing on any status but 200.
+async fn file(State(state): State<AppState>, Path((id, file)): Path<(u64, String)>) -> Response {
+	let store = state.store.clone();
+	let read = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Result<Vec<u8>, ()>>> {
+		let Some(record) = store.get(id)? else { return Ok(None) };
+		// Only files the worker wrote for this task, and only once they are public.
+		if !record.outputs.iter().any(|name| *name == file) {
+			return Ok(None);
+		}
+		if !record.is_public() {
+			return Ok(Some(Err(())));
+		}
+		Ok(std::fs::read(store.results_dir(record.task).join(&file)).ok().map(Ok))
+	});
+	let kind = |bytes: &[u8]| if bytes.starts_with(b"\x89PNG") { "image/png" } else { "text/plain; charset=utf-8" };
+	match read.await {
+		Ok(Ok(Some(Ok(bytes)))) => ([(header::CONTENT_TYPE, kind(&bytes))], bytes).into_response(),
+		Ok(Ok(Some(Err(())))) => (StatusCode::FORBIDDEN, "not revealed yet\n").into_response(),
+		Ok(Ok(None)) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+		_ => (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n").into_response(),
+	}
+}
+
+/// Downloads `url` (`http://` or `https://`), failing on any status but 200, after 30 s, or
+/// beyond [`MAX_DOWNLOAD`] bytes.
 pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
-	let uri: hyper::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
-	anyhow::ensure!(uri.scheme_str() == Some("http"), "{url}: only http:// endpoints are supported");
-	let client: hyper_util::client::legacy::Client<_, Body> =
-		hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
-	let response = tokio::time::timeout(Duration::from_secs(30), client.get(uri))
-		.await
-		.with_context(|| format!("{url}: no answer within 30 s"))?
-		.with_context(|| format!("GET {url}"))?;
+	let parsed = reqwest::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
+	anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "{url}: only http:// and https:// endpoints are supported");
+	let client = reqwest::Client::builder()
+		.timeout(Duration::from_secs(30))
+		.connect_timeout(Duration::from_secs(10))
+		.build()
+		.context("building the HTTP client")?;
+	let mut response = client.get(parsed).send().await.with_context(|| format!("GET {url}"))?;
 	let status = response.status();
-	let body = response.into_body().collect().await.with_context(|| format!("reading {url}"))?.to_bytes();
-	anyhow::ensure!(status == StatusCode::OK, "GET {url}: {status}");
-	Ok(body.to_vec())
+	anyhow::ensure!(status == reqwest::StatusCode::OK, "GET {url}: {status}");
+	if let Some(length) = response.content_length() {
+		anyhow::ensure!(length <= MAX_DOWNLOAD, "GET {url}: {length} bytes is more than the {MAX_DOWNLOAD} accepted");
+	}
+	let mut body = Vec::new();
+	while let Some(chunk) = response.chunk().await.with_context(|| format!("reading {url}"))? {
+		anyhow::ensure!(
+			body.len() as u64 + chunk.len() as u64 <= MAX_DOWNLOAD,
+			"GET {url}: more than the {MAX_DOWNLOAD} bytes accepted"
+		);
+		body.extend_from_slice(&chunk);
+	}
+	Ok(body)
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use crate::store::{Phase, TaskRecord};
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+	async fn started(store: Arc<Store>, health: Health) -> String {
+		let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+		let addr = listener.local_addr().unwrap();
+		drop(listener);
+		serve(addr, store, health).await.unwrap();
+		format!("127.0.0.1:{}", addr.port())
+	}
+
+	/// Sends `request` as raw bytes and returns the status line (empty if the server closed
+	/// the connection without answering).
+	async fn raw(addr: &str, request: &[u8]) -> String {
+		let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+		let _ = socket.write_all(request).await;
+		let mut answer = Vec::new();
+		let _ = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer)).await;
+		String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
+	}
+
+	fn healthy() -> Health {
+		let health = Health::default();
+		health.device_alive.store(true, Ordering::Relaxed);
+		health.saw_block(7);
+		health
+	}
 
 	#[tokio::test]
 	async fn results_are_served_only_once_revealed() {
@@ -124,15 +284,10 @@ mod tests {
 		record.phase = Phase::Committed;
 		record.outputs = vec!["image-0.png".into()];
 		std::fs::create_dir_all(store.results_dir(5)).unwrap();
-		std::fs::write(store.results_dir(5).join("image-0.png"), b"png bytes").unwrap();
+		std::fs::write(store.results_dir(5).join("image-0.png"), b"\x89PNG bytes").unwrap();
 		std::fs::write(store.results_dir(5).join("secret.txt"), b"not an output").unwrap();
 		store.put(&record).unwrap();
-
-		let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-		let addr = listener.local_addr().unwrap();
-		drop(listener);
-		serve(addr, store.clone()).await.unwrap();
-		let base = format!("http://{addr}");
+		let base = format!("http://{}", started(store.clone(), healthy()).await);
 
 		assert_eq!(get(&format!("{base}/health")).await.unwrap(), b"ok\n");
 		let err = get(&format!("{base}/tasks/5/image-0.png")).await.unwrap_err().to_string();
@@ -141,17 +296,71 @@ mod tests {
 		assert_eq!(summary["phase"], "Committed");
 		assert_eq!(summary["files"], serde_json::json!([]));
 
+		// Ended without a reveal: still private.
+		store.update(5, |r| r.phase = Phase::Done).unwrap();
+		assert!(get(&format!("{base}/tasks/5/image-0.png")).await.unwrap_err().to_string().contains("403"));
 		store
 			.update(5, |r| {
 				r.phase = Phase::Revealed;
 				r.revealed = true;
 			})
 			.unwrap();
-		assert_eq!(get(&format!("{base}/tasks/5/image-0.png")).await.unwrap(), b"png bytes");
-		for missing in ["/tasks/5/secret.txt", "/tasks/5/../../worker.redb", "/tasks/6", "/tasks/x/image-0.png", "/nope"] {
+		assert_eq!(get(&format!("{base}/tasks/5/image-0.png")).await.unwrap(), b"\x89PNG bytes");
+		for missing in ["/tasks/5/secret.txt", "/tasks/5/../../worker.redb", "/tasks/6", "/nope"] {
 			let err = get(&format!("{base}{missing}")).await.unwrap_err().to_string();
 			assert!(err.contains("404"), "{missing}: {err}");
 		}
-		assert!(get("https://example.org/x").await.unwrap_err().to_string().contains("only http://"));
+		let err = get(&format!("{base}/tasks/x/image-0.png")).await.unwrap_err().to_string();
+		assert!(err.contains("400"), "{err}");
+		assert!(get("ftp://example.org/x").await.unwrap_err().to_string().contains("only http:// and https://"));
+
+		let status: serde_json::Value = serde_json::from_slice(&get(&format!("{base}/status")).await.unwrap()).unwrap();
+		assert_eq!(status["latest_block"], 7);
+		assert_eq!(status["device_thread_alive"], true);
+		assert_eq!(status["open_tasks"][0]["task"], 5);
+	}
+
+	#[tokio::test]
+	async fn oversized_slow_and_malformed_requests_are_refused() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Arc::new(Store::open(dir.path()).unwrap());
+		let addr = started(store, healthy()).await;
+
+		// A body far beyond what a GET needs.
+		let status = raw(&addr, b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n").await;
+		assert!(status.contains("413"), "{status}");
+		// Headers beyond the limit.
+		let mut huge = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: ".to_vec();
+		huge.extend(std::iter::repeat(b'a').take(MAX_HEADER_BYTES * 4));
+		huge.extend_from_slice(b"\r\n\r\n");
+		let status = raw(&addr, &huge).await;
+		assert!(status.is_empty() || status.contains("431") || status.contains("400"), "{status}");
+		// Not HTTP at all.
+		let status = raw(&addr, b"HELLO THERE\r\n\r\n").await;
+		assert!(status.is_empty() || status.contains("400"), "{status}");
+		// Headers that never end: the connection is closed once the header timeout passes.
+		let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+		slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+		let started = std::time::Instant::now();
+		let mut answer = Vec::new();
+		let read = tokio::time::timeout(HEADER_TIMEOUT * 3, slow.read_to_end(&mut answer)).await;
+		assert!(read.is_ok(), "a client that never finishes its headers is dropped");
+		assert!(started.elapsed() >= HEADER_TIMEOUT / 2, "not before the timeout");
+		// And the server still answers.
+		assert!(raw(&addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.contains("200"));
+	}
+
+	#[tokio::test]
+	async fn health_fails_without_a_device_thread_or_blocks() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Arc::new(Store::open(dir.path()).unwrap());
+		let health = healthy();
+		let base = format!("http://{}", started(store, health.clone()).await);
+		assert!(get(&format!("{base}/health")).await.is_ok());
+		health.latest_block_at.store(unix_now() - STALE_AFTER.as_secs() - 10, Ordering::Relaxed);
+		assert!(get(&format!("{base}/health")).await.unwrap_err().to_string().contains("503"));
+		health.saw_block(8);
+		health.device_alive.store(false, Ordering::Relaxed);
+		assert!(get(&format!("{base}/health")).await.unwrap_err().to_string().contains("503"));
 	}
 }

@@ -50,6 +50,13 @@ enum Command {
 		#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
 		node: String,
 	},
+	/// Asks a running daemon on this machine how it is: device thread, latest block, queue and
+	/// open tasks (its `/status` on the results server). Exits non-zero when it is unhealthy.
+	Status {
+		/// The daemon's results server (its `--listen`).
+		#[arg(long, env = "REPLICA_LISTEN", default_value = "127.0.0.1:8080")]
+		listen: String,
+	},
 	/// Prints the perceptual hashes of PNG files, as a worker reports them to the chain.
 	Hash {
 		/// PNG files to hash.
@@ -284,6 +291,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			);
 			println!("0x{}", hex(&replica_worker::models::digest(&dir)?));
 			Ok(())
+		},
+		Command::Status { listen } => {
+			let url = if listen.contains("://") { format!("{listen}/status") } else { format!("http://{listen}/status") };
+			let body = replica_worker::http::get(&url).await.with_context(|| format!("is a worker running with --listen {listen}?"))?;
+			let status: serde_json::Value = serde_json::from_slice(&body).context("the /status answer is not JSON")?;
+			println!("device thread: {}", if status["device_thread_alive"] == true { "running" } else { "STOPPED" });
+			println!(
+				"latest block: #{} ({} s ago)",
+				status["latest_block"],
+				status["seconds_since_block"].as_u64().map_or("never".to_string(), |s| s.to_string())
+			);
+			println!("queued for the device: {}", status["queued"]);
+			let open = status["open_tasks"].as_array().cloned().unwrap_or_default();
+			println!("open tasks: {}", open.len());
+			for task in open {
+				println!("  task {} round {}: {} (commit by #{})", task["task"], task["round"], task["phase"], task["commit_deadline"]);
+			}
+			match status["problem"].as_str() {
+				Some(problem) => anyhow::bail!("unhealthy: {problem}"),
+				None => Ok(()),
+			}
 		},
 		Command::Ping { node } => {
 			let client = replica_worker::chain::connect(&node).await?;

@@ -249,12 +249,23 @@ pub struct Executor {
 	pub sealed: tokio::sync::mpsc::UnboundedSender<u64>,
 	/// The tasks handed to this thread; each leaves the set once done here.
 	pub queued: crate::daemon::Queued,
+	/// True while this thread takes jobs (for `/health`).
+	pub alive: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Executor {
 	/// Takes jobs until the sending side closes. Runs on its own thread: the engines block. A
 	/// failing or panicking job never ends the thread.
 	pub fn run(mut self, mut work: tokio::sync::mpsc::Receiver<Work>) {
+		self.alive.store(true, Ordering::Relaxed);
+		/// Clears `alive` however the thread ends.
+		struct Stopped(Arc<std::sync::atomic::AtomicBool>);
+		impl Drop for Stopped {
+			fn drop(&mut self) {
+				self.0.store(false, Ordering::Relaxed);
+			}
+		}
+		let _stopped = Stopped(self.alive.clone());
 		while let Some(next) = work.blocking_recv() {
 			let job = match next {
 				Work::Execute(job) => job,

@@ -108,14 +108,16 @@ fn bad_daemon_configuration_gives_one_clear_error() {
 		fails_cleanly(&args.iter().map(String::as_str).collect::<Vec<_>>(), needle)
 	};
 	check(&[], "--key is required");
-	check(&["--key", "definitely not a key"], "--key is not a valid");
+	// A secret on the command line is refused before it is even parsed.
+	check(&["--key", "definitely not a key"], "can be read by every user of this machine");
+	let models = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
 	check(&["--key", "//Bob", "--models", "/nonexistent"], "--models /nonexistent: no such directory");
-	check(&["--key", "//Bob", "--node", "http://127.0.0.1:9944"], "expected a ws:// or wss:// URL");
-	check(&["--key", "//Bob", "--stake", "lots"], "--stake lots");
+	check(&["--key", "//Bob", "--models", models, "--node", "http://127.0.0.1:9944"], "expected a ws:// or wss:// URL");
+	check(&["--key", "//Bob", "--models", models, "--stake", "lots"], "--stake lots");
 	let empty = tempfile::tempdir().unwrap();
 	check(&["--key", "//Bob", "--models", empty.path().to_str().unwrap()], "no model in");
 	// Nothing listens on port 1: after a few seconds of trying, one line naming the node.
-	check(&["--key", "//Bob", "--node", "ws://127.0.0.1:1"], "cannot connect to the Replica node at ws://127.0.0.1:1");
+	check(&["--key", "//Bob", "--models", models, "--node", "ws://127.0.0.1:1"], "cannot connect to the Replica node at ws://127.0.0.1:1");
 	let config = tempfile::NamedTempFile::new().unwrap();
 	std::fs::write(config.path(), "nodes = 1\n").unwrap();
 	check(&["--config", config.path().to_str().unwrap()], "unknown field `nodes`");

@@ -33,6 +33,7 @@ struct Worker {
 	child: Option<Child>,
 	args: Vec<String>,
 	log: PathBuf,
+	listen: String,
 	metrics: String,
 	fault: Option<&'static str>,
 }
@@ -47,6 +48,7 @@ impl Worker {
 		let dir = node.base.join(format!("worker-{name}"));
 		std::fs::create_dir_all(&dir).unwrap();
 		let listen = format!("127.0.0.1:{}", free_port());
+		let listen_copy = listen.clone();
 		let metrics = format!("127.0.0.1:{}", free_port());
 		let args = vec![
 			"run".into(),
@@ -56,6 +58,8 @@ impl Worker {
 			format!("//{name}"),
 			"--device".into(),
 			"cpu".into(),
+			"--models".into(),
+			models_dir().display().to_string(),
 			"--store".into(),
 			dir.join("store").display().to_string(),
 			"--listen".into(),
@@ -63,7 +67,7 @@ impl Worker {
 			"--metrics".into(),
 			metrics.clone(),
 		];
-		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log"), metrics, fault };
+		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log"), listen: listen_copy, metrics, fault };
 		worker.spawn();
 		worker
 	}
@@ -264,6 +268,9 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	}
 	let show = cli_ok(&["task", "show", "--node", &url, &image_task.to_string()]);
 	assert!(show.contains("finalized") && show.matches("Won").count() == 3, "{show}");
+	// `replica-worker status` asks a running daemon how it is.
+	let status = cli_ok(&["status", "--listen", &workers[0].listen]);
+	assert!(status.contains("device thread: running") && status.contains("open tasks:"), "{status}");
 	// Each worker's Prometheus metrics count the two tasks.
 	for w in &workers {
 		let metrics = replica_worker::http::get(&format!("http://{}/metrics", w.metrics)).await.unwrap();
