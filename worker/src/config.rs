@@ -270,6 +270,19 @@ mod tests {
 		assert!(err.contains("unknown field `nodes`"), "{err}");
 	}
 
+	/// The example configuration shipped for operators parses, with every setting there is.
+	#[test]
+	fn the_shipped_example_configuration_parses() {
+		let example: FileConfig = toml::from_str(include_str!("../dist/worker.toml")).unwrap();
+		assert_eq!(example.node.as_deref(), Some("ws://127.0.0.1:9944"));
+		assert_eq!(example.key.as_deref(), Some("/etc/replica/worker.key"));
+		assert!(example.models.is_some() && example.device.is_some() && example.store.is_some());
+		assert!(example.stake.as_deref().map(parse_amount).is_some_and(|a| a.is_ok()));
+		assert!(example.endpoint.is_some() && example.listen.is_some() && example.metrics.is_some());
+		assert_eq!(example.queue, Some(16));
+		assert!(example.device.as_deref().unwrap().parse::<DeviceChoice>().is_ok());
+	}
+
 	#[test]
 	fn keys_come_from_uris_or_files_and_bad_ones_are_named_not_echoed() {
 		let dir = tempfile::tempdir().unwrap();

@@ -122,3 +122,33 @@ fn bad_daemon_configuration_gives_one_clear_error() {
 	std::fs::write(config.path(), "nodes = 1\n").unwrap();
 	check(&["--config", config.path().to_str().unwrap()], "unknown field `nodes`");
 }
+
+/// The systemd unit under `worker/dist/` passes `systemd-analyze verify` without a warning
+/// (where systemd is installed; the binary path is pointed at this build). A deliberately
+/// broken copy shows the check would catch a mistake.
+#[test]
+fn the_systemd_unit_verifies() {
+	let Ok(analyze) = which("systemd-analyze") else {
+		eprintln!("systemd-analyze is not installed here: unit not verified");
+		return;
+	};
+	let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dist/replica-worker.service")).unwrap();
+	assert!(unit.contains("ExecStart=/usr/local/bin/replica-worker run --config /etc/replica/worker.toml"));
+	let verify = |text: &str| {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("replica-worker.service");
+		std::fs::write(&path, text.replace("/usr/local/bin/replica-worker", env!("CARGO_BIN_EXE_replica-worker"))).unwrap();
+		let out = std::process::Command::new(&analyze).arg("verify").arg(&path).output().unwrap();
+		(out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+	};
+	let (ok, warnings) = verify(&unit);
+	assert!(ok && warnings.trim().is_empty(), "{warnings}");
+	let (_, warnings) = verify(&unit.replace("KillSignal=SIGTERM", "KillSignal=SIGNOPE"));
+	assert!(warnings.contains("SIGNOPE"), "the check sees a broken unit: {warnings}");
+}
+
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+	std::env::var_os("PATH")
+		.and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file()))
+		.ok_or(())
+}
