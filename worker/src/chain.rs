@@ -64,6 +64,25 @@ pub async fn connect(url: &str) -> anyhow::Result<Client> {
 		.map_err(|e| anyhow::anyhow!("cannot connect to the Replica node at {url}: {e}"))
 }
 
+/// The chain's type as its node reports it (`Development`, `Local`, `Live`, …).
+pub async fn chain_type(url: &str) -> anyhow::Result<String> {
+	let rpc = subxt::rpcs::RpcClient::from_insecure_url(url)
+		.await
+		.map_err(|e| anyhow::anyhow!("cannot connect to the Replica node at {url}: {e}"))?;
+	let methods = subxt::rpcs::LegacyRpcMethods::<subxt::config::RpcConfigFor<ReplicaConfig>>::new(rpc);
+	methods.system_chain_type().await.map_err(|e| anyhow::anyhow!("system_chainType: {e}"))
+}
+
+/// Whether an endpoint URL points at this machine only (a dev setup, unreachable for dapps).
+pub fn is_loopback_endpoint(endpoint: &str) -> bool {
+	let host = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+	let host = host.split(['/', '?']).next().unwrap_or_default();
+	let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+	let host = if let Some(v6) = host.strip_prefix('[') { v6.split(']').next().unwrap_or_default() } else { host.split(':').next().unwrap_or_default() };
+	host.eq_ignore_ascii_case("localhost") ||
+		host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+}
+
 /// Converts one of our SCALE types into the generated type with the same encoding (e.g.
 /// `replica_primitives::ExecutionProfile` into `runtime::runtime_types::…::ExecutionProfile`).
 /// Fails only if the two encodings diverged, which the metadata test prevents.
@@ -191,6 +210,16 @@ mod tests {
 	fn stored_metadata() -> frame_metadata::RuntimeMetadataPrefixed {
 		let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/metadata/replica.scale")).unwrap();
 		frame_metadata::RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap()
+	}
+
+	#[test]
+	fn loopback_endpoints_are_recognised() {
+		for local in ["http://127.0.0.1:8080", "http://localhost:8081/", "http://[::1]:80", "http://0.0.0.0:8080", "127.0.0.5"] {
+			assert!(is_loopback_endpoint(local), "{local}");
+		}
+		for public in ["https://gpu1.example.org", "http://10.0.0.7:8080", "http://[2001:db8::1]:8080/x", "http://user@203.0.113.9"] {
+			assert!(!is_loopback_endpoint(public), "{public}");
+		}
 	}
 
 	/// A runtime upgrade that changes a pallet this worker uses is recognised, and the message

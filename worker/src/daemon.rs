@@ -315,6 +315,16 @@ impl Session<'_> {
 		if !online && !self.saturated {
 			self.submit_or_fatal(&tx.go_online(), "go_online").await?;
 		}
+		if chain::is_loopback_endpoint(&self.config.endpoint) {
+			match chain::chain_type(&self.config.node).await {
+				Ok(kind) if kind != "Development" && kind != "Local" => tracing::warn!(
+					"the declared endpoint {} is only reachable from this machine, on a {kind} chain: dapps cannot \
+					 download this worker's results; declare a public --endpoint",
+					self.config.endpoint
+				),
+				_ => {},
+			}
+		}
 		tracing::info!("online: models {models:?}, stake {}, endpoint {}", format_amount(stake), self.config.endpoint);
 		Ok(())
 	}
