@@ -225,9 +225,10 @@ pub type ProfileField = BoundedVec<u8, ConstU32<MAX_PROFILE_FIELD>>;
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct ExecutionProfile {
-	/// GPU model as the driver names it, e.g. `NVIDIA H100 80GB HBM3`, or `cpu`.
+	/// GPU model as the driver names it, e.g. `NVIDIA H100 80GB HBM3`, or for the CPU `cpu` and
+	/// its instruction-set level, e.g. `cpu x86-64-v3`.
 	pub gpu_model: ProfileField,
-	/// Device memory in MiB (system memory for `cpu`).
+	/// Device memory in MiB (system memory for `cpu`). Not part of the profile id.
 	pub vram_mib: u32,
 	/// Driver version, e.g. `550.54.15` (empty for `cpu`).
 	pub driver: ProfileField,
@@ -253,9 +254,12 @@ pub enum ProfileError {
 }
 
 impl ExecutionProfile {
-	/// The profile's id: blake2-256 of its SCALE encoding.
+	/// The profile's id: blake2-256 of the SCALE encoding of every field that decides the bits
+	/// a model produces — all but `vram_mib`, which decides only what fits. Workers whose
+	/// devices differ in memory alone therefore share a group for exact-match verification.
 	pub fn profile_id(&self) -> Digest {
-		sp_crypto_hashing::blake2_256(&self.encode())
+		let bits = (&self.gpu_model, &self.driver, &self.cuda, &self.libtorch, self.dtype, &self.worker_version);
+		sp_crypto_hashing::blake2_256(&bits.encode())
 	}
 
 	/// Checks the fields that the chain relies on. Over-long fields cannot be represented.
@@ -315,15 +319,26 @@ mod tests {
 	}
 
 	#[test]
-	fn profile_id_changes_with_any_field() {
+	fn profile_id_changes_with_every_field_that_decides_the_bits_and_not_with_memory() {
 		let a = profile();
-		let mut b = a.clone();
-		assert_eq!(a.profile_id(), b.profile_id());
-		b.dtype = Dtype::F16;
-		assert_ne!(a.profile_id(), b.profile_id());
-		let mut c = a.clone();
-		c.vram_mib += 1;
-		assert_ne!(a.profile_id(), c.profile_id());
+		assert_eq!(a.profile_id(), a.clone().profile_id());
+		let field = |s: &[u8]| -> ProfileField { s.to_vec().try_into().unwrap() };
+		let changes: [fn(&mut ExecutionProfile, &dyn Fn(&[u8]) -> ProfileField); 6] = [
+			|p, f| p.gpu_model = f(b"NVIDIA A100"),
+			|p, f| p.driver = f(b"555.1"),
+			|p, f| p.cuda = f(b"12.6"),
+			|p, f| p.libtorch = f(b"2.12.0"),
+			|p, _| p.dtype = Dtype::F16,
+			|p, f| p.worker_version = f(b"0.2.0"),
+		];
+		for change in changes {
+			let mut b = a.clone();
+			change(&mut b, &field);
+			assert_ne!(a.profile_id(), b.profile_id(), "{b:?}");
+		}
+		let mut more_memory = a.clone();
+		more_memory.vram_mib *= 2;
+		assert_eq!(a.profile_id(), more_memory.profile_id(), "memory decides what fits, not the bits");
 	}
 
 	#[test]

@@ -68,14 +68,15 @@ pub const LIBTORCH_VERSION: &str = env!("REPLICA_LIBTORCH_VERSION");
 pub const LIBTORCH_CUDA: &str = env!("REPLICA_LIBTORCH_CUDA");
 
 /// The execution profile of `device` running models in `dtype`: GPU name, memory and driver
-/// from `nvidia-smi` for a CUDA device; `cpu` and the system memory otherwise.
+/// from `nvidia-smi` for a CUDA device; `cpu`, its instruction-set level (the kernels libtorch
+/// picks, and so the bits, follow it) and the system memory otherwise.
 pub fn detect_profile(device: Device, dtype: Dtype) -> Result<ExecutionProfile> {
 	let (gpu_model, vram_mib, driver, cuda) = match device {
 		Device::Cuda(n) => {
 			let (name, mib, driver) = nvidia_smi(n)?;
 			(name, mib, driver, LIBTORCH_CUDA.to_string())
 		},
-		_ => ("cpu".to_string(), system_memory_mib(), String::new(), String::new()),
+		_ => (format!("cpu {}", cpu_isa_level()), system_memory_mib(), String::new(), String::new()),
 	};
 	let field = |s: String| s.into_bytes().try_into().unwrap_or_default();
 	let profile = ExecutionProfile {
@@ -112,6 +113,30 @@ fn nvidia_smi(index: usize) -> Result<(String, u32, String)> {
 	}
 }
 
+/// The x86-64 micro-architecture level (`x86-64-v4`: AVX-512; `-v3`: AVX2 and FMA; `-v2`:
+/// SSE4.2; else `x86-64`), or the architecture's name elsewhere. libtorch dispatches its CPU
+/// kernels on these features, so machines of one level compute alike and others may not.
+pub fn cpu_isa_level() -> &'static str {
+	#[cfg(target_arch = "x86_64")]
+	{
+		use std::arch::is_x86_feature_detected as has;
+		if has!("avx512f") && has!("avx512bw") && has!("avx512cd") && has!("avx512dq") && has!("avx512vl") {
+			return "x86-64-v4";
+		}
+		if has!("avx2") && has!("fma") && has!("bmi1") && has!("bmi2") && has!("f16c") && has!("lzcnt") && has!("movbe") {
+			return "x86-64-v3";
+		}
+		if has!("sse4.2") && has!("popcnt") && has!("ssse3") && has!("cmpxchg16b") {
+			return "x86-64-v2";
+		}
+		"x86-64"
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		std::env::consts::ARCH
+	}
+}
+
 fn system_memory_mib() -> u32 {
 	std::fs::read_to_string("/proc/meminfo")
 		.ok()
@@ -137,6 +162,16 @@ mod tests {
 		assert!("gpu".parse::<DeviceChoice>().unwrap_err().contains("not a device"));
 		assert_eq!(DeviceChoice::Cpu.resolve().unwrap(), Device::Cpu);
 		assert!(matches!(DeviceChoice::Cuda(99).resolve(), Err(EngineError::Device { .. })));
+	}
+
+	#[test]
+	fn a_cpu_profile_names_the_instruction_set_not_the_memory() {
+		let profile = detect_profile(Device::Cpu, Dtype::F32).unwrap();
+		let name = String::from_utf8(profile.gpu_model.to_vec()).unwrap();
+		assert_eq!(name, format!("cpu {}", cpu_isa_level()));
+		let mut other_machine = profile.clone();
+		other_machine.vram_mib += 1024;
+		assert_eq!(profile.profile_id(), other_machine.profile_id(), "same CPU level, other memory: one group");
 	}
 
 	#[test]
