@@ -167,6 +167,108 @@ pub async fn submit<C: subxt::transactions::Payload>(
 	Err(SubmitError::Failed(format!("not included after {SUBMIT_ATTEMPTS} attempts: {last}")))
 }
 
+/// Sends one account's transactions without waiting for each to be finalized, so that many
+/// can be in flight at once (a worker revealing a dozen tasks in one window). It numbers them
+/// itself: the runtime's view of the next nonce ignores the pool, the node's
+/// (`system_accountNextIndex`) is fetched once and again after any transaction failed to get
+/// in. A transaction is done once it is in a block and succeeded there ([`Self::in_block`]) or
+/// once that block is finalized ([`Self::finalized`]); one the pool refuses or drops is rebuilt
+/// and resubmitted, with backoff, up to [`SUBMIT_ATTEMPTS`] times; one the runtime rejects is
+/// not.
+pub struct Submitter {
+	client: Client,
+	rpc: subxt::rpcs::LegacyRpcMethods<subxt::config::RpcConfigFor<ReplicaConfig>>,
+	signer: subxt_signer::sr25519::Keypair,
+	next_nonce: tokio::sync::Mutex<Option<u64>>,
+}
+
+impl Submitter {
+	/// A submitter over `client` (connected to `url`) for `signer`'s account.
+	pub async fn new(url: &str, client: Client, signer: subxt_signer::sr25519::Keypair) -> anyhow::Result<Self> {
+		let rpc = subxt::rpcs::RpcClient::from_insecure_url(url)
+			.await
+			.map_err(|e| anyhow::anyhow!("cannot connect to the Replica node at {url}: {e}"))?;
+		Ok(Self { client, rpc: subxt::rpcs::LegacyRpcMethods::new(rpc), signer, next_nonce: Default::default() })
+	}
+
+	/// Submits `call`; done once it is in a (best) block and succeeded there.
+	pub async fn in_block<C: subxt::transactions::Payload>(&self, call: &C) -> Result<(), SubmitError> {
+		self.submit(call, false).await
+	}
+
+	/// Submits `call`; done once its block is finalized and it succeeded.
+	pub async fn finalized<C: subxt::transactions::Payload>(&self, call: &C) -> Result<(), SubmitError> {
+		self.submit(call, true).await
+	}
+
+	async fn nonce(&self) -> Result<u64, String> {
+		let mut next = self.next_nonce.lock().await;
+		let nonce = match *next {
+			Some(nonce) => nonce,
+			None => {
+				let account = self.signer.public_key().to_account_id();
+				self.rpc.system_account_next_index(&account).await.map_err(|e| format!("system_accountNextIndex: {e}"))?
+			},
+		};
+		*next = Some(nonce + 1);
+		Ok(nonce)
+	}
+
+	async fn submit<C: subxt::transactions::Payload>(&self, call: &C, until_finalized: bool) -> Result<(), SubmitError> {
+		use subxt::{error::TransactionEventsError, transactions::TransactionStatus};
+		let mut delay = std::time::Duration::from_millis(500);
+		let mut last = String::new();
+		for attempt in 1..=SUBMIT_ATTEMPTS {
+			let outcome = async {
+				let nonce = self.nonce().await?;
+				let at = self.client.at_current_block().await.map_err(|e| e.to_string())?;
+				let params = subxt::config::DefaultExtrinsicParamsBuilder::<ReplicaConfig>::new().nonce(nonce).build();
+				let mut progress = at
+					.transactions()
+					.sign_and_submit_then_watch(call, &self.signer, params)
+					.await
+					.map_err(|e| e.to_string())?;
+				while let Some(status) = progress.next().await {
+					match status.map_err(|e| e.to_string())? {
+						TransactionStatus::InBestBlock(in_block) if !until_finalized => return Ok(in_block.wait_for_success().await),
+						TransactionStatus::InFinalizedBlock(in_block) => return Ok(in_block.wait_for_success().await),
+						TransactionStatus::Error { message } |
+						TransactionStatus::Invalid { message } |
+						TransactionStatus::Dropped { message } => return Err(message),
+						_ => continue,
+					}
+				}
+				Err("the node stopped reporting on the transaction".to_string())
+			}
+			.await;
+			match outcome {
+				Ok(Ok(_)) => return Ok(()),
+				Ok(Err(TransactionEventsError::ExtrinsicFailed(error))) => {
+					let name = match &error {
+						subxt::error::DispatchError::Module(module) => module.details_string(),
+						other => other.to_string(),
+					};
+					return Err(SubmitError::Rejected(name));
+				},
+				Ok(Err(e)) => last = e.to_string(),
+				Err(e) => {
+					last = e;
+					// It did not get in: its nonce may be free again, or taken by another sender.
+					*self.next_nonce.lock().await = None;
+				},
+			}
+			if attempt < SUBMIT_ATTEMPTS {
+				tracing::warn!("transaction not included ({last}); rebuilding it, attempt {} of {SUBMIT_ATTEMPTS}", attempt + 1);
+				let mut jitter = [0u8; 1];
+				let _ = getrandom::getrandom(&mut jitter);
+				tokio::time::sleep(delay + delay * u32::from(jitter[0]) / 255).await;
+				delay *= 2;
+			}
+		}
+		Err(SubmitError::Failed(format!("not included after {SUBMIT_ATTEMPTS} attempts: {last}")))
+	}
+}
+
 /// The chain's view of a worker account, if registered.
 pub async fn worker_info(client: &Client, who: &AccountId) -> anyhow::Result<Option<WorkerInfo<u128, u32>>> {
 	let at = client.at_current_block().await?;

@@ -10,7 +10,7 @@
 
 use crate::{
 	hex,
-	chain::{self, runtime, to_runtime, AccountId, Client, SubmitError, TaskStatus, WorkerStatus},
+	chain::{self, runtime, to_runtime, AccountId, Client, SubmitError, Submitter, TaskStatus, WorkerStatus},
 	config::{format_amount, RunConfig},
 	http::Health,
 	engines::device::detect_profile,
@@ -34,6 +34,20 @@ use tokio::sync::{mpsc, watch};
 /// The tasks handed to the device thread and not yet finished there; shared by both sides so
 /// that handing a task over is idempotent across reconnects and reconciliations.
 pub type Queued = Arc<std::sync::Mutex<std::collections::HashSet<u64>>>;
+
+/// What [`Session::send`] sends for a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Sending {
+	Commit,
+	Reveal,
+}
+
+/// A sent commitment or reveal and how it went.
+struct Submitted {
+	task: u64,
+	what: Sending,
+	result: Result<(), SubmitError>,
+}
 
 /// An error that reconnecting cannot fix.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +86,8 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 	let client = connect_first(&config.node).await?;
 	let mut shutdown = shutdown_signal();
 	let (sealed_sender, mut sealed) = mpsc::unbounded_channel::<u64>();
+	let (submitted_sender, mut submitted) = mpsc::unbounded_channel::<Submitted>();
+	let submitter = Arc::new(Submitter::new(&config.node, client.clone(), config.signer.clone()).await?);
 	let mut session = Session {
 		client,
 		config: &config,
@@ -87,6 +103,10 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		spec_version: 0,
 		health: health.clone(),
 		seen_at: HashMap::new(),
+		submitter,
+		in_flight: Default::default(),
+		submitted: submitted_sender,
+		resend: Vec::new(),
 	};
 	let executor = Executor {
 		runner: Runner::new(HashMap::new(), device).with_fault(InjectedFault::from_env()?),
@@ -111,7 +131,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 	loop {
 		let outcome = tokio::select! {
 			_ = shutdown.changed() => break,
-			outcome = session.follow(&mut sealed) => outcome,
+			outcome = session.follow(&mut sealed, &mut submitted) => outcome,
 		};
 		match outcome {
 			Err(e) if e.is::<Fatal>() => return Err(e),
@@ -129,6 +149,13 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 			delay = (delay * 2).min(Duration::from_secs(30));
 			match chain::connect(&config.node).await {
 				Ok(client) => {
+					match Submitter::new(&config.node, client.clone(), config.signer.clone()).await {
+						Ok(submitter) => session.submitter = Arc::new(submitter),
+						Err(e) => {
+							tracing::warn!("{e:#}");
+							continue;
+						},
+					}
 					session.client = client;
 					match session.register().await {
 						Ok(_) => break,
@@ -205,6 +232,14 @@ struct Session<'a> {
 	health: Health,
 	/// When this process first saw a task's assignment or reveal phase (for latency metrics).
 	seen_at: HashMap<u64, Instant>,
+	/// This account's transactions, numbered and pipelined.
+	submitter: Arc<Submitter>,
+	/// Commitments and reveals sent and not answered yet.
+	in_flight: std::collections::HashSet<(u64, Sending)>,
+	/// Where sent commitments and reveals report back.
+	submitted: mpsc::UnboundedSender<Submitted>,
+	/// Tasks whose commitment or reveal did not get in: sent again on the next block.
+	resend: Vec<u64>,
 }
 
 impl Session<'_> {
@@ -262,8 +297,8 @@ impl Session<'_> {
 		if info.models.0 != models {
 			tracing::info!("declaring models {models:?}");
 			let call = runtime::transactions().workers().update_models(models);
-			match chain::submit(&self.client, &call, &self.config.signer).await {
-				Ok(_) => {},
+			match self.submitter.finalized(&call).await {
+				Ok(()) => {},
 				Err(SubmitError::Rejected(e)) => tracing::warn!("update_models was rejected: {e}"),
 				Err(e) => return Err(e.into()),
 			}
@@ -340,8 +375,8 @@ impl Session<'_> {
 
 	/// Submits a declaration; the runtime rejecting it is fatal (e.g. a stake too low).
 	async fn submit_or_fatal<C: subxt::transactions::Payload>(&self, call: &C, what: &str) -> anyhow::Result<()> {
-		match chain::submit(&self.client, call, &self.config.signer).await {
-			Ok(_) => Ok(()),
+		match self.submitter.finalized(call).await {
+			Ok(()) => Ok(()),
 			Err(SubmitError::Rejected(e)) => Err(Fatal(format!("{what} was rejected by the chain: {e}")).into()),
 			Err(e) => Err(anyhow::anyhow!("{what}: {e}")),
 		}
@@ -359,8 +394,8 @@ impl Session<'_> {
 		tracing::error!("{mismatch}");
 		// The typed call may no longer encode for the new runtime: send it by name.
 		let go_offline = subxt::dynamic::tx("Workers", "go_offline", ());
-		match chain::submit(&self.client, &go_offline, &self.config.signer).await {
-			Ok(_) => tracing::warn!("went offline; assignments still open are lost unless an upgraded worker resumes them"),
+		match self.submitter.finalized(&go_offline).await {
+			Ok(()) => tracing::warn!("went offline; assignments still open are lost unless an upgraded worker resumes them"),
 			Err(e) => tracing::error!("could not go offline under the new runtime: {e}"),
 		}
 		Err(Fatal(mismatch.to_string()).into())
@@ -368,7 +403,11 @@ impl Session<'_> {
 
 	/// Reconciles the store with the chain, then follows finalized blocks until the connection
 	/// breaks.
-	async fn follow(&mut self, sealed: &mut mpsc::UnboundedReceiver<u64>) -> anyhow::Result<()> {
+	async fn follow(
+		&mut self,
+		sealed: &mut mpsc::UnboundedReceiver<u64>,
+		submitted: &mut mpsc::UnboundedReceiver<Submitted>,
+	) -> anyhow::Result<()> {
 		let mut blocks = self.client.stream_blocks().await?;
 		self.resume().await?;
 		loop {
@@ -385,6 +424,7 @@ impl Session<'_> {
 					self.on_block(block.number(), &events).await?;
 				},
 				Some(task) = sealed.recv() => self.commit(task).await?,
+				Some(done) = submitted.recv() => self.on_submitted(done).await?,
 			}
 		}
 	}
@@ -541,6 +581,15 @@ impl Session<'_> {
 				self.store.update(event.task, |r| r.slashed = r.slashed.saturating_add(event.amount))?;
 			}
 		}
+		for task in std::mem::take(&mut self.resend) {
+			if let Some(record) = self.store.get(task)? {
+				match record.phase {
+					Phase::Sealed => self.commit(task).await?,
+					Phase::Committed => self.reveal(task).await?,
+					_ => {},
+				}
+			}
+		}
 		self.drain_backlog(number).await
 	}
 
@@ -609,74 +658,99 @@ impl Session<'_> {
 		if waiting > 0 && !self.saturated {
 			tracing::warn!("{waiting} assigned task(s) wait for room in the queue: going offline until they are done");
 			self.saturated = true;
-			match chain::submit(&self.client, &tx.go_offline(), &self.config.signer).await {
-				Ok(_) | Err(SubmitError::Rejected(_)) => {},
+			match self.submitter.in_block(&tx.go_offline()).await {
+				Ok(()) | Err(SubmitError::Rejected(_)) => {},
 				Err(e) => return Err(e.into()),
 			}
 		} else if waiting == 0 && self.saturated && self.jobs.capacity() * 2 >= self.config.queue {
 			tracing::info!("the queue has room again: going online");
 			self.saturated = false;
-			match chain::submit(&self.client, &tx.go_online(), &self.config.signer).await {
-				Ok(_) | Err(SubmitError::Rejected(_)) => {},
+			match self.submitter.in_block(&tx.go_online()).await {
+				Ok(()) | Err(SubmitError::Rejected(_)) => {},
 				Err(e) => return Err(e.into()),
 			}
 		}
 		Ok(())
 	}
 
-	/// Submits the stored commitment of a sealed task, once.
+	/// Sends the stored commitment of a sealed task, unless one is in flight already. The block
+	/// loop does not wait for it: [`Self::on_submitted`] takes the result.
 	async fn commit(&mut self, task: u64) -> anyhow::Result<()> {
 		let Some(record) = self.store.get(task)? else { return Ok(()) };
 		let (Phase::Sealed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
-		let sealed_commitment = sealed.commitment;
 		let call = runtime::transactions().tasks().commit_result(task, sealed.ciphertext, sealed.commitment);
-		match chain::submit(&self.client, &call, &self.config.signer).await {
-			Ok(_) => {
+		self.send(task, Sending::Commit, call);
+		Ok(())
+	}
+
+	/// Sends the key of a committed task, unless it is in flight already.
+	async fn reveal(&mut self, task: u64) -> anyhow::Result<()> {
+		let Some(record) = self.store.get(task)? else { return Ok(()) };
+		let (Phase::Sealed | Phase::Committed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
+		let call = runtime::transactions().tasks().reveal_result(task, sealed.key);
+		self.send(task, Sending::Reveal, call);
+		Ok(())
+	}
+
+	fn send<C: subxt::transactions::Payload + Send + Sync + 'static>(&mut self, task: u64, what: Sending, call: C) {
+		if !self.in_flight.insert((task, what)) {
+			return;
+		}
+		let (submitter, done) = (self.submitter.clone(), self.submitted.clone());
+		tokio::spawn(async move {
+			let result = submitter.in_block(&call).await;
+			let _ = done.send(Submitted { task, what, result });
+		});
+	}
+
+	/// The result of a commitment or reveal sent by [`Self::send`].
+	async fn on_submitted(&mut self, submitted: Submitted) -> anyhow::Result<()> {
+		let Submitted { task, what, result } = submitted;
+		self.in_flight.remove(&(task, what));
+		let latency = match what {
+			Sending::Commit => &self.metrics.commit_latency_seconds,
+			Sending::Reveal => &self.metrics.reveal_latency_seconds,
+		};
+		match (what, result) {
+			(Sending::Commit, Ok(())) => {
 				if let Some(seen) = self.seen_at.get(&task) {
-					self.metrics.commit_latency_seconds.observe(seen.elapsed().as_secs_f64());
+					latency.observe(seen.elapsed().as_secs_f64());
 				}
 				tracing::info!("task {task}: committed");
 				self.set_phase(task, Phase::Committed)
 			},
-			Err(e) if e.is("Tasks::AlreadyCommitted") => {
-				let ours = chain::assignment(&self.client, task, &self.account)
-					.await?
-					.and_then(|a| a.commitment)
-					.is_some_and(|on_chain| on_chain == sealed_commitment);
-				if ours {
+			(Sending::Commit, Err(e)) if e.is("Tasks::AlreadyCommitted") => {
+				let sealed = self.store.get(task)?.and_then(|r| r.sealed).map(|s| s.commitment);
+				let on_chain = chain::assignment(&self.client, task, &self.account).await?.and_then(|a| a.commitment);
+				if on_chain.is_some() && on_chain == sealed {
 					self.set_phase(task, Phase::Committed)
 				} else {
 					self.foreign_commitment(task)
 				}
 			},
-			Err(SubmitError::Rejected(e)) => {
+			(Sending::Commit, Err(SubmitError::Rejected(e))) => {
 				tracing::warn!("task {task}: commitment rejected: {e}");
 				self.finish(task, Some(Outcome::Skipped { reason: format!("commitment rejected: {e}") }))
 			},
-			Err(e) => Err(e.into()),
-		}
-	}
-
-	/// Submits the key of a committed task, once.
-	async fn reveal(&mut self, task: u64) -> anyhow::Result<()> {
-		let Some(record) = self.store.get(task)? else { return Ok(()) };
-		let (Phase::Sealed | Phase::Committed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
-		let call = runtime::transactions().tasks().reveal_result(task, sealed.key);
-		match chain::submit(&self.client, &call, &self.config.signer).await {
-			Ok(_) => {
+			(Sending::Reveal, Ok(())) => {
 				if let Some(seen) = self.seen_at.get(&task) {
-					self.metrics.reveal_latency_seconds.observe(seen.elapsed().as_secs_f64());
+					latency.observe(seen.elapsed().as_secs_f64());
 				}
 				tracing::info!("task {task}: revealed");
 				self.set_phase(task, Phase::Revealed)
 			},
-			Err(e) if e.is("Tasks::AlreadyRevealed") => self.set_phase(task, Phase::Revealed),
-			Err(SubmitError::Rejected(e)) => {
+			(Sending::Reveal, Err(e)) if e.is("Tasks::AlreadyRevealed") => self.set_phase(task, Phase::Revealed),
+			(Sending::Reveal, Err(SubmitError::Rejected(e))) => {
 				// Not in its reveal phase (any more): reconciled on the next resume.
 				tracing::warn!("task {task}: reveal rejected: {e}");
 				Ok(())
 			},
-			Err(e) => Err(e.into()),
+			(_, Err(e)) => {
+				// Not in, after every retry (the node is struggling): try again next block.
+				tracing::warn!("task {task}: {what:?} not included: {e}; trying again");
+				self.resend.push(task);
+				Ok(())
+			},
 		}
 	}
 

@@ -354,7 +354,60 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		assert!(w.log().contains("reconnecting to"), "{} reconnected", w.name);
 	}
 
-	// 4. Load: Bob holds one task in its queue and one on the device; four tasks at once leave
+	// 4. Twenty text tasks created at once, so every worker commits and then reveals twenty
+	// in one window: its transactions are pipelined (numbered by the worker, not awaited one by
+	// one), and every task is verified with all three paid.
+	{
+		use runtime::runtime_types::{
+			bounded_collections::bounded_vec::BoundedVec,
+			pallet_tasks::types::{Decoding, TaskParams, TaskSpec, TextParams, Verification},
+		};
+		let (text_model, info) = chain::models(&client).await.unwrap().into_iter().find(|(_, m)| m.name.0 == b"fortunes-gpt").unwrap();
+		let dapp = chain::Submitter::new(&node.url(), client.clone(), dev::eve()).await.unwrap();
+		let creations = (0..20u32).map(|i| {
+			let spec = TaskSpec {
+				model: text_model,
+				params: TaskParams::Text(TextParams {
+					prompt: BoundedVec(format!("Fortune number {i} says").into_bytes()),
+					max_tokens: 8,
+					decoding: Decoding::Greedy,
+				}),
+				verification: Some(Verification::Replicated { verifiers: 3 }),
+				quorum: None,
+				fee: info.min_fee,
+			};
+			let dapp = &dapp;
+			async move { dapp.in_block(&runtime::transactions().tasks().create_task(spec)).await }
+		});
+		for created in futures::future::join_all(creations).await {
+			created.expect("task created");
+		}
+		let next: u64 = client
+			.at_current_block()
+			.await
+			.unwrap()
+			.storage()
+			.try_fetch(runtime::storage().tasks().next_task_id(), ())
+			.await
+			.unwrap()
+			.expect("tasks exist")
+			.decode()
+			.unwrap();
+		let burst: Vec<u64> = (next - 20..next).collect();
+		for &task in &burst {
+			wait_until(&format!("burst task {task} to finalize"), Duration::from_secs(300), || {
+				let client = client.clone();
+				async move { matches!(chain::task_info(&client, task).await, Ok(Some(info)) if matches!(info.status, TaskStatus::Finalized)) }
+			})
+			.await;
+			for w in &workers {
+				let a = assignment(&client, task, &w.account()).await.expect("assigned");
+				assert!(matches!(a.outcome, Outcome::Won), "{} in burst task {task}: {:?}", w.name, a.outcome);
+			}
+		}
+	}
+
+	// 5. Load: Bob holds one task in its queue and one on the device; four tasks at once leave
 	// the rest waiting in its store (it goes offline meanwhile), and the node restarts while
 	// they wait. Every task ends, Bob runs each at most once and is never slashed.
 	workers[0].kill();
