@@ -45,7 +45,16 @@ impl Worker {
 
 	/// A worker whose engine fails as `fault` says (`REPLICA_WORKER_INJECT_FAULT`).
 	fn start_with_fault(node: &DevNode, name: &'static str, key: Keypair, fault: Option<&'static str>) -> Worker {
-		let dir = node.base.join(format!("worker-{name}"));
+		Self::start_in(node, name, key, fault, &format!("worker-{name}"))
+	}
+
+	/// A second process with `name`'s key, with a store and ports of its own.
+	fn start_twin(node: &DevNode, name: &'static str, key: Keypair) -> Worker {
+		Self::start_in(node, name, key, None, &format!("worker-{name}-twin"))
+	}
+
+	fn start_in(node: &DevNode, name: &'static str, key: Keypair, fault: Option<&'static str>, dir: &str) -> Worker {
+		let dir = node.base.join(dir);
 		std::fs::create_dir_all(&dir).unwrap();
 		let listen = format!("127.0.0.1:{}", free_port());
 		let listen_copy = listen.clone();
@@ -407,7 +416,28 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		}
 	}
 
-	// 5. Load: Bob holds one task in its queue and one on the device; four tasks at once leave
+	// 5. A second process runs with Bob's key: whichever commits second sees a commitment on
+	// chain that is not its own, says so loudly and leaves the task; Bob is paid, not slashed.
+	{
+		let twin = Worker::start_twin(&node, "Bob", dev::bob());
+		wait_until("the twin online", Duration::from_secs(120), || {
+			let log = twin.log();
+			async move { log.contains("online: models") }
+		})
+		.await;
+		let out = cli_ok(&[
+			"task", "submit", "--node", &url, "--key", "//Eve", "--model", "digits-sd", "--prompt", "a photo of the digit 9",
+			"--seed", "9", "--steps", "20", "--verifiers", "3", "--wait", "--out-dir", std::env::temp_dir().to_str().unwrap(),
+		]);
+		let twin_task = task_id(&out);
+		let a = assignment(&client, twin_task, &workers[0].account()).await.expect("Bob assigned");
+		assert!(matches!(a.outcome, Outcome::Won), "Bob with two processes: {a:?}");
+		let warned = |log: String| log.contains(&format!("task {twin_task}: the commitment on chain for this account is not the one"));
+		assert!(warned(twin.log()) || warned(workers[0].log()), "one of the two noticed the other:\n{}\n{}", twin.log(), workers[0].log());
+		drop(twin);
+	}
+
+	// 6. Load: Bob holds one task in its queue and one on the device; four tasks at once leave
 	// the rest waiting in its store (it goes offline meanwhile), and the node restarts while
 	// they wait. Every task ends, Bob runs each at most once and is never slashed.
 	workers[0].kill();
