@@ -63,6 +63,10 @@ pub struct RunArgs {
 	/// Default: 16.
 	#[arg(long, env = "REPLICA_QUEUE")]
 	pub queue: Option<usize>,
+	/// How many blocks the store keeps a finished task's record and files (results stay
+	/// downloadable that long). Default: 100800 (a week of 6 s blocks).
+	#[arg(long, env = "REPLICA_KEEP_FINISHED")]
+	pub keep_finished: Option<u64>,
 }
 
 /// The same settings in the TOML file.
@@ -79,6 +83,7 @@ struct FileConfig {
 	listen: Option<SocketAddr>,
 	metrics: Option<SocketAddr>,
 	queue: Option<usize>,
+	keep_finished: Option<u64>,
 }
 
 /// A complete, checked configuration.
@@ -94,6 +99,8 @@ pub struct RunConfig {
 	pub listen: SocketAddr,
 	pub metrics: SocketAddr,
 	pub queue: usize,
+	/// Blocks a finished task stays in the store.
+	pub keep_finished: u64,
 }
 
 impl std::fmt::Debug for RunConfig {
@@ -109,6 +116,7 @@ impl std::fmt::Debug for RunConfig {
 			.field("listen", &self.listen)
 			.field("metrics", &self.metrics)
 			.field("queue", &self.queue)
+			.field("keep_finished", &self.keep_finished)
 			.finish()
 	}
 }
@@ -149,7 +157,8 @@ impl RunArgs {
 		let metrics = self.metrics.or(file.metrics).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9620)));
 		let queue = self.queue.or(file.queue).unwrap_or(16);
 		anyhow::ensure!(queue > 0, "--queue must be at least 1");
-		Ok(RunConfig { node, signer, models, device, store, stake, endpoint, listen, metrics, queue })
+		let keep_finished = self.keep_finished.or(file.keep_finished).unwrap_or(100_800);
+		Ok(RunConfig { node, signer, models, device, store, stake, endpoint, listen, metrics, queue, keep_finished })
 	}
 }
 
@@ -280,6 +289,7 @@ mod tests {
 		assert!(example.stake.as_deref().map(parse_amount).is_some_and(|a| a.is_ok()));
 		assert!(example.endpoint.is_some() && example.listen.is_some() && example.metrics.is_some());
 		assert_eq!(example.queue, Some(16));
+		assert_eq!(example.keep_finished, Some(100_800));
 		assert!(example.device.as_deref().unwrap().parse::<DeviceChoice>().is_ok());
 	}
 

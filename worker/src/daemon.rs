@@ -35,6 +35,9 @@ use tokio::sync::{mpsc, watch};
 /// that handing a task over is idempotent across reconnects and reconciliations.
 pub type Queued = Arc<std::sync::Mutex<std::collections::HashSet<u64>>>;
 
+/// How often (in blocks) finished tasks past `--keep-finished` are pruned from the store.
+const PRUNE_EVERY: u64 = 100;
+
 /// What [`Session::send`] sends for a task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Sending {
@@ -588,6 +591,12 @@ impl Session<'_> {
 					Phase::Committed => self.reveal(task).await?,
 					_ => {},
 				}
+			}
+		}
+		if number % PRUNE_EVERY == 0 {
+			let pruned = self.store.prune_finished(number.saturating_sub(self.config.keep_finished))?;
+			if pruned > 0 {
+				tracing::info!("pruned {pruned} finished task(s) older than {} blocks from the store", self.config.keep_finished);
 			}
 		}
 		self.drain_backlog(number).await

@@ -194,6 +194,31 @@ impl Store {
 		Ok(self.all()?.into_iter().filter(|r| r.phase != Phase::Done).collect())
 	}
 
+	/// Deletes the records and files of tasks that ended for this worker and were assigned
+	/// before block `before`; returns how many. Unfinished tasks are never pruned.
+	pub fn prune_finished(&self, before: u64) -> anyhow::Result<usize> {
+		let old: Vec<u64> =
+			self.all()?.into_iter().filter(|r| r.phase == Phase::Done && r.assigned_at < before).map(|r| r.task).collect();
+		if old.is_empty() {
+			return Ok(0);
+		}
+		let tx = self.db.begin_write()?;
+		{
+			let mut table = tx.open_table(TASKS)?;
+			for task in &old {
+				table.remove(*task)?;
+			}
+		}
+		tx.commit().context("committing to the store")?;
+		for task in &old {
+			let dir = self.results_dir(*task);
+			if dir.exists() {
+				std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+			}
+		}
+		Ok(old.len())
+	}
+
 	/// The directory of a task's generated files.
 	pub fn results_dir(&self, task: u64) -> PathBuf {
 		self.dir.join("results").join(task.to_string())
@@ -240,6 +265,14 @@ mod tests {
 		assert_eq!(done.unwrap().unwrap().phase, Phase::Done);
 		assert_eq!(store.unfinished().unwrap().iter().map(|r| r.task).collect::<Vec<_>>(), [7]);
 		assert!(store.update(99, |_| {}).unwrap().is_none());
+		// Pruning takes finished tasks assigned before the cut-off, files included, and
+		// nothing unfinished.
+		std::fs::create_dir_all(store.results_dir(9)).unwrap();
+		std::fs::write(store.results_dir(9).join("text.txt"), b"old").unwrap();
+		assert_eq!(store.prune_finished(4).unwrap(), 0, "assigned at block 4: not before 4");
+		assert_eq!(store.prune_finished(100).unwrap(), 1);
+		assert!(store.get(9).unwrap().is_none() && !store.results_dir(9).exists());
+		assert!(store.get(7).unwrap().is_some(), "unfinished tasks stay");
 		assert!(!record.is_public(), "a sealed result is secret until revealed");
 		let mut ended = record.clone();
 		ended.outputs = vec!["image-0.png".into()];
