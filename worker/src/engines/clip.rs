@@ -2,7 +2,7 @@
 //! the hidden states the UNet attends to. Loads `config.json` and `model.safetensors` of a
 //! `text_encoder/` directory (transformers' tensor names, with or without `text_model.`).
 
-use super::{weights, EngineError, Result};
+use super::{layers::attention, weights, EngineError, Result};
 use std::path::Path;
 use tch::{
 	nn::{self, Module},
@@ -133,8 +133,7 @@ impl ClipTextEncoder {
 				let h = layer.layer_norm1.forward(&x);
 				let q = split(layer.q_proj.forward(&h) * (head_dim as f64).powf(-0.5));
 				let (k, v) = (split(layer.k_proj.forward(&h)), split(layer.v_proj.forward(&h)));
-				let scores = q.matmul(&k.transpose(-2, -1)).masked_fill(&blocked, f64::NEG_INFINITY);
-				let attended = scores.softmax(-1, Kind::Float).to_kind(v.kind()).matmul(&v);
+				let attended = attention(&q, &k, &v, None, Some(&blocked));
 				let attended = attended.transpose(1, 2).contiguous().view([batch, t, self.config.hidden_size]);
 				x = x + layer.out_proj.forward(&attended);
 				let h = layer.fc1.forward(&layer.layer_norm2.forward(&x));

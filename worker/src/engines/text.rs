@@ -9,6 +9,7 @@
 //! profile.
 
 use super::{
+	layers::attention,
 	llama::{Llama, LlamaConfig},
 	weights, EngineError, Result,
 };
@@ -204,13 +205,9 @@ impl Gpt2 {
 /// values so far `[batch, heads, past + t, d]`, each query seeing keys up to its own position.
 pub(crate) fn causal_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Tensor {
 	let (t, total, head_dim) = (q.size()[2], k.size()[2], q.size()[3]);
-	let mut scores = q.matmul(&k.transpose(-2, -1)) / (head_dim as f64).sqrt();
-	if t > 1 {
-		// Position i of this call sees keys up to past + i.
-		let allowed = Tensor::ones([t, total], (Kind::Bool, q.device())).tril(total - t);
-		scores = scores.masked_fill(&allowed.logical_not(), f64::NEG_INFINITY);
-	}
-	scores.softmax(-1, Kind::Float).to_kind(v.kind()).matmul(v)
+	// Position i of this call sees keys up to past + i.
+	let blocked = (t > 1).then(|| Tensor::ones([t, total], (Kind::Bool, q.device())).tril(total - t).logical_not());
+	attention(q, k, v, Some((head_dim as f64).sqrt()), blocked.as_ref())
 }
 
 /// The networks the text engine runs.

@@ -4,7 +4,7 @@
 //! `diffusion_pytorch_model.safetensors` of a diffusers `unet/` directory.
 
 use super::{
-	layers::{conv, group_norm, upsample_2x, Resnet},
+	layers::{attention, conv, group_norm, upsample_2x, Resnet},
 	weights, Result,
 };
 use std::path::Path;
@@ -82,8 +82,7 @@ impl Attention {
 		let split = |y: Tensor| y.view([b, -1, self.heads, d]).transpose(1, 2);
 		let q = split(self.to_q.forward(x));
 		let (k, v) = (split(self.to_k.forward(context)), split(self.to_v.forward(context)));
-		let scores = q.matmul(&k.transpose(-2, -1)) / (d as f64).sqrt();
-		let out = scores.softmax(-1, Kind::Float).to_kind(v.kind()).matmul(&v);
+		let out = attention(&q, &k, &v, Some((d as f64).sqrt()), None);
 		self.to_out.forward(&out.transpose(1, 2).contiguous().view([b, n, c]))
 	}
 }

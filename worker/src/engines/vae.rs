@@ -3,7 +3,7 @@
 //! `vae/` directory (decoder and `post_quant_conv` tensors, under diffusers' names).
 
 use super::{
-	layers::{conv, group_norm, upsample_2x, Resnet},
+	layers::{attention, conv, group_norm, upsample_2x, Resnet},
 	weights, Result,
 };
 use std::path::Path;
@@ -79,8 +79,7 @@ impl Module for Attention {
 		let (b, c, h, w) = x.size4().expect("[batch, channels, height, width]");
 		let tokens = self.norm.forward(x).view([b, c, h * w]).transpose(1, 2);
 		let (q, k, v) = (self.to_q.forward(&tokens), self.to_k.forward(&tokens), self.to_v.forward(&tokens));
-		let scores = q.matmul(&k.transpose(1, 2)) / (c as f64).sqrt();
-		let attended = self.to_out.forward(&scores.softmax(-1, q.kind()).matmul(&v));
+		let attended = self.to_out.forward(&attention(&q, &k, &v, Some((c as f64).sqrt()), None));
 		attended.transpose(1, 2).reshape([b, c, h, w]) + x
 	}
 }
