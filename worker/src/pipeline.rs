@@ -363,3 +363,89 @@ impl Executor {
 		Ok(())
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{
+		chain::runtime::runtime_types::{bounded_collections::bounded_vec::BoundedVec, pallet_tasks::types::TextParams},
+		store::TaskRecord,
+	};
+
+	fn executor(store: Arc<Store>, fault: Option<InjectedFault>) -> Executor {
+		let (sealed, _) = tokio::sync::mpsc::unbounded_channel();
+		Executor {
+			runner: Runner::new(HashMap::new(), Device::Cpu).with_fault(fault),
+			store,
+			metrics: Metrics::new().unwrap(),
+			account: [1; 32],
+			latest_block: Arc::new(AtomicU64::new(5)),
+			sealed,
+			queued: Default::default(),
+			alive: Default::default(),
+		}
+	}
+
+	fn job(task: u64) -> Job {
+		let params = TaskParams::Text(TextParams {
+			prompt: BoundedVec(b"Love is".to_vec()),
+			max_tokens: 4,
+			decoding: ChainDecoding::Greedy,
+		});
+		Job { task, round: 0, model: 1, params, commit_deadline: 1_000 }
+	}
+
+	fn failure(store: &Store, task: u64) -> (u32, String) {
+		let record = store.get(task).unwrap().unwrap();
+		assert_eq!(record.phase, Phase::Done);
+		match record.outcome {
+			Some(Outcome::ExecutionFailed { error }) => (record.attempts, error),
+			other => panic!("{other:?}"),
+		}
+	}
+
+	/// A panicking engine is caught and the task tried once more; the thread goes on.
+	#[test]
+	fn a_panic_is_caught_and_retried_once() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Arc::new(Store::open(dir.path()).unwrap());
+		store.put(&TaskRecord::assigned(1, 0, 1, 1_000, 1)).unwrap();
+		store.put(&TaskRecord::assigned(2, 0, 1, 1_000, 1)).unwrap();
+		// One panic: the retry runs (and fails only because this test serves no model).
+		executor(store.clone(), Some(InjectedFault::OutOfMemory { times: 1 })).one(&job(1)).unwrap();
+		let (attempts, error) = failure(&store, 1);
+		assert_eq!(attempts, 2);
+		assert!(error.contains("model 1 is not served here"), "{error}");
+		// Two panics: given up after the retry, with the panic's message.
+		executor(store.clone(), Some(InjectedFault::Panic { times: 2 })).one(&job(2)).unwrap();
+		let (attempts, error) = failure(&store, 2);
+		assert_eq!(attempts, 2);
+		assert!(error.contains("the engine panicked: injected engine panic"), "{error}");
+	}
+
+	/// A task during which the process died twice (the attempts were recorded, the outcome
+	/// never) is not executed a third time.
+	#[test]
+	fn a_task_that_killed_the_worker_twice_is_not_tried_again() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Arc::new(Store::open(dir.path()).unwrap());
+		let mut record = TaskRecord::assigned(3, 0, 1, 1_000, 1);
+		record.attempts = MAX_ATTEMPTS;
+		store.put(&record).unwrap();
+		// A fault that would panic shows the engine is never reached.
+		executor(store.clone(), Some(InjectedFault::Panic { times: 5 })).one(&job(3)).unwrap();
+		let (attempts, error) = failure(&store, 3);
+		assert_eq!(attempts, MAX_ATTEMPTS + 1);
+		assert!(error.contains("the worker died during 2 executions"), "{error}");
+	}
+
+	#[test]
+	fn injected_faults_parse() {
+		std::env::set_var(InjectedFault::ENV, "oom:3");
+		assert_eq!(InjectedFault::from_env().unwrap(), Some(InjectedFault::OutOfMemory { times: 3 }));
+		std::env::set_var(InjectedFault::ENV, "sneeze:1");
+		assert!(InjectedFault::from_env().is_err());
+		std::env::remove_var(InjectedFault::ENV);
+		assert_eq!(InjectedFault::from_env().unwrap(), None);
+	}
+}
