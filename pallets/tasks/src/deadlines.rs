@@ -3,6 +3,7 @@
 //! anyone to push an overdue task along.
 
 use frame_support::{dispatch::DispatchResult, ensure, weights::WeightMeter};
+use pallet_workers::WorkerRegistry;
 use replica_primitives::TaskId;
 use sp_runtime::traits::{One, Saturating};
 

@@ -407,7 +407,7 @@ fn slash_below_min_stake_sets_the_worker_offline() {
 			== Event::WentOffline { worker: ALICE, reason: OfflineReason::StakeBelowMinimum }.into()));
 		// The entry is left for the next draw that meets it, which clears it.
 		assert_eq!(indexed(1), [ALICE]);
-		assert_eq!(Workers::confirm_drawn(1, &ALICE, MIN_STAKE), None);
+		assert_eq!(Workers::confirm_drawn(1, &ALICE, MIN_STAKE.into()), None);
 		assert!(indexed(1).is_empty());
 	});
 }
@@ -453,7 +453,7 @@ fn an_evicted_worker_is_never_drawn_from_its_other_indexes() {
 		}
 		assert!(!indexed(7).contains(&BOB));
 		assert_eq!(indexed(8), [BOB]);
-		assert_eq!(Workers::confirm_drawn(8, &BOB, MIN_STAKE), None);
+		assert_eq!(Workers::confirm_drawn(8, &BOB, MIN_STAKE.into()), None);
 		assert!(indexed(8).is_empty());
 	});
 }

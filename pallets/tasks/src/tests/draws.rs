@@ -215,7 +215,11 @@ fn a_draw_that_meets_many_stale_entries_carries_on_in_the_next_block() {
 		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 50));
 		run_to(2);
 		assert!(matches!(status(task), TaskStatus::Pending { .. }), "the stale entries come first by weight");
-		assert_eq!((before - indexed()) as u32, Tasks::draw_look_limit(), "as many cleared as looked at");
+		// It looked at as many as it may: each look cleared a stale entry or found one of the
+		// (fewer than 3) current workers.
+		let cleared = (before - indexed()) as u32;
+		let limit = Tasks::draw_look_limit();
+		assert!(cleared <= limit && cleared >= limit - 2, "{cleared} cleared, {limit} looks");
 		run_to(5);
 		assert!(matches!(status(task), TaskStatus::Committing { .. }), "drawn once the stale entries were met");
 		assert!(workers_of(task).iter().all(|w| WORKERS.contains(w)));
