@@ -7,26 +7,18 @@
 //! - `GET /health`: `ok` while the device thread runs and blocks arrive, `503` otherwise;
 //! - `GET /status`: the daemon's state as JSON (`replica-worker status` prints it).
 //!
-//! The server (axum on hyper) bounds what a client can take: request headers must arrive
+//! The server (hyper) bounds what a client can take: request headers must arrive
 //! within [`HEADER_TIMEOUT`] and fit [`MAX_HEADER_BYTES`], a request may carry no body to speak
 //! of ([`MAX_REQUEST_BODY`]), a response must be done within [`REQUEST_TIMEOUT`], and at most
 //! [`MAX_CONNECTIONS`] connections are served at once. Store and file reads run on the
 //! blocking pool. The chain holds every PNG's blake2-256 digest, so a client checks what it
-//! downloads; [`get`] speaks http and https and stops at [`MAX_DOWNLOAD`] bytes.
+//! downloads; [`get`] stops at [`MAX_DOWNLOAD`] bytes.
 
 use crate::{daemon::Queued, store::Store};
 use anyhow::Context;
-use axum::{
-	extract::{Path, State},
-	http::{header, StatusCode},
-	response::{IntoResponse, Response},
-	routing::get as route_get,
-	Json, Router,
-};
-use hyper_util::{
-	rt::{TokioExecutor, TokioIo, TokioTimer},
-	service::TowerToHyperService,
-};
+use http_body_util::{BodyExt, Full};
+use hyper::{body::Bytes, header, Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::{
 	net::SocketAddr,
 	sync::{
@@ -36,18 +28,20 @@ use std::{
 	time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+type Body = Full<Bytes>;
+
 /// Time a client has to send its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
-/// Time to answer one request, body included.
+/// Time to answer one request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest request header block.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The largest request body (every route is a GET).
-pub const MAX_REQUEST_BODY: usize = 1024;
+pub const MAX_REQUEST_BODY: u64 = 1024;
 /// Connections served at once; more wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 256;
 /// The largest response [`get`] accepts.
-pub const MAX_DOWNLOAD: u64 = 64 * 1024 * 1024;
+pub const MAX_DOWNLOAD: usize = 64 * 1024 * 1024;
 /// `/health` fails when no block arrived for this long.
 pub const STALE_AFTER: Duration = Duration::from_secs(120);
 
@@ -78,37 +72,18 @@ impl Health {
 		}
 		let at = self.latest_block_at.load(Ordering::Relaxed);
 		let age = unix_now().saturating_sub(at);
-		(at == 0 || age > STALE_AFTER.as_secs()).then(|| {
-			if at == 0 {
-				"no block seen yet".to_string()
-			} else {
-				format!("no block for {age} s")
-			}
-		})
+		if at == 0 {
+			Some("no block seen yet".into())
+		} else if age > STALE_AFTER.as_secs() {
+			Some(format!("no block for {age} s"))
+		} else {
+			None
+		}
 	}
 }
 
 fn unix_now() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-#[derive(Clone)]
-struct AppState {
-	store: Arc<Store>,
-	health: Health,
-}
-
-/// The routes, with the request body and time limits.
-pub fn router(store: Arc<Store>, health: Health) -> Router {
-	Router::new()
-		.route("/health", route_get(health_check))
-		.route("/status", route_get(status))
-		.route("/tasks/{id}", route_get(task))
-		.route("/tasks/{id}/{file}", route_get(file))
-		.fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
-		.layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
-		.layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-		.with_state(AppState { store, health })
 }
 
 /// Binds `addr` and serves results from `store` until the process ends.
@@ -117,7 +92,6 @@ pub async fn serve(addr: SocketAddr, store: Arc<Store>, health: Health) -> anyho
 		.await
 		.with_context(|| format!("cannot listen on {addr} for the results server (--listen)"))?;
 	tracing::info!("serving results on http://{}", listener.local_addr()?);
-	let service = TowerToHyperService::new(router(store, health));
 	let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
 	Ok(tokio::spawn(async move {
 		loop {
@@ -131,43 +105,70 @@ pub async fn serve(addr: SocketAddr, store: Arc<Store>, health: Health) -> anyho
 					continue;
 				},
 			};
-			let service = service.clone();
+			let (store, health) = (store.clone(), health.clone());
 			tokio::spawn(async move {
-				let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-				builder
-					.http1()
+				let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+					let (store, health) = (store.clone(), health.clone());
+					async move {
+						let response = tokio::time::timeout(REQUEST_TIMEOUT, respond(store, health, request))
+							.await
+							.unwrap_or_else(|_| reply(StatusCode::REQUEST_TIMEOUT, "text/plain", "timed out\n"));
+						Ok::<_, std::convert::Infallible>(response)
+					}
+				});
+				let _ = hyper::server::conn::http1::Builder::new()
 					.timer(TokioTimer::new())
 					.header_read_timeout(HEADER_TIMEOUT)
-					.max_buf_size(MAX_HEADER_BYTES);
-				let _ = builder.serve_connection(TokioIo::new(socket), service).await;
+					.max_buf_size(MAX_HEADER_BYTES)
+					.serve_connection(TokioIo::new(socket), service)
+					.await;
 				drop(permit);
 			});
 		}
 	}))
 }
 
-async fn health_check(State(state): State<AppState>) -> Response {
-	match state.health.problem() {
-		None => (StatusCode::OK, "ok\n").into_response(),
-		Some(problem) => (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response(),
+async fn respond<B>(store: Arc<Store>, health: Health, request: Request<B>) -> Response<Body> {
+	if request.method() != Method::GET {
+		return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "only GET\n");
+	}
+	// Every route is a GET: a body, announced or chunked, is refused unread.
+	let length = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+	if length.is_some_and(|n| n > MAX_REQUEST_BODY) || request.headers().contains_key(header::TRANSFER_ENCODING) {
+		return reply(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "no request body expected\n");
+	}
+	let path = request.uri().path().trim_matches('/').to_string();
+	let parts: Vec<&str> = path.split('/').collect();
+	let task_id = |id: &str| id.parse::<u64>().ok();
+	match parts.as_slice() {
+		["health"] => match health.problem() {
+			None => reply(StatusCode::OK, "text/plain", "ok\n"),
+			Some(problem) => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", format!("{problem}\n")),
+		},
+		["status"] => status(store, &health).await,
+		["tasks", id] => match task_id(id) {
+			Some(id) => task(store, id).await,
+			None => reply(StatusCode::BAD_REQUEST, "text/plain", "not a task id\n"),
+		},
+		["tasks", id, file] => match task_id(id) {
+			Some(id) => task_file(store, id, file.to_string()).await,
+			None => reply(StatusCode::BAD_REQUEST, "text/plain", "not a task id\n"),
+		},
+		_ => not_found(),
 	}
 }
 
-async fn status(State(state): State<AppState>) -> Response {
-	let store = state.store.clone();
-	let unfinished = match tokio::task::spawn_blocking(move || store.unfinished()).await {
-		Ok(Ok(records)) => records,
-		_ => return (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n").into_response(),
+async fn status(store: Arc<Store>, health: &Health) -> Response<Body> {
+	let Ok(Ok(unfinished)) = tokio::task::spawn_blocking(move || store.unfinished()).await else {
+		return reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "cannot read the store\n");
 	};
-	let health = &state.health;
 	let queued = health.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
-	let mut open: Vec<serde_json::Value> = unfinished
+	let open: Vec<serde_json::Value> = unfinished
 		.iter()
 		.map(|r| serde_json::json!({ "task": r.task, "round": r.round, "phase": r.phase, "commit_deadline": r.commit_deadline }))
 		.collect();
-	open.sort_by_key(|v| v["task"].as_u64());
 	let at = health.latest_block_at.load(Ordering::Relaxed);
-	Json(serde_json::json!({
+	let body = serde_json::json!({
 		"healthy": health.problem().is_none(),
 		"problem": health.problem(),
 		"device_thread_alive": health.device_alive.load(Ordering::Relaxed),
@@ -175,74 +176,93 @@ async fn status(State(state): State<AppState>) -> Response {
 		"seconds_since_block": (at != 0).then(|| unix_now().saturating_sub(at)),
 		"queued": queued,
 		"open_tasks": open,
-	}))
-	.into_response()
+	});
+	reply(StatusCode::OK, "application/json", body.to_string())
 }
 
-async fn task(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
-	let store = state.store.clone();
+async fn task(store: Arc<Store>, id: u64) -> Response<Body> {
 	match tokio::task::spawn_blocking(move || store.get(id)).await {
-		Ok(Ok(Some(record))) => Json(serde_json::json!({
-			"task": record.task,
-			"round": record.round,
-			"model": record.model,
-			"phase": record.phase,
-			"outcome": record.outcome,
-			"files": if record.is_public() { record.outputs.clone() } else { Vec::new() },
-		}))
-		.into_response(),
-		Ok(Ok(None)) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
-		_ => (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n").into_response(),
+		Ok(Ok(Some(record))) => {
+			let summary = serde_json::json!({
+				"task": record.task,
+				"round": record.round,
+				"model": record.model,
+				"phase": record.phase,
+				"outcome": record.outcome,
+				"files": if record.is_public() { record.outputs.clone() } else { Vec::new() },
+			});
+			reply(StatusCode::OK, "application/json", summary.to_string())
+		},
+		Ok(Ok(None)) => not_found(),
+		_ => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "cannot read the store\n"),
 	}
 }
 
-async fn file(State(state): State<AppState>, Path((id, file)): Path<(u64, String)>) -> Response {
-	let store = state.store.clone();
-	let read = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Result<Vec<u8>, ()>>> {
-		let Some(record) = store.get(id)? else { return Ok(None) };
+async fn task_file(store: Arc<Store>, id: u64, file: String) -> Response<Body> {
+	enum Found {
+		File(Vec<u8>),
+		NotRevealed,
+		Missing,
+	}
+	let read = tokio::task::spawn_blocking(move || -> anyhow::Result<Found> {
+		let Some(record) = store.get(id)? else { return Ok(Found::Missing) };
 		// Only files the worker wrote for this task, and only once they are public.
 		if !record.outputs.iter().any(|name| *name == file) {
-			return Ok(None);
+			return Ok(Found::Missing);
 		}
 		if !record.is_public() {
-			return Ok(Some(Err(())));
+			return Ok(Found::NotRevealed);
 		}
-		Ok(std::fs::read(store.results_dir(record.task).join(&file)).ok().map(Ok))
+		Ok(std::fs::read(store.results_dir(record.task).join(&file)).map_or(Found::Missing, Found::File))
 	});
-	let kind = |bytes: &[u8]| if bytes.starts_with(b"\x89PNG") { "image/png" } else { "text/plain; charset=utf-8" };
 	match read.await {
-		Ok(Ok(Some(Ok(bytes)))) => ([(header::CONTENT_TYPE, kind(&bytes))], bytes).into_response(),
-		Ok(Ok(Some(Err(())))) => (StatusCode::FORBIDDEN, "not revealed yet\n").into_response(),
-		Ok(Ok(None)) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
-		_ => (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n").into_response(),
+		Ok(Ok(Found::File(bytes))) => {
+			let kind = if bytes.starts_with(b"\x89PNG") { "image/png" } else { "text/plain; charset=utf-8" };
+			reply(StatusCode::OK, kind, bytes)
+		},
+		Ok(Ok(Found::NotRevealed)) => reply(StatusCode::FORBIDDEN, "text/plain", "not revealed yet\n"),
+		Ok(Ok(Found::Missing)) => not_found(),
+		_ => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "cannot read the store\n"),
 	}
 }
 
-/// Downloads `url` (`http://` or `https://`), failing on any status but 200, after 30 s, or
-/// beyond [`MAX_DOWNLOAD`] bytes.
+fn not_found() -> Response<Body> {
+	reply(StatusCode::NOT_FOUND, "text/plain", "not found\n")
+}
+
+fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+	let mut response = Response::new(Full::new(body.into()));
+	*response.status_mut() = status;
+	if let Ok(value) = content_type.parse() {
+		response.headers_mut().insert(header::CONTENT_TYPE, value);
+	}
+	response
+}
+
+/// Downloads `url` (`http://`; put a TLS proxy on the worker's side for https), failing on
+/// any status but 200, after 30 s, or beyond [`MAX_DOWNLOAD`] bytes.
 pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
-	let parsed = reqwest::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
-	anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "{url}: only http:// and https:// endpoints are supported");
-	let client = reqwest::Client::builder()
-		.timeout(Duration::from_secs(30))
-		.connect_timeout(Duration::from_secs(10))
-		.build()
-		.context("building the HTTP client")?;
-	let mut response = client.get(parsed).send().await.with_context(|| format!("GET {url}"))?;
-	let status = response.status();
-	anyhow::ensure!(status == reqwest::StatusCode::OK, "GET {url}: {status}");
-	if let Some(length) = response.content_length() {
-		anyhow::ensure!(length <= MAX_DOWNLOAD, "GET {url}: {length} bytes is more than the {MAX_DOWNLOAD} accepted");
-	}
-	let mut body = Vec::new();
-	while let Some(chunk) = response.chunk().await.with_context(|| format!("reading {url}"))? {
-		anyhow::ensure!(
-			body.len() as u64 + chunk.len() as u64 <= MAX_DOWNLOAD,
-			"GET {url}: more than the {MAX_DOWNLOAD} bytes accepted"
-		);
-		body.extend_from_slice(&chunk);
-	}
-	Ok(body)
+	let uri: hyper::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
+	anyhow::ensure!(uri.scheme_str() == Some("http"), "{url}: only http:// endpoints are supported");
+	let client: hyper_util::client::legacy::Client<_, Body> =
+		hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+	let download = async {
+		let response = client.get(uri).await.with_context(|| format!("GET {url}"))?;
+		let status = response.status();
+		anyhow::ensure!(status == StatusCode::OK, "GET {url}: {status}");
+		let length = response.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+		anyhow::ensure!(length.is_none_or(|n| n <= MAX_DOWNLOAD), "GET {url}: more than the {MAX_DOWNLOAD} bytes accepted");
+		let mut body = response.into_body();
+		let mut bytes = Vec::new();
+		while let Some(frame) = body.frame().await {
+			if let Ok(data) = frame.with_context(|| format!("reading {url}"))?.into_data() {
+				anyhow::ensure!(bytes.len() + data.len() <= MAX_DOWNLOAD, "GET {url}: more than the {MAX_DOWNLOAD} bytes accepted");
+				bytes.extend_from_slice(&data);
+			}
+		}
+		Ok(bytes)
+	};
+	tokio::time::timeout(Duration::from_secs(30), download).await.with_context(|| format!("{url}: no answer within 30 s"))?
 }
 
 #[cfg(test)]
@@ -312,7 +332,7 @@ mod tests {
 		}
 		let err = get(&format!("{base}/tasks/x/image-0.png")).await.unwrap_err().to_string();
 		assert!(err.contains("400"), "{err}");
-		assert!(get("ftp://example.org/x").await.unwrap_err().to_string().contains("only http:// and https://"));
+		assert!(get("https://example.org/x").await.unwrap_err().to_string().contains("only http://"));
 
 		let status: serde_json::Value = serde_json::from_slice(&get(&format!("{base}/status")).await.unwrap()).unwrap();
 		assert_eq!(status["latest_block"], 7);
