@@ -50,6 +50,8 @@ struct Submitted {
 	task: u64,
 	what: Sending,
 	result: Result<(), SubmitError>,
+	/// When the assignment or reveal phase was seen (for the latency metrics).
+	seen: Option<Instant>,
 }
 
 /// An error that reconnecting cannot fix.
@@ -692,10 +694,20 @@ impl Session<'_> {
 		Ok(())
 	}
 
-	/// Sends the key of a committed task, unless it is in flight already.
+	/// Sends the key of a committed task, unless it is in flight already — and only if the
+	/// commitment on chain is this process's own: revealing another's would be a bad reveal.
 	async fn reveal(&mut self, task: u64) -> anyhow::Result<()> {
 		let Some(record) = self.store.get(task)? else { return Ok(()) };
 		let (Phase::Sealed | Phase::Committed, Some(sealed)) = (record.phase, record.sealed) else { return Ok(()) };
+		if self.in_flight.contains(&(task, Sending::Reveal)) {
+			return Ok(());
+		}
+		match chain::assignment(&self.client, task, &self.account).await?.and_then(|a| a.commitment) {
+			Some(on_chain) if on_chain == sealed.commitment => {},
+			Some(_) => return self.foreign_commitment(task),
+			// Never committed (it did not get in before the deadline): nothing to reveal.
+			None => return Ok(()),
+		}
 		let call = runtime::transactions().tasks().reveal_result(task, sealed.key);
 		self.send(task, Sending::Reveal, call);
 		Ok(())
@@ -706,15 +718,16 @@ impl Session<'_> {
 			return;
 		}
 		let (submitter, done) = (self.submitter.clone(), self.submitted.clone());
+		let seen = self.seen_at.get(&task).copied();
 		tokio::spawn(async move {
 			let result = submitter.in_block(&call).await;
-			let _ = done.send(Submitted { task, what, result });
+			let _ = done.send(Submitted { task, what, result, seen });
 		});
 	}
 
 	/// The result of a commitment or reveal sent by [`Self::send`].
 	async fn on_submitted(&mut self, submitted: Submitted) -> anyhow::Result<()> {
-		let Submitted { task, what, result } = submitted;
+		let Submitted { task, what, result, seen } = submitted;
 		self.in_flight.remove(&(task, what));
 		let latency = match what {
 			Sending::Commit => &self.metrics.commit_latency_seconds,
@@ -722,7 +735,7 @@ impl Session<'_> {
 		};
 		match (what, result) {
 			(Sending::Commit, Ok(())) => {
-				if let Some(seen) = self.seen_at.get(&task) {
+				if let Some(seen) = seen {
 					latency.observe(seen.elapsed().as_secs_f64());
 				}
 				tracing::info!("task {task}: committed");
@@ -742,7 +755,7 @@ impl Session<'_> {
 				self.finish(task, Some(Outcome::Skipped { reason: format!("commitment rejected: {e}") }))
 			},
 			(Sending::Reveal, Ok(())) => {
-				if let Some(seen) = self.seen_at.get(&task) {
+				if let Some(seen) = seen {
 					latency.observe(seen.elapsed().as_secs_f64());
 				}
 				tracing::info!("task {task}: revealed");

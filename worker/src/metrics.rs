@@ -23,9 +23,9 @@ pub struct Metrics {
 	pub queue_length: Gauge<U64>,
 	/// Seconds from starting a task to its sealed result.
 	pub execution_seconds: Histogram,
-	/// Seconds from seeing the assignment to the commitment being finalized.
+	/// Seconds from seeing the assignment to the commitment being in a block.
 	pub commit_latency_seconds: Histogram,
-	/// Seconds from seeing the reveal phase to the key being finalized.
+	/// Seconds from seeing the reveal phase to the key being in a block.
 	pub reveal_latency_seconds: Histogram,
 }
 
@@ -47,11 +47,11 @@ impl Metrics {
 			execution_seconds: histogram("execution_seconds", "Seconds from starting a task to its sealed result")?,
 			commit_latency_seconds: histogram(
 				"commit_latency_seconds",
-				"Seconds from seeing an assignment to its commitment being finalized",
+				"Seconds from seeing an assignment to its commitment being in a block",
 			)?,
 			reveal_latency_seconds: histogram(
 				"reveal_latency_seconds",
-				"Seconds from seeing the reveal phase to the key being finalized",
+				"Seconds from seeing the reveal phase to the key being in a block",
 			)?,
 			registry,
 		})
