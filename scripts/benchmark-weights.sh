@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the weights.rs of Replica's pallets from their frame-benchmarking v2 benchmarks:
-# builds replica-node with `runtime-benchmarks` (its runtime WASM then carries the benchmarks),
-# runs `replica-node benchmark pallet` on that WASM with the `development` genesis preset, and
-# writes each pallet's `src/weights.rs` through scripts/frame-weight-template.hbs.
+# builds the runtime WASM with `runtime-benchmarks` (it then carries the benchmarks) and
+# replica-node (as it is: its `benchmark-pallet` subcommand needs no benchmark build), runs
+# `replica-node benchmark-pallet` on that WASM with the `development` genesis preset, and writes
+# each pallet's `src/weights.rs` through scripts/frame-weight-template.hbs. The benchmark WASM
+# is copied aside; the next normal build puts the normal runtime WASM back (a few minutes).
 #
 # Usage: scripts/benchmark-weights.sh [pallet ...]   (default: workers tasks relay-randomness)
 # Env: STEPS (50), REPEAT (20). Weights are only as good as the machine that measures them:
@@ -17,14 +19,16 @@ pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=(workers tasks relay-randomness)
 
 scripts/setup.sh
-cargo build --profile "$PROFILE" --locked -p replica-node --features runtime-benchmarks
+cargo build --profile "$PROFILE" --locked -p replica-node
 node="$CARGO_TARGET_DIR/$PROFILE/replica-node"
-wasm="$CARGO_TARGET_DIR/$PROFILE/wbuild/replica-runtime/replica_runtime.compact.compressed.wasm"
+cargo build --profile "$PROFILE" --locked -p replica-runtime --features runtime-benchmarks
+wasm="$CARGO_TARGET_DIR/$PROFILE/benchmark-runtime.compact.compressed.wasm"
+cp "$CARGO_TARGET_DIR/$PROFILE/wbuild/replica-runtime/replica_runtime.compact.compressed.wasm" "$wasm"
 
 for pallet in "${pallets[@]}"; do
 	crate="pallet_${pallet//-/_}"
 	echo "==> $crate"
-	"$node" benchmark pallet \
+	"$node" benchmark-pallet \
 		--runtime "$wasm" \
 		--genesis-builder runtime \
 		--genesis-builder-preset development \

@@ -67,8 +67,25 @@ fn with_dev_block_time(args: &[String]) -> Option<Vec<String>> {
 	Some(out)
 }
 
+/// `replica-node benchmark-pallet …`: frame-benchmarking's `benchmark pallet` on a runtime WASM
+/// built with `runtime-benchmarks` (`--runtime`, `--genesis-builder runtime`), as
+/// `frame-omni-bencher` runs it. The node itself needs no `runtime-benchmarks` build for this
+/// (the benchmarks live in the WASM), so `scripts/benchmark-weights.sh` does not rebuild the
+/// node's whole dependency graph with that feature.
+fn benchmark_pallet(args: &[String]) -> color_eyre::eyre::Result<()> {
+	use sc_cli::clap::Parser;
+	let cmd = frame_benchmarking_cli::PalletCmd::parse_from(
+		std::iter::once(format!("{} benchmark-pallet", args[0])).chain(args[2..].iter().cloned()),
+	);
+	cmd.run_with_spec::<sp_runtime::traits::BlakeTwo256, cumulus_primitives_proof_size_hostfunction::storage_proof_size::HostFunctions>(None)
+		.map_err(|e| color_eyre::eyre::eyre!("{e}"))
+}
+
 fn main() -> color_eyre::eyre::Result<()> {
 	let args: Vec<String> = std::env::args().collect();
+	if args.get(1).is_some_and(|a| a == "benchmark-pallet") {
+		return benchmark_pallet(&args);
+	}
 	if let Some(args) = with_dev_block_time(&args) {
 		// The omni-node parses the process arguments itself, so re-enter with the default added.
 		let err = std::process::Command::new(std::env::current_exe()?).args(&args[1..]).exec();
