@@ -19,9 +19,13 @@ pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=(workers tasks relay-randomness)
 
 scripts/setup.sh
-cargo build --profile "$PROFILE" --locked -p replica-node
+# The same package selections and features as scripts/test.sh, so that cargo's feature
+# unification matches and the artifacts of a test run are reused instead of rebuilt.
+cargo build --profile "$PROFILE" --workspace --tests --bins --examples --locked
 node="$CARGO_TARGET_DIR/$PROFILE/replica-node"
-cargo build --profile "$PROFILE" --locked -p replica-runtime --features runtime-benchmarks
+cargo test --profile "$PROFILE" --locked --lib --no-run \
+	-p pallet-workers -p pallet-tasks -p pallet-relay-randomness -p replica-runtime \
+	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,pallet-relay-randomness/runtime-benchmarks,replica-runtime/runtime-benchmarks
 wasm="$CARGO_TARGET_DIR/$PROFILE/benchmark-runtime.compact.compressed.wasm"
 cp "$CARGO_TARGET_DIR/$PROFILE/wbuild/replica-runtime/replica_runtime.compact.compressed.wasm" "$wasm"
 
