@@ -145,26 +145,35 @@ pub async fn submit<C: subxt::transactions::Payload>(
 		.await;
 		match outcome {
 			Ok(Ok(events)) => return Ok(events),
-			Ok(Err(TransactionFinalizedSuccessError::SuccessError(TransactionEventsError::ExtrinsicFailed(error)))) => {
-				let name = match &error {
-					subxt::error::DispatchError::Module(module) => module.details_string(),
-					other => other.to_string(),
-				};
-				return Err(SubmitError::Rejected(name));
-			},
+			Ok(Err(TransactionFinalizedSuccessError::SuccessError(TransactionEventsError::ExtrinsicFailed(error)))) =>
+				return Err(rejected(&error)),
 			Ok(Err(e)) => last = e.to_string(),
 			Err(e) => last = e,
 		}
-		if attempt < SUBMIT_ATTEMPTS {
-			tracing::warn!("transaction not included ({last}); rebuilding it, attempt {} of {SUBMIT_ATTEMPTS}", attempt + 1);
-			// Jitter, so that senders who collided on a nonce do not collide again.
-			let mut jitter = [0u8; 1];
-			let _ = getrandom::getrandom(&mut jitter);
-			tokio::time::sleep(delay + delay * u32::from(jitter[0]) / 255).await;
-			delay *= 2;
-		}
+		back_off(attempt, &last, &mut delay).await;
 	}
 	Err(SubmitError::Failed(format!("not included after {SUBMIT_ATTEMPTS} attempts: {last}")))
+}
+
+/// Before attempt `attempt + 1` (if there is one): waits `delay` plus up to as much again of
+/// jitter, so that senders who collided on a nonce do not collide again, and doubles it.
+async fn back_off(attempt: u32, last: &str, delay: &mut std::time::Duration) {
+	if attempt >= SUBMIT_ATTEMPTS {
+		return;
+	}
+	tracing::warn!("transaction not included ({last}); rebuilding it, attempt {} of {SUBMIT_ATTEMPTS}", attempt + 1);
+	let mut jitter = [0u8; 1];
+	let _ = getrandom::getrandom(&mut jitter);
+	tokio::time::sleep(*delay + *delay * u32::from(jitter[0]) / 255).await;
+	*delay *= 2;
+}
+
+/// A transaction the runtime rejected, named as `Pallet::Error` where it can be.
+fn rejected(error: &subxt::error::DispatchError) -> SubmitError {
+	SubmitError::Rejected(match error {
+		subxt::error::DispatchError::Module(module) => module.details_string(),
+		other => other.to_string(),
+	})
 }
 
 /// Sends one account's transactions without waiting for each to be finalized, so that many
@@ -243,13 +252,7 @@ impl Submitter {
 			.await;
 			match outcome {
 				Ok(Ok(_)) => return Ok(()),
-				Ok(Err(TransactionEventsError::ExtrinsicFailed(error))) => {
-					let name = match &error {
-						subxt::error::DispatchError::Module(module) => module.details_string(),
-						other => other.to_string(),
-					};
-					return Err(SubmitError::Rejected(name));
-				},
+				Ok(Err(TransactionEventsError::ExtrinsicFailed(error))) => return Err(rejected(&error)),
 				Ok(Err(e)) => last = e.to_string(),
 				Err(e) => {
 					last = e;
@@ -257,13 +260,7 @@ impl Submitter {
 					*self.next_nonce.lock().await = None;
 				},
 			}
-			if attempt < SUBMIT_ATTEMPTS {
-				tracing::warn!("transaction not included ({last}); rebuilding it, attempt {} of {SUBMIT_ATTEMPTS}", attempt + 1);
-				let mut jitter = [0u8; 1];
-				let _ = getrandom::getrandom(&mut jitter);
-				tokio::time::sleep(delay + delay * u32::from(jitter[0]) / 255).await;
-				delay *= 2;
-			}
+			back_off(attempt, &last, &mut delay).await;
 		}
 		Err(SubmitError::Failed(format!("not included after {SUBMIT_ATTEMPTS} attempts: {last}")))
 	}
