@@ -187,6 +187,12 @@ impl<T: Config> BlockNumberProvider for Pallet<T> {
 	fn current_block_number() -> Self::BlockNumber {
 		T::RelayBlockNumber::current_block_number().into()
 	}
+
+	/// Moves the relay-parent clock (benchmarks and tests only).
+	#[cfg(any(feature = "std", feature = "runtime-benchmarks"))]
+	fn set_block_number(block: Self::BlockNumber) {
+		T::RelayBlockNumber::set_block_number(sp_runtime::traits::UniqueSaturatedInto::unique_saturated_into(block));
+	}
 }
 
 impl<T: Config> Randomness<T::Hash, BlockNumberFor<T>> for Pallet<T> {

@@ -16,7 +16,7 @@ use replica_primitives::{
 use pallet_workers::WorkerRegistry;
 use replica_primitives::SlashReason;
 use sp_runtime::{
-	traits::{Bounded, Saturating, Zero},
+	traits::{BlockNumberProvider, Bounded, Saturating, Zero},
 	Perbill,
 };
 
@@ -121,6 +121,14 @@ fn registered_model<T: Config>() -> ModelId {
 	model
 }
 
+/// Moves the `Clock` on, so that the randomness source's output counts as unknown when the
+/// tasks created so far could still change (the runtime's clock is the relay parent number,
+/// which no block advances in a benchmark).
+fn advance_clock<T: Config>() {
+	let now = T::Clock::current_block_number();
+	T::Clock::set_block_number(now.saturating_add(1u32.into()));
+}
+
 /// A model with `c` online workers, the index-order first `v` of whom get `v`-verifier tasks;
 /// the task is created but not drawn yet. Returns the task.
 fn task_with_candidates<T: Config>(v: u32, c: u32) -> TaskId {
@@ -130,6 +138,7 @@ fn task_with_candidates<T: Config>(v: u32, c: u32) -> TaskId {
 	}
 	let task = NextTaskId::<T>::get();
 	Pallet::<T>::create_task(RawOrigin::Signed(creator::<T>()).into(), spec::<T>(model, v)).expect("task");
+	advance_clock::<T>();
 	task
 }
 
@@ -141,6 +150,7 @@ fn assigned_task<T: Config>(v: u32) -> (TaskId, Vec<T::AccountId>) {
 	}
 	let task = NextTaskId::<T>::get();
 	Pallet::<T>::create_task(RawOrigin::Signed(creator::<T>()).into(), spec::<T>(model, v)).expect("task");
+	advance_clock::<T>();
 	let next = frame_system::Pallet::<T>::block_number() + 1u32.into();
 	frame_system::Pallet::<T>::set_block_number(next);
 	Pallet::<T>::on_initialize(next);
