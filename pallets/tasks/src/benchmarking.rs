@@ -153,7 +153,7 @@ fn assigned_task<T: Config>(v: u32) -> (TaskId, Vec<T::AccountId>) {
 	advance_clock::<T>();
 	let next = frame_system::Pallet::<T>::block_number() + 1u32.into();
 	frame_system::Pallet::<T>::set_block_number(next);
-	Pallet::<T>::on_initialize(next);
+	Pallet::<T>::process_deadline(next, task, Deadline::Assign);
 	let workers = Tasks::<T>::get(task).expect("task").workers.into_inner();
 	assert_eq!(workers.len() as u32, v, "all workers drawn");
 	(task, workers)
