@@ -155,6 +155,25 @@ async fn free_balance(client: &Client, who: &AccountId) -> u128 {
 	at.storage().fetch(runtime::storage().system().account(), (who.clone(),)).await.unwrap().decode().unwrap().data.free
 }
 
+/// Eve creates `specs` all at once (pipelined, so they land in one or two blocks); their ids.
+async fn create_at_once(
+	node: &DevNode,
+	client: &Client,
+	specs: Vec<runtime::runtime_types::pallet_tasks::types::TaskSpec<u128>>,
+) -> Vec<u64> {
+	let dapp = chain::Submitter::new(&node.url(), client.clone(), dev::eve()).await.unwrap();
+	let first = next_task_id(client).await;
+	let count = specs.len() as u64;
+	let creations = specs.into_iter().map(|spec| {
+		let dapp = &dapp;
+		async move { dapp.in_block(&runtime::transactions().tasks().create_task(spec)).await }
+	});
+	for created in futures::future::join_all(creations).await {
+		created.expect("task created");
+	}
+	(first..first + count).collect()
+}
+
 /// The id the next task created will get.
 async fn next_task_id(client: &Client) -> u64 {
 	let at = client.at_current_block().await.unwrap();
@@ -378,27 +397,18 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 			pallet_tasks::types::{Decoding, TaskParams, TaskSpec, TextParams, Verification},
 		};
 		let (text_model, info) = chain::models(&client).await.unwrap().into_iter().find(|(_, m)| m.name.0 == b"fortunes-gpt").unwrap();
-		let dapp = chain::Submitter::new(&node.url(), client.clone(), dev::eve()).await.unwrap();
-		let first = next_task_id(&client).await;
-		let creations = (0..20u32).map(|i| {
-			let spec = TaskSpec {
-				model: text_model,
-				params: TaskParams::Text(TextParams {
-					prompt: BoundedVec(format!("Fortune number {i} says").into_bytes()),
-					max_tokens: 8,
-					decoding: Decoding::Greedy,
-				}),
-				verification: Some(Verification::Replicated { verifiers: 3 }),
-				quorum: None,
-				fee: info.min_fee,
-			};
-			let dapp = &dapp;
-			async move { dapp.in_block(&runtime::transactions().tasks().create_task(spec)).await }
+		let specs = (0..20u32).map(|i| TaskSpec {
+			model: text_model,
+			params: TaskParams::Text(TextParams {
+				prompt: BoundedVec(format!("Fortune number {i} says").into_bytes()),
+				max_tokens: 8,
+				decoding: Decoding::Greedy,
+			}),
+			verification: Some(Verification::Replicated { verifiers: 3 }),
+			quorum: None,
+			fee: info.min_fee,
 		});
-		for created in futures::future::join_all(creations).await {
-			created.expect("task created");
-		}
-		let burst: Vec<u64> = (first..first + 20).collect();
+		let burst = create_at_once(&node, &client, specs.collect()).await;
 		for &task in &burst {
 			wait_until(&format!("burst task {task} to finalize"), Duration::from_secs(300), || {
 				let client = client.clone();
@@ -452,10 +462,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 			pallet_tasks::types::{ImageParams, TaskParams, TaskSpec, Verification},
 		};
 		let (image_model, info) = chain::models(&client).await.unwrap().into_iter().find(|(_, m)| m.name.0 == b"digits-sd").unwrap();
-		let dapp = chain::Submitter::new(&node.url(), client.clone(), dev::eve()).await.unwrap();
-		let first = next_task_id(&client).await;
-		let creations = (0..6u64).map(|i| {
-			let spec = TaskSpec {
+		let specs = (0..6u64).map(|i| {
+			TaskSpec {
 				model: image_model,
 				params: TaskParams::Image(ImageParams {
 					prompt: BoundedVec(b"a photo of the digit 5".to_vec()),
@@ -470,14 +478,9 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 				verification: Some(Verification::Replicated { verifiers: 3 }),
 				quorum: None,
 				fee: info.min_fee,
-			};
-			let dapp = &dapp;
-			async move { dapp.in_block(&runtime::transactions().tasks().create_task(spec)).await }
+			}
 		});
-		for created in futures::future::join_all(creations).await {
-			created.expect("task created");
-		}
-		(first..first + 6).collect()
+		create_at_once(&node, &client, specs.collect()).await
 	};
 	wait_until("tasks waiting in Bob's store", Duration::from_secs(120), || {
 		let log = workers[0].log();
