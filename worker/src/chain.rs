@@ -64,15 +64,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Client> {
 		.map_err(|e| anyhow::anyhow!("cannot connect to the Replica node at {url}: {e}"))
 }
 
-/// The chain's type as its node reports it (`Development`, `Local`, `Live`, …).
-pub async fn chain_type(url: &str) -> anyhow::Result<String> {
-	let rpc = subxt::rpcs::RpcClient::from_insecure_url(url)
-		.await
-		.map_err(|e| anyhow::anyhow!("cannot connect to the Replica node at {url}: {e}"))?;
-	let methods = subxt::rpcs::LegacyRpcMethods::<subxt::config::RpcConfigFor<ReplicaConfig>>::new(rpc);
-	methods.system_chain_type().await.map_err(|e| anyhow::anyhow!("system_chainType: {e}"))
-}
-
 /// Whether an endpoint URL points at this machine only (a dev setup, unreachable for dapps).
 pub fn is_loopback_endpoint(endpoint: &str) -> bool {
 	let host = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
@@ -208,6 +199,11 @@ impl Submitter {
 	/// Submits `call`; done once its block is finalized and it succeeded.
 	pub async fn finalized<C: subxt::transactions::Payload>(&self, call: &C) -> Result<(), SubmitError> {
 		self.submit(call, true).await
+	}
+
+	/// The chain's type as its node reports it (`Development`, `Local`, `Live`, …).
+	pub async fn chain_type(&self) -> anyhow::Result<String> {
+		self.rpc.system_chain_type().await.map_err(|e| anyhow::anyhow!("system_chainType: {e}"))
 	}
 
 	async fn nonce(&self) -> Result<u64, String> {

@@ -105,6 +105,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		jobs,
 		queued: queued.clone(),
 		saturated: false,
+		backlog_possible: false,
 		spec_version: 0,
 		health: health.clone(),
 		seen_at: HashMap::new(),
@@ -114,7 +115,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		resend: Vec::new(),
 	};
 	let executor = Executor {
-		runner: Runner::new(HashMap::new(), device).with_fault(InjectedFault::from_env()?),
+		runner: Runner::new(device).with_fault(InjectedFault::from_env()?),
 		store: store.clone(),
 		metrics: metrics.clone(),
 		account: account.0,
@@ -231,6 +232,8 @@ struct Session<'a> {
 	queued: Queued,
 	/// Offline because more tasks are assigned than the queue holds.
 	saturated: bool,
+	/// A task did not fit the queue and may still wait in the store.
+	backlog_possible: bool,
 	/// The runtime version the typed interface was last checked against.
 	spec_version: u32,
 	/// The latest block, for `/health`, `/status` and the device thread's deadline checks.
@@ -356,7 +359,7 @@ impl Session<'_> {
 			self.submit_or_fatal(&tx.go_online(), "go_online").await?;
 		}
 		if chain::is_loopback_endpoint(&self.config.endpoint) {
-			match chain::chain_type(&self.config.node).await {
+			match self.submitter.chain_type().await {
 				Ok(kind) if kind != "Development" && kind != "Local" => tracing::warn!(
 					"the declared endpoint {} is only reachable from this machine, on a {kind} chain: dapps cannot \
 					 download this worker's results; declare a public --endpoint",
@@ -631,7 +634,10 @@ impl Session<'_> {
 				queued.insert(task);
 				self.metrics.queue_length.inc();
 			},
-			Err(_) => tracing::info!("task {task}: the queue is full ({} tasks); it waits in the store", self.config.queue),
+			Err(_) => {
+				tracing::info!("task {task}: the queue is full ({} tasks); it waits in the store", self.config.queue);
+				self.backlog_possible = true;
+			},
 		}
 	}
 
@@ -648,6 +654,10 @@ impl Session<'_> {
 	/// passed is recorded as skipped), and stops taking new work while tasks wait: offline
 	/// when the backlog is not empty, online again once it is and the queue is half empty.
 	async fn drain_backlog(&mut self, now: u64) -> anyhow::Result<()> {
+		// Reading the store every block is only worth it while tasks may be waiting.
+		if !self.backlog_possible && !self.saturated {
+			return Ok(());
+		}
 		for record in self.backlog()? {
 			if self.jobs.capacity() == 0 {
 				break;
@@ -665,6 +675,7 @@ impl Session<'_> {
 			self.enqueue(record.task, record.round, record.model, info.params, record.commit_deadline);
 		}
 		let waiting = self.backlog()?.len();
+		self.backlog_possible = waiting > 0;
 		let tx = runtime::transactions().workers();
 		if waiting > 0 && !self.saturated {
 			tracing::warn!("{waiting} assigned task(s) wait for room in the queue: going offline until they are done");
@@ -702,9 +713,9 @@ impl Session<'_> {
 		if self.in_flight.contains(&(task, Sending::Reveal)) {
 			return Ok(());
 		}
-		match chain::assignment(&self.client, task, &self.account).await?.and_then(|a| a.commitment) {
-			Some(on_chain) if on_chain == sealed.commitment => {},
-			Some(_) => return self.foreign_commitment(task),
+		match self.chain_holds_our_commitment(task, sealed.commitment).await? {
+			Some(true) => {},
+			Some(false) => return self.foreign_commitment(task),
 			// Never committed (it did not get in before the deadline): nothing to reveal.
 			None => return Ok(()),
 		}
@@ -734,32 +745,28 @@ impl Session<'_> {
 			Sending::Reveal => &self.metrics.reveal_latency_seconds,
 		};
 		match (what, result) {
-			(Sending::Commit, Ok(())) => {
+			(_, Ok(())) => {
 				if let Some(seen) = seen {
 					latency.observe(seen.elapsed().as_secs_f64());
 				}
-				tracing::info!("task {task}: committed");
-				self.set_phase(task, Phase::Committed)
+				let (done, phase) = match what {
+					Sending::Commit => ("committed", Phase::Committed),
+					Sending::Reveal => ("revealed", Phase::Revealed),
+				};
+				tracing::info!("task {task}: {done}");
+				self.set_phase(task, phase)
 			},
 			(Sending::Commit, Err(e)) if e.is("Tasks::AlreadyCommitted") => {
 				let sealed = self.store.get(task)?.and_then(|r| r.sealed).map(|s| s.commitment);
-				let on_chain = chain::assignment(&self.client, task, &self.account).await?.and_then(|a| a.commitment);
-				if on_chain.is_some() && on_chain == sealed {
-					self.set_phase(task, Phase::Committed)
-				} else {
-					self.foreign_commitment(task)
+				match sealed {
+					Some(sealed) if self.chain_holds_our_commitment(task, sealed).await? == Some(true) =>
+						self.set_phase(task, Phase::Committed),
+					_ => self.foreign_commitment(task),
 				}
 			},
 			(Sending::Commit, Err(SubmitError::Rejected(e))) => {
 				tracing::warn!("task {task}: commitment rejected: {e}");
 				self.finish(task, Some(Outcome::Skipped { reason: format!("commitment rejected: {e}") }))
-			},
-			(Sending::Reveal, Ok(())) => {
-				if let Some(seen) = seen {
-					latency.observe(seen.elapsed().as_secs_f64());
-				}
-				tracing::info!("task {task}: revealed");
-				self.set_phase(task, Phase::Revealed)
 			},
 			(Sending::Reveal, Err(e)) if e.is("Tasks::AlreadyRevealed") => self.set_phase(task, Phase::Revealed),
 			(Sending::Reveal, Err(SubmitError::Rejected(e))) => {
@@ -774,6 +781,13 @@ impl Session<'_> {
 				Ok(())
 			},
 		}
+	}
+
+	/// Whether the commitment the chain holds for this account in `task` is `sealed`, the one
+	/// this process made; `None` when the chain holds none.
+	async fn chain_holds_our_commitment(&self, task: u64, sealed: [u8; 32]) -> anyhow::Result<Option<bool>> {
+		let on_chain = chain::assignment(&self.client, task, &self.account).await?.and_then(|a| a.commitment);
+		Ok(on_chain.map(|on_chain| on_chain == sealed))
 	}
 
 	/// The chain holds a commitment for this worker's account that is not the one this

@@ -52,6 +52,15 @@ enum Engine {
 	Text(TextEngine),
 }
 
+impl Engine {
+	fn load(model: &LocalModel, device: Device) -> anyhow::Result<Self> {
+		Ok(match model.kind {
+			LocalKind::Image => Engine::Image(ImageEngine::load(&model.dir, device)?),
+			LocalKind::Text => Engine::Text(TextEngine::load(&model.dir, device)?),
+		})
+	}
+}
+
 /// A fault injected into the next executions, for the fault-injection tests: set
 /// `REPLICA_WORKER_INJECT_FAULT` to `panic:N` (the engine panics) or `oom:N` (it panics as tch
 /// does when CUDA runs out of memory) for the next N executions. Never set it in production.
@@ -93,7 +102,7 @@ impl InjectedFault {
 	}
 }
 
-/// The served models by chain id, loaded on first use and kept.
+/// The served models by chain id, loaded (and warmed up) by [`Runner::load`] and kept.
 pub struct Runner {
 	models: HashMap<u32, LocalModel>,
 	loaded: HashMap<u32, Engine>,
@@ -103,8 +112,9 @@ pub struct Runner {
 }
 
 impl Runner {
-	pub fn new(models: HashMap<u32, LocalModel>, device: Device) -> Self {
-		Self { models, loaded: HashMap::new(), device, hasher: ImageHasher::new(), fault: None }
+	/// A runner serving no model yet (see [`Runner::load`]).
+	pub fn new(device: Device) -> Self {
+		Self { models: HashMap::new(), loaded: HashMap::new(), device, hasher: ImageHasher::new(), fault: None }
 	}
 
 	/// Injects `fault` into the next executions (fault-injection tests only).
@@ -129,10 +139,7 @@ impl Runner {
 
 	fn load_and_warm_up(&mut self, id: u32, model: &LocalModel) -> anyhow::Result<()> {
 		let started = Instant::now();
-		let engine = match model.kind {
-			LocalKind::Image => Engine::Image(ImageEngine::load(&model.dir, self.device)?),
-			LocalKind::Text => Engine::Text(TextEngine::load(&model.dir, self.device)?),
-		};
+		let engine = Engine::load(model, self.device)?;
 		match &engine {
 			Engine::Image(engine) => {
 				let side = engine.native_size();
@@ -178,12 +185,10 @@ impl Runner {
 		InjectedFault::strike(&mut self.fault);
 		let model = self.models.get(&job.model).with_context(|| format!("model {} is not served here", job.model))?;
 		if !self.loaded.contains_key(&job.model) {
+			// Unloaded after a panic: load it again.
 			let started = Instant::now();
 			tracing::info!("loading model {} from {}", job.model, model.dir.display());
-			let engine = match model.kind {
-				LocalKind::Image => Engine::Image(ImageEngine::load(&model.dir, self.device)?),
-				LocalKind::Text => Engine::Text(TextEngine::load(&model.dir, self.device)?),
-			};
+			let engine = Engine::load(model, self.device)?;
 			tracing::info!("model {} loaded in {:.1} s", job.model, started.elapsed().as_secs_f64());
 			self.loaded.insert(job.model, engine);
 		}
@@ -375,7 +380,7 @@ mod tests {
 	fn executor(store: Arc<Store>, fault: Option<InjectedFault>) -> Executor {
 		let (sealed, _) = tokio::sync::mpsc::unbounded_channel();
 		Executor {
-			runner: Runner::new(HashMap::new(), Device::Cpu).with_fault(fault),
+			runner: Runner::new(Device::Cpu).with_fault(fault),
 			store,
 			metrics: Metrics::new().unwrap(),
 			account: [1; 32],

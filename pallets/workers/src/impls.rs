@@ -315,26 +315,20 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 	}
 
 	fn confirm_drawn(model: ModelId, who: &T::AccountId, indexed_weight: u128) -> Option<u128> {
-		let current: Option<u128> = Workers::<T>::get(who)
-			.filter(|info| info.status == WorkerStatus::Online && info.models.contains(&model))
-			.map(|info| info.stake.unique_saturated_into());
+		let Some(info) = Workers::<T>::get(who).filter(|info| info.status == WorkerStatus::Online && info.models.contains(&model))
+		else {
+			Self::remove_from_indexes(who, &[model]);
+			return None;
+		};
+		let current: u128 = info.stake.unique_saturated_into();
 		// Weight only ever drops behind the index's back (a slash), so never draw with more.
-		let current = current.map(|w| w.min(indexed_weight));
-		if current != Some(indexed_weight) {
-			let stake = Workers::<T>::get(who).map(|info| info.stake);
-			ModelWorkers::<T>::mutate_exists(model, |maybe| {
-				let Some(entries) = maybe else { return };
-				match (current, stake) {
-					(Some(_), Some(stake)) =>
-						entries.iter_mut().filter(|e| &e.who == who).for_each(|e| e.stake = stake),
-					_ => entries.retain(|e| &e.who != who),
-				}
-				if entries.is_empty() {
-					*maybe = None;
-				}
-			});
+		if current >= indexed_weight {
+			return Some(indexed_weight);
 		}
-		current
+		ModelWorkers::<T>::mutate(model, |entries| {
+			entries.iter_mut().filter(|e| &e.who == who).for_each(|e| e.stake = info.stake)
+		});
+		Some(current)
 	}
 
 	fn unbonding_period() -> BlockNumberFor<T> {
