@@ -29,7 +29,8 @@ use std::{
 	},
 	time::{Duration, Instant},
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// The tasks handed to the device thread and not yet finished there; shared by both sides so
 /// that handing a task over is idempotent across reconnects and reconciliations.
@@ -59,8 +60,11 @@ struct Submitted {
 #[error("{0}")]
 struct Fatal(String);
 
-/// Runs the daemon until SIGINT or SIGTERM.
-pub async fn run(config: RunConfig) -> anyhow::Result<()> {
+/// Runs the daemon until `shutdown` is cancelled (the binary cancels it on SIGINT or SIGTERM,
+/// through [`cancel_on_signals`]).
+pub async fn run(config: RunConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+	// Results are compared bit for bit: never execute without every determinism switch.
+	crate::engines::determinism::ensure_enabled()?;
 	let account = config.signer.public_key().to_account_id();
 	tracing::info!("worker account {account}");
 	let store = Arc::new(Store::open(&config.store.join(account.to_string()))?);
@@ -85,11 +89,10 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 	let queued: Queued = Arc::default();
 	let latest_block = Arc::new(AtomicU64::new(0));
 	let health = Health { latest_block: latest_block.clone(), queued: queued.clone(), ..Health::default() };
-	crate::http::serve(config.listen, store.clone(), health.clone()).await?;
+	crate::http::serve(config.listen, store.clone(), health.clone(), shutdown.clone()).await?;
 
 	// The first connection must work: a wrong --node is a configuration error.
 	let client = connect_first(&config.node).await?;
-	let mut shutdown = shutdown_signal();
 	let (sealed_sender, mut sealed) = mpsc::unbounded_channel::<u64>();
 	let (submitted_sender, mut submitted) = mpsc::unbounded_channel::<Submitted>();
 	let submitter = Arc::new(Submitter::new(&config.node, client.clone(), config.signer.clone()).await?);
@@ -136,7 +139,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 	let mut delay = Duration::from_secs(1);
 	loop {
 		let outcome = tokio::select! {
-			_ = shutdown.changed() => break,
+			_ = shutdown.cancelled() => break,
 			outcome = session.follow(&mut sealed, &mut submitted) => outcome,
 		};
 		match outcome {
@@ -149,7 +152,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<()> {
 		loop {
 			tracing::info!("reconnecting to {} in {} s", config.node, delay.as_secs());
 			tokio::select! {
-				_ = shutdown.changed() => return stop(&store),
+				_ = shutdown.cancelled() => return stop(&store),
 				_ = tokio::time::sleep(delay) => {},
 			}
 			delay = (delay * 2).min(Duration::from_secs(30));
@@ -194,9 +197,10 @@ async fn connect_first(url: &str) -> anyhow::Result<Client> {
 	}
 }
 
-/// Flips once on SIGINT or SIGTERM.
-fn shutdown_signal() -> watch::Receiver<bool> {
-	let (sender, receiver) = watch::channel(false);
+/// A token cancelled on the first SIGINT or SIGTERM: what stops [`run`] in the binary.
+pub fn cancel_on_signals() -> CancellationToken {
+	let token = CancellationToken::new();
+	let cancel = token.clone();
 	tokio::spawn(async move {
 		let terminate = async {
 			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -210,9 +214,9 @@ fn shutdown_signal() -> watch::Receiver<bool> {
 			_ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
 			_ = terminate => tracing::info!("SIGTERM"),
 		}
-		let _ = sender.send(true);
+		cancel.cancel();
 	});
-	receiver
+	token
 }
 
 /// The chain side, over one connection at a time.

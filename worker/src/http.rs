@@ -7,17 +7,29 @@
 //! - `GET /health`: `ok` while the device thread runs and blocks arrive, `503` otherwise;
 //! - `GET /status`: the daemon's state as JSON (`replica-worker status` prints it).
 //!
-//! The server (hyper) bounds what a client can take: request headers must arrive
-//! within [`HEADER_TIMEOUT`] and fit [`MAX_HEADER_BYTES`], a request may carry no body to speak
-//! of ([`MAX_REQUEST_BODY`]), a response must be done within [`REQUEST_TIMEOUT`], and at most
-//! [`MAX_CONNECTIONS`] connections are served at once. Store and file reads run on the
-//! blocking pool. The chain holds every PNG's blake2-256 digest, so a client checks what it
-//! downloads; [`get`] stops at [`MAX_DOWNLOAD`] bytes.
+//! The routes are an axum [`router`]; tower-http bounds what a client can take: a request may
+//! carry no body to speak of ([`MAX_REQUEST_BODY`], `413`) and must be answered within
+//! [`REQUEST_TIMEOUT`] (`408`). Each connection is served by hyper, whose headers must arrive
+//! within [`HEADER_TIMEOUT`] and fit [`MAX_HEADER_BYTES`]; at most [`MAX_CONNECTIONS`] are
+//! served at once and accept errors back off instead of spinning. Store and file reads run on
+//! the blocking pool. The server speaks plain HTTP: an operator who declares an `https://`
+//! endpoint puts a TLS proxy in front of it.
+//!
+//! [`get`] downloads over `http://` or `https://` (rustls, the system's root certificates or
+//! `SSL_CERT_FILE`), stopping at [`MAX_DOWNLOAD`] bytes and after [`DOWNLOAD_TIMEOUT`]. The
+//! chain holds every PNG's blake2-256 digest, so a client checks what it downloads.
 
 use crate::{daemon::Queued, store::Store};
 use anyhow::Context;
-use http_body_util::{BodyExt, Full};
-use hyper::{body::Bytes, header, Method, Request, Response, StatusCode};
+use axum::{
+	extract::{Path, State},
+	http::{header, StatusCode},
+	response::{IntoResponse, Response},
+	routing::get as route_get,
+	Router,
+};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::{
 	net::SocketAddr,
@@ -27,8 +39,7 @@ use std::{
 	},
 	time::{Duration, SystemTime, UNIX_EPOCH},
 };
-
-type Body = Full<Bytes>;
+use tokio_util::sync::CancellationToken;
 
 /// Time a client has to send its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -37,11 +48,13 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest request header block.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The largest request body (every route is a GET).
-pub const MAX_REQUEST_BODY: u64 = 1024;
+pub const MAX_REQUEST_BODY: usize = 1024;
 /// Connections served at once; more wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 256;
 /// The largest response [`get`] accepts.
 pub const MAX_DOWNLOAD: usize = 64 * 1024 * 1024;
+/// The longest [`get`] waits for a whole response.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// `/health` fails when no block arrived for this long.
 pub const STALE_AFTER: Duration = Duration::from_secs(120);
 
@@ -86,17 +99,53 @@ fn unix_now() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Binds `addr` and serves results from `store` until the process ends.
-pub async fn serve(addr: SocketAddr, store: Arc<Store>, health: Health) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+#[derive(Clone)]
+struct Shared {
+	store: Arc<Store>,
+	health: Health,
+}
+
+/// The results server's routes and limits, without a listener.
+pub fn router(store: Arc<Store>, health: Health) -> Router {
+	Router::new()
+		.route("/health", route_get(health_route))
+		.route("/status", route_get(status_route))
+		.route("/tasks/:id", route_get(task_route))
+		.route("/tasks/:id/:file", route_get(file_route))
+		.fallback(|| async { not_found() })
+		.layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+		.layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+		.with_state(Shared { store, health })
+}
+
+/// Binds `addr` and serves results from `store` until `shutdown` is cancelled; the returned
+/// task ends once the listener is closed (connections being served finish on their own).
+pub async fn serve(
+	addr: SocketAddr,
+	store: Arc<Store>,
+	health: Health,
+	shutdown: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
 	let listener = tokio::net::TcpListener::bind(addr)
 		.await
 		.with_context(|| format!("cannot listen on {addr} for the results server (--listen)"))?;
 	tracing::info!("serving results on http://{}", listener.local_addr()?);
+	let app = router(store, health);
 	let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
 	Ok(tokio::spawn(async move {
 		loop {
-			let Ok(permit) = connections.clone().acquire_owned().await else { return };
-			let socket = match listener.accept().await {
+			let permit = tokio::select! {
+				_ = shutdown.cancelled() => return,
+				permit = connections.clone().acquire_owned() => match permit {
+					Ok(permit) => permit,
+					Err(_) => return,
+				},
+			};
+			let accepted = tokio::select! {
+				_ = shutdown.cancelled() => return,
+				accepted = listener.accept() => accepted,
+			};
+			let socket = match accepted {
 				Ok((socket, _)) => socket,
 				Err(e) => {
 					// Out of file descriptors, usually: wait instead of spinning.
@@ -105,17 +154,8 @@ pub async fn serve(addr: SocketAddr, store: Arc<Store>, health: Health) -> anyho
 					continue;
 				},
 			};
-			let (store, health) = (store.clone(), health.clone());
+			let service = hyper_util::service::TowerToHyperService::new(app.clone());
 			tokio::spawn(async move {
-				let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
-					let (store, health) = (store.clone(), health.clone());
-					async move {
-						let response = tokio::time::timeout(REQUEST_TIMEOUT, respond(store, health, request))
-							.await
-							.unwrap_or_else(|_| reply(StatusCode::REQUEST_TIMEOUT, "text/plain", "timed out\n"));
-						Ok::<_, std::convert::Infallible>(response)
-					}
-				});
 				let _ = hyper::server::conn::http1::Builder::new()
 					.timer(TokioTimer::new())
 					.header_read_timeout(HEADER_TIMEOUT)
@@ -128,39 +168,16 @@ pub async fn serve(addr: SocketAddr, store: Arc<Store>, health: Health) -> anyho
 	}))
 }
 
-async fn respond<B>(store: Arc<Store>, health: Health, request: Request<B>) -> Response<Body> {
-	if request.method() != Method::GET {
-		return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "only GET\n");
-	}
-	// Every route is a GET: a body, announced or chunked, is refused unread.
-	let length = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-	if length.is_some_and(|n| n > MAX_REQUEST_BODY) || request.headers().contains_key(header::TRANSFER_ENCODING) {
-		return reply(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "no request body expected\n");
-	}
-	let path = request.uri().path().trim_matches('/').to_string();
-	let parts: Vec<&str> = path.split('/').collect();
-	let task_id = |id: &str| id.parse::<u64>().ok();
-	match parts.as_slice() {
-		["health"] => match health.problem() {
-			None => reply(StatusCode::OK, "text/plain", "ok\n"),
-			Some(problem) => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", format!("{problem}\n")),
-		},
-		["status"] => status(store, &health).await,
-		["tasks", id] => match task_id(id) {
-			Some(id) => task(store, id).await,
-			None => reply(StatusCode::BAD_REQUEST, "text/plain", "not a task id\n"),
-		},
-		["tasks", id, file] => match task_id(id) {
-			Some(id) => task_file(store, id, file.to_string()).await,
-			None => reply(StatusCode::BAD_REQUEST, "text/plain", "not a task id\n"),
-		},
-		_ => not_found(),
+async fn health_route(State(shared): State<Shared>) -> Response {
+	match shared.health.problem() {
+		None => text(StatusCode::OK, "ok\n"),
+		Some(problem) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")),
 	}
 }
 
-async fn status(store: Arc<Store>, health: &Health) -> Response<Body> {
+async fn status_route(State(Shared { store, health }): State<Shared>) -> Response {
 	let Ok(Ok(unfinished)) = tokio::task::spawn_blocking(move || store.unfinished()).await else {
-		return reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "cannot read the store\n");
+		return store_error();
 	};
 	let queued = health.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
 	let open: Vec<serde_json::Value> = unfinished
@@ -168,7 +185,7 @@ async fn status(store: Arc<Store>, health: &Health) -> Response<Body> {
 		.map(|r| serde_json::json!({ "task": r.task, "round": r.round, "phase": r.phase, "commit_deadline": r.commit_deadline }))
 		.collect();
 	let at = health.latest_block_at.load(Ordering::Relaxed);
-	let body = serde_json::json!({
+	json(serde_json::json!({
 		"healthy": health.problem().is_none(),
 		"problem": health.problem(),
 		"device_thread_alive": health.device_alive.load(Ordering::Relaxed),
@@ -176,29 +193,25 @@ async fn status(store: Arc<Store>, health: &Health) -> Response<Body> {
 		"seconds_since_block": (at != 0).then(|| unix_now().saturating_sub(at)),
 		"queued": queued,
 		"open_tasks": open,
-	});
-	reply(StatusCode::OK, "application/json", body.to_string())
+	}))
 }
 
-async fn task(store: Arc<Store>, id: u64) -> Response<Body> {
+async fn task_route(State(Shared { store, .. }): State<Shared>, Path(id): Path<u64>) -> Response {
 	match tokio::task::spawn_blocking(move || store.get(id)).await {
-		Ok(Ok(Some(record))) => {
-			let summary = serde_json::json!({
-				"task": record.task,
-				"round": record.round,
-				"model": record.model,
-				"phase": record.phase,
-				"outcome": record.outcome,
-				"files": if record.is_public() { record.outputs.clone() } else { Vec::new() },
-			});
-			reply(StatusCode::OK, "application/json", summary.to_string())
-		},
+		Ok(Ok(Some(record))) => json(serde_json::json!({
+			"task": record.task,
+			"round": record.round,
+			"model": record.model,
+			"phase": record.phase,
+			"outcome": record.outcome,
+			"files": if record.is_public() { record.outputs.clone() } else { Vec::new() },
+		})),
 		Ok(Ok(None)) => not_found(),
-		_ => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "cannot read the store\n"),
+		_ => store_error(),
 	}
 }
 
-async fn task_file(store: Arc<Store>, id: u64, file: String) -> Response<Body> {
+async fn file_route(State(Shared { store, .. }): State<Shared>, Path((id, file)): Path<(u64, String)>) -> Response {
 	enum Found {
 		File(Vec<u8>),
 		NotRevealed,
@@ -218,36 +231,54 @@ async fn task_file(store: Arc<Store>, id: u64, file: String) -> Response<Body> {
 	match read.await {
 		Ok(Ok(Found::File(bytes))) => {
 			let kind = if bytes.starts_with(b"\x89PNG") { "image/png" } else { "text/plain; charset=utf-8" };
-			reply(StatusCode::OK, kind, bytes)
+			([(header::CONTENT_TYPE, kind)], bytes).into_response()
 		},
-		Ok(Ok(Found::NotRevealed)) => reply(StatusCode::FORBIDDEN, "text/plain", "not revealed yet\n"),
+		Ok(Ok(Found::NotRevealed)) => text(StatusCode::FORBIDDEN, "not revealed yet\n"),
 		Ok(Ok(Found::Missing)) => not_found(),
-		_ => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "cannot read the store\n"),
+		_ => store_error(),
 	}
 }
 
-fn not_found() -> Response<Body> {
-	reply(StatusCode::NOT_FOUND, "text/plain", "not found\n")
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+	(status, [(header::CONTENT_TYPE, "text/plain")], body.into()).into_response()
 }
 
-fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
-	let mut response = Response::new(Full::new(body.into()));
-	*response.status_mut() = status;
-	if let Ok(value) = content_type.parse() {
-		response.headers_mut().insert(header::CONTENT_TYPE, value);
-	}
-	response
+fn json(value: serde_json::Value) -> Response {
+	([(header::CONTENT_TYPE, "application/json")], value.to_string()).into_response()
 }
 
-/// Downloads `url` (`http://`; put a TLS proxy on the worker's side for https), failing on
-/// any status but 200, after 30 s, or beyond [`MAX_DOWNLOAD`] bytes.
+fn not_found() -> Response {
+	text(StatusCode::NOT_FOUND, "not found\n")
+}
+
+fn store_error() -> Response {
+	text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n")
+}
+
+/// Downloads `url` (`http://` or `https://`), failing on any status but 200, after
+/// [`DOWNLOAD_TIMEOUT`], or beyond [`MAX_DOWNLOAD`] bytes. `https://` trusts the system's root
+/// certificates, or those in `SSL_CERT_FILE`/`SSL_CERT_DIR` when set.
 pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
 	let uri: hyper::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
-	anyhow::ensure!(uri.scheme_str() == Some("http"), "{url}: only http:// endpoints are supported");
-	let client: hyper_util::client::legacy::Client<_, Body> =
-		hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
 	let download = async {
-		let response = client.get(uri).await.with_context(|| format!("GET {url}"))?;
+		let response = match uri.scheme_str() {
+			Some("http") => {
+				let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+				client.get(uri).await
+			},
+			Some("https") => {
+				let connector = hyper_rustls::HttpsConnectorBuilder::new()
+					.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+					.context("no root certificates for https (install ca-certificates or set SSL_CERT_FILE)")?
+					.https_only()
+					.enable_http1()
+					.build();
+				let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(connector);
+				client.get(uri).await
+			},
+			_ => anyhow::bail!("{url}: only http:// and https:// URLs are supported"),
+		}
+		.with_context(|| format!("GET {url}"))?;
 		let status = response.status();
 		anyhow::ensure!(status == StatusCode::OK, "GET {url}: {status}");
 		let length = response.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
@@ -262,7 +293,9 @@ pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
 		}
 		Ok(bytes)
 	};
-	tokio::time::timeout(Duration::from_secs(30), download).await.with_context(|| format!("{url}: no answer within 30 s"))?
+	tokio::time::timeout(DOWNLOAD_TIMEOUT, download)
+		.await
+		.with_context(|| format!("{url}: no answer within {} s", DOWNLOAD_TIMEOUT.as_secs()))?
 }
 
 #[cfg(test)]
@@ -275,7 +308,7 @@ mod tests {
 		let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 		let addr = listener.local_addr().unwrap();
 		drop(listener);
-		serve(addr, store, health).await.unwrap();
+		serve(addr, store, health, CancellationToken::new()).await.unwrap();
 		format!("127.0.0.1:{}", addr.port())
 	}
 
@@ -332,7 +365,7 @@ mod tests {
 		}
 		let err = get(&format!("{base}/tasks/x/image-0.png")).await.unwrap_err().to_string();
 		assert!(err.contains("400"), "{err}");
-		assert!(get("https://example.org/x").await.unwrap_err().to_string().contains("only http://"));
+		assert!(get("ftp://example.org/x").await.unwrap_err().to_string().contains("only http:// and https://"));
 
 		let status: serde_json::Value = serde_json::from_slice(&get(&format!("{base}/status")).await.unwrap()).unwrap();
 		assert_eq!(status["latest_block"], 7);

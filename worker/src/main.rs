@@ -260,6 +260,7 @@ fn main() -> std::process::ExitCode {
 	);
 	let result = (|| {
 		if deterministic {
+			determinism::enable()?;
 		}
 		let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
 		runtime.block_on(run(cli))
@@ -278,7 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::Run(args) => {
 			let config = args.resolve()?;
 			tracing::debug!("{config:?}");
-			replica_worker::daemon::run(config).await
+			replica_worker::daemon::run(config, replica_worker::daemon::cancel_on_signals()).await
 		},
 		Command::Task { command: TaskCommand::Submit(args) } => dapp::submit(args).await,
 		Command::Task { command: TaskCommand::Show(args) } => dapp::show(args).await,

@@ -77,6 +77,9 @@ fn doctor_image_reports_identical_runs_on_the_cpu() {
 		assert!(run.contains("to run 1 [0, 0, 0, 0] (t=0 agree"), "{run}");
 	}
 	assert!(report.contains("median time per image: "), "{report}");
+	// The binary switched determinism on before it ran anything.
+	let switches = report.lines().next().unwrap_or_default();
+	assert!(switches.contains("deterministic_algorithms: 1") && switches.contains("benchmark_cudnn: 0"), "{switches}");
 	// A CUDA device asked for by name must exist; the doctor does not quietly skip it.
 	fails_cleanly(&["doctor-image", "--device", "cuda:7", "--runs", "1"], "cuda:7");
 }

@@ -103,6 +103,21 @@ pub fn enable() -> Result<()> {
 	apply(DeterminismState::DETERMINISTIC)
 }
 
+/// Fails unless [`enable`] ran: every switch deterministic and CUDA's environment set. The
+/// daemon checks this before it executes anything, so a caller that forgot [`enable`] cannot
+/// commit results that differ from its profile group's.
+pub fn ensure_enabled() -> Result<()> {
+	let switches = state();
+	let env_set = CUDA_ENV.iter().all(|(key, value)| std::env::var(key).is_ok_and(|v| v == *value));
+	if switches.is_deterministic() && env_set {
+		return Ok(());
+	}
+	Err(EngineError::Device {
+		requested: "determinism".into(),
+		reason: format!("determinism is not enabled (switches {switches:?}, CUDA environment set: {env_set}); call determinism::enable() before any thread starts"),
+	})
+}
+
 /// The switches as libtorch has them now.
 pub fn state() -> DeterminismState {
 	let mut state = DeterminismState::default();
@@ -170,8 +185,10 @@ mod tests {
 		enable().unwrap();
 		assert!(state().is_deterministic(), "{:?}", state());
 		assert_eq!(std::env::var("NVIDIA_TF32_OVERRIDE").unwrap(), "0");
+		ensure_enabled().unwrap();
 		apply(DeterminismState::PYTORCH_DEFAULTS).unwrap();
 		assert_eq!(state(), DeterminismState::PYTORCH_DEFAULTS);
+		assert!(ensure_enabled().is_err(), "a switch off is caught");
 		enable().unwrap();
 		assert!(state().is_deterministic());
 	}
