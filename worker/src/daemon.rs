@@ -55,6 +55,9 @@ struct Submitted {
 	seen: Option<Instant>,
 }
 
+/// The longest wait between two attempts to reach a lost node.
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(4);
+
 /// An error that reconnecting cannot fix.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -133,29 +136,38 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> anyhow::Resu
 		.name("replica-device".into())
 		.spawn(move || executor.run(job_receiver))
 		.context("starting the device thread")?;
-	// Loads (on the device thread) and declares the served models, then goes online.
-	session.register().await?;
-
-	let mut delay = Duration::from_secs(1);
+	// Loads (on the device thread) and declares the served models, then goes online. Losing
+	// the node from here on is never fatal: the store keeps the work until it is back.
+	let mut connected = match session.register().await {
+		Ok(()) => true,
+		Err(e) if e.is::<Fatal>() => return Err(e),
+		Err(e) => {
+			tracing::warn!("lost the node at {} while registering: {e:#}", config.node);
+			false
+		},
+	};
 	loop {
-		let outcome = tokio::select! {
-			_ = shutdown.cancelled() => break,
-			outcome = session.follow(&mut sealed, &mut submitted) => outcome,
-		};
-		match outcome {
-			Err(e) if e.is::<Fatal>() => return Err(e),
-			Err(e) => tracing::warn!("lost the node at {}: {e:#}", config.node),
-			Ok(()) => tracing::warn!("the node at {} closed the block stream", config.node),
+		if connected {
+			let outcome = tokio::select! {
+				_ = shutdown.cancelled() => break,
+				outcome = session.follow(&mut sealed, &mut submitted) => outcome,
+			};
+			match outcome {
+				Err(e) if e.is::<Fatal>() => return Err(e),
+				Err(e) => tracing::warn!("lost the node at {}: {e:#}", config.node),
+				Ok(()) => tracing::warn!("the node at {} closed the block stream", config.node),
+			}
 		}
-		// Reconnect with backoff, then register again (the chain may have been reset) and
-		// reconcile the store.
+		// Reconnect, then register again (the chain may have been reset) and reconcile the
+		// store. The delay stays short: every block away is a block of the commit window.
+		let mut delay = Duration::from_secs(1);
 		loop {
 			tracing::info!("reconnecting to {} in {} s", config.node, delay.as_secs());
 			tokio::select! {
 				_ = shutdown.cancelled() => return stop(&store),
 				_ = tokio::time::sleep(delay) => {},
 			}
-			delay = (delay * 2).min(Duration::from_secs(30));
+			delay = (delay * 2).min(MAX_RECONNECT_DELAY);
 			match chain::connect(&config.node).await {
 				Ok(client) => {
 					match Submitter::new(&config.node, client.clone(), config.signer.clone()).await {
@@ -175,7 +187,7 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> anyhow::Resu
 				Err(e) => tracing::warn!("{e:#}"),
 			}
 		}
-		delay = Duration::from_secs(1);
+		connected = true;
 	}
 	stop(&store)
 }

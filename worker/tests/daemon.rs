@@ -36,6 +36,8 @@ struct Worker {
 	listen: String,
 	metrics: String,
 	fault: Option<&'static str>,
+	/// Where the log stood when the current process was spawned (the log is appended to).
+	spawned_at: usize,
 }
 
 impl Worker {
@@ -76,12 +78,13 @@ impl Worker {
 			"--metrics".into(),
 			metrics.clone(),
 		];
-		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log"), listen: listen_copy, metrics, fault };
+		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log"), listen: listen_copy, metrics, fault, spawned_at: 0 };
 		worker.spawn();
 		worker
 	}
 
 	fn spawn(&mut self) {
+		self.spawned_at = self.log().len();
 		let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
 		let mut command = Command::new(WORKER);
 		if let Some(fault) = self.fault {
@@ -117,6 +120,16 @@ impl Worker {
 
 	fn log(&self) -> String {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// Whether the current process is still running.
+	fn running(&mut self) -> bool {
+		self.child.as_mut().is_some_and(|child| child.try_wait().unwrap().is_none())
+	}
+
+	/// What the current process has logged.
+	fn log_since_spawn(&self) -> String {
+		self.log().get(self.spawned_at..).unwrap_or_default().to_string()
 	}
 }
 
@@ -443,16 +456,30 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		drop(twin);
 	}
 
-	// 6. Load: Bob holds one task in its queue and one on the device; four tasks at once leave
-	// the rest waiting in its store (it goes offline meanwhile), and the node restarts while
-	// they wait. Every task ends, Bob runs each at most once and is never slashed.
+	// 6. Load: Bob restarts with room for one task in its queue, and the node restarts while
+	// Bob is registering (loading its models): Bob waits for the node rather than exiting.
+	// Then six tasks at once leave four waiting in Bob's store (it goes offline meanwhile),
+	// and the node restarts while they wait. Every task ends, Bob runs each at most once and
+	// is never slashed.
 	workers[0].kill();
 	workers[0].args.extend(["--queue".to_string(), "1".to_string()]);
 	workers[0].spawn();
+	wait_until("Bob registering", Duration::from_secs(120), || {
+		let log = workers[0].log_since_spawn();
+		async move { log.contains("loading model") }
+	})
+	.await;
+	node.restart();
+	let client = node.connect(NODE_START).await;
 	let bob = workers[0].account();
-	wait_until("Bob online again", Duration::from_secs(120), || {
+	wait_until("Bob online again", Duration::from_secs(180), || {
+		let log = workers[0].log_since_spawn();
+		assert!(workers[0].running(), "Bob exited:\n{log}");
 		let (client, bob) = (client.clone(), bob.clone());
-		async move { matches!(chain::worker_info(&client, &bob).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online)) }
+		async move {
+			log.contains("online: models") &&
+				matches!(chain::worker_info(&client, &bob).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online))
+		}
 	})
 	.await;
 	// Six image tasks created in one go (pipelined), so they are drawn in the same block.
@@ -483,7 +510,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		create_at_once(&node, &client, specs.collect()).await
 	};
 	wait_until("tasks waiting in Bob's store", Duration::from_secs(120), || {
-		let log = workers[0].log();
+		// Not an earlier process's line: the node must restart while this one's tasks wait.
+		let log = workers[0].log_since_spawn();
 		async move { log.contains("it waits in the store") }
 	})
 	.await;
@@ -505,7 +533,11 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	for &task in &load_tasks {
 		assert!(log.matches(&format!("task {task}: executing")).count() <= 1, "task {task} ran twice:\n{log}");
 		if let Some(a) = assignment(&client, task, &bob).await {
-			assert!(matches!(a.outcome, Outcome::Won | Outcome::Unpaid), "Bob slashed in task {task}: {a:?}");
+			assert!(
+				matches!(a.outcome, Outcome::Won | Outcome::Unpaid),
+				"Bob slashed in task {task}: {a:?}\nBob on it:\n{}",
+				lines_about(&log, task)
+			);
 		}
 	}
 	let metrics = String::from_utf8(replica_worker::http::get(&format!("http://{}/metrics", workers[0].metrics)).await.unwrap()).unwrap();
@@ -518,4 +550,15 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	assert!(status.success(), "{status}\n{}", charlie.log());
 	assert!(charlie.log().contains("unfinished task(s) in the store resume on the next start"), "{}", charlie.log());
 	drop(workers);
+}
+
+/// The log lines that name `task`, and those about the node connection, for a failure message.
+fn lines_about(log: &str, task: u64) -> String {
+	let name = format!("task {task}");
+	log.lines()
+		.filter(|l| {
+			l.contains(&format!("{name}:")) || l.contains(&format!("{name} ")) || l.contains("node") || l.contains("offline") || l.contains("online")
+		})
+		.collect::<Vec<_>>()
+		.join("\n")
 }

@@ -53,6 +53,10 @@ pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Set to keep a test's chain database and worker stores and logs after it ends.
+pub const KEEP_ENV: &str = "REPLICA_E2E_KEEP";
+const NODE_LOG_TAIL: usize = 80;
+
 /// A running dev node; killed (and its log printed if the test is failing) on drop.
 pub struct DevNode {
 	child: Child,
@@ -136,9 +140,17 @@ impl Drop for DevNode {
 		let _ = self.child.kill();
 		let _ = self.child.wait();
 		if std::thread::panicking() {
-			eprintln!("---- replica-node log ({}) ----\n{}", self.log.display(), self.log());
+			// The tail only: block imports drown the workers' logs, printed before this one.
+			let log = self.log();
+			let lines: Vec<&str> = log.lines().collect();
+			let tail = lines[lines.len().saturating_sub(NODE_LOG_TAIL)..].join("\n");
+			eprintln!("---- replica-node log ({}), last {NODE_LOG_TAIL} lines ----\n{tail}", self.log.display());
 		}
-		let _ = std::fs::remove_dir_all(&self.base);
+		if std::env::var_os(KEEP_ENV).is_some() {
+			eprintln!("{KEEP_ENV}: the chain and worker directories are kept in {}", self.base.display());
+		} else {
+			let _ = std::fs::remove_dir_all(&self.base);
+		}
 	}
 }
 
