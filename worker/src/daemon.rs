@@ -524,6 +524,13 @@ impl Session<'_> {
 					tracing::info!("task {task}: commitment found on chain");
 					self.set_phase(task, Phase::Committed)?
 				},
+				// Seen in a best block that is no longer on the chain (a retracted fork, a node
+				// that lost its last blocks): the commit window is still open, so send it again.
+				Phase::Committed if !committed => {
+					tracing::warn!("task {task}: the commitment this worker saw included is not on chain; committing again");
+					self.set_phase(task, Phase::Sealed)?;
+					self.commit(task).await?
+				},
 				_ => {},
 			},
 			TaskStatus::Sampling { .. } =>
