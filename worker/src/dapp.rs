@@ -1,7 +1,7 @@
-//! The client side: `replica-worker task submit|show` for dapp developers and
-//! `replica-worker model register|digest` for governance.
+//! The client side of the binary: `replica-worker task submit|show` for dapp developers and
+//! `replica-worker model register` for governance. The daemon library does not depend on it.
 
-use crate::{
+use replica_worker::{
 	hex,
 	chain::{self, runtime, to_runtime, AccountId, Client, ModelInfo, ModelKind, SubmitError, TaskStatus},
 	config::{format_amount, parse_amount, parse_key},
@@ -240,7 +240,7 @@ async fn download_verified(client: &Client, winners: &[AccountId], task: u64, in
 		let Some(info) = chain::worker_info(client, winner).await? else { continue };
 		let endpoint = String::from_utf8_lossy(&info.endpoint.0).trim_end_matches('/').to_string();
 		let url = format!("{endpoint}/tasks/{task}/image-{index}.png");
-		match crate::http::get(&url).await {
+		match replica_worker::http::get(&url).await {
 			Ok(png) if sp_crypto_hashing::blake2_256(&png) == *digest => return Ok(png),
 			Ok(_) => problems.push(format!("{url}: digest differs from the chain's")),
 			Err(e) => problems.push(format!("{e:#}")),
@@ -322,7 +322,7 @@ pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
 	};
 	// The chain refuses a text model whose tasks could leave no room for a prompt.
 	let context_len = match kind {
-		ModelKind::Text => u32::try_from(crate::engines::text::context_len(&args.dir)?).unwrap_or(u32::MAX),
+		ModelKind::Text => u32::try_from(replica_worker::engines::text::context_len(&args.dir)?).unwrap_or(u32::MAX),
 		_ => 0,
 	};
 	let max_tokens = match kind {

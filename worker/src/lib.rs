@@ -12,7 +12,6 @@
 pub mod chain;
 pub mod config;
 pub mod daemon;
-pub mod dapp;
 pub mod engines;
 pub mod hashing;
 pub mod http;

@@ -1,5 +1,6 @@
 //! `replica-worker`: Replica's off-chain GPU worker.
 
+mod dapp;
 mod doctor;
 
 use anyhow::Context;
@@ -13,10 +14,10 @@ use replica_worker::{
 		text::{Decoding, TextEngine},
 	},
 	config::RunArgs,
-	dapp::{self, RegisterModelArgs, ShowArgs, SubmitArgs},
 	hashing::ImageHasher,
 	hex,
 };
+use dapp::{RegisterModelArgs, ShowArgs, SubmitArgs};
 use std::{path::PathBuf, time::Instant};
 
 /// Replica's off-chain GPU worker. `run` is the daemon: it registers the worker, executes the
