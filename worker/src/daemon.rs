@@ -9,7 +9,7 @@
 //! never commits or reveals twice.
 
 use crate::{
-	hex,
+	hex, task_span,
 	chain::{self, runtime, to_runtime, AccountId, Client, SubmitError, Submitter, TaskStatus, WorkerStatus},
 	config::{format_amount, RunConfig},
 	http::Health,
@@ -31,6 +31,7 @@ use std::{
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// The tasks handed to the device thread and not yet finished there; shared by both sides so
 /// that handing a task over is idempotent across reconnects and reconciliations.
@@ -447,7 +448,7 @@ impl Session<'_> {
 					let events = at.events().fetch().await?;
 					self.on_block(block.number(), &events).await?;
 				},
-				Some(task) = sealed.recv() => self.commit(task).await?,
+				Some(task) = sealed.recv() => self.commit(task).instrument(task_span(task)).await?,
 				Some(done) = submitted.recv() => self.on_submitted(done).await?,
 			}
 		}
@@ -476,7 +477,7 @@ impl Session<'_> {
 			tracing::info!("reconciling {} task(s) with the chain at #{now}", tasks.len());
 		}
 		for task in tasks {
-			self.reconcile(task, now).await?;
+			self.reconcile(task, now).instrument(task_span(task)).await?;
 		}
 		Ok(())
 	}
@@ -521,13 +522,13 @@ impl Session<'_> {
 					self.finish(task, Some(Outcome::Skipped { reason: format!("commit deadline #{deadline} passed") }))?,
 				Phase::Sealed if !committed => self.commit(task).await?,
 				Phase::Sealed => {
-					tracing::info!("task {task}: commitment found on chain");
+					tracing::info!("commitment found on chain");
 					self.set_phase(task, Phase::Committed)?
 				},
 				// Seen in a best block that is no longer on the chain (a retracted fork, a node
 				// that lost its last blocks): the commit window is still open, so send it again.
 				Phase::Committed if !committed => {
-					tracing::warn!("task {task}: the commitment this worker saw included is not on chain; committing again");
+					tracing::warn!("the commitment this worker saw included is not on chain; committing again");
 					self.set_phase(task, Phase::Sealed)?;
 					self.commit(task).await?
 				},
@@ -560,7 +561,9 @@ impl Session<'_> {
 		for event in events.find::<tasks::TaskAssigned>() {
 			let event = event?;
 			if event.workers.contains(&self.account) {
-				self.on_assigned(event.task, event.round, event.commit_deadline as u64, number).await?;
+				self.on_assigned(event.task, event.round, event.commit_deadline as u64, number)
+					.instrument(task_span(event.task))
+					.await?;
 			}
 		}
 		for event in events.find::<tasks::RevealPhaseStarted>() {
@@ -568,24 +571,25 @@ impl Session<'_> {
 			let committed = self.store.get(event.task)?.is_some_and(|r| matches!(r.phase, Phase::Sealed | Phase::Committed));
 			if committed {
 				self.seen_at.insert(event.task, Instant::now());
-				self.reveal(event.task).await?;
+				self.reveal(event.task).instrument(task_span(event.task)).await?;
 			}
 		}
 		for event in events.find::<tasks::TaskEscalated>() {
 			let event = event?;
 			// An earlier round of ours was settled without quorum; a fresh round goes on without us.
 			if self.store.get(event.task)?.is_some_and(|r| r.round < event.round) {
-				tracing::info!("task {}: no quorum; round {} is drawn afresh", event.task, event.round);
+				let _span = task_span(event.task).entered();
+				tracing::info!("no quorum; round {} is drawn afresh", event.round);
 				self.finish(event.task, Some(Outcome::Failed { reason: "no quorum in its round".into() }))?;
 			}
 		}
 		for event in events.find::<tasks::TaskFinalized>() {
 			let event = event?;
 			if self.store.get(event.task)?.is_some() {
+				let _span = task_span(event.task).entered();
 				let won = event.winners.contains(&self.account);
 				tracing::info!(
-					"task {} finalized: {}",
-					event.task,
+					"finalized: {}",
 					if won { format!("won, paid {}", format_amount(event.share)) } else { "not among the winners".into() }
 				);
 				if won {
@@ -597,7 +601,8 @@ impl Session<'_> {
 		for event in events.find::<tasks::TaskFailed>() {
 			let event = event?;
 			if self.store.get(event.task)?.is_some() {
-				tracing::info!("task {} failed: {:?}", event.task, event.reason);
+				let _span = task_span(event.task).entered();
+				tracing::info!("failed: {:?}", event.reason);
 				self.finish(event.task, Some(Outcome::Failed { reason: format!("{:?}", event.reason) }))?;
 			}
 		}
@@ -607,7 +612,8 @@ impl Session<'_> {
 		for event in events.find::<workers::Slashed>() {
 			let event = event?;
 			if event.worker == self.account {
-				tracing::warn!("slashed {} in task {} for {:?}", format_amount(event.amount), event.task, event.reason);
+				let _span = task_span(event.task).entered();
+				tracing::warn!("slashed {} for {:?}", format_amount(event.amount), event.reason);
 				self.metrics.slashed.inc();
 				self.store.update(event.task, |r| r.slashed = r.slashed.saturating_add(event.amount))?;
 			}
@@ -615,8 +621,8 @@ impl Session<'_> {
 		for task in std::mem::take(&mut self.resend) {
 			if let Some(record) = self.store.get(task)? {
 				match record.phase {
-					Phase::Sealed => self.commit(task).await?,
-					Phase::Committed => self.reveal(task).await?,
+					Phase::Sealed => self.commit(task).instrument(task_span(task)).await?,
+					Phase::Committed => self.reveal(task).instrument(task_span(task)).await?,
 					_ => {},
 				}
 			}
@@ -635,7 +641,7 @@ impl Session<'_> {
 			return Ok(());
 		}
 		let info = chain::task_info(&self.client, task).await?.context("an assigned task is missing")?;
-		tracing::info!("task {task}: assigned (round {round}, model {}), commit by #{commit_deadline}", info.model);
+		tracing::info!("assigned (round {round}, model {}), commit by #{commit_deadline}", info.model);
 		self.metrics.assigned.inc();
 		self.store.put(&TaskRecord::assigned(task, round, info.model, commit_deadline, now))?;
 		self.seen_at.insert(task, Instant::now());
@@ -658,7 +664,7 @@ impl Session<'_> {
 				self.metrics.queue_length.inc();
 			},
 			Err(_) => {
-				tracing::info!("task {task}: the queue is full ({} tasks); it waits in the store", self.config.queue);
+				tracing::info!("the queue is full ({} tasks); it waits in the store", self.config.queue);
 				self.backlog_possible = true;
 			},
 		}
@@ -686,7 +692,9 @@ impl Session<'_> {
 				break;
 			}
 			if record.commit_deadline <= now {
-				tracing::warn!("task {}: commit deadline #{} passed while it waited; skipped", record.task, record.commit_deadline);
+				task_span(record.task).in_scope(|| {
+					tracing::warn!("commit deadline #{} passed while it waited; skipped", record.commit_deadline)
+				});
 				self.metrics.skipped.inc();
 				self.finish(record.task, Some(Outcome::Skipped { reason: "queue full until its commit deadline".into() }))?;
 				continue;
@@ -695,7 +703,7 @@ impl Session<'_> {
 				self.finish(record.task, None)?;
 				continue;
 			};
-			self.enqueue(record.task, record.round, record.model, info.params, record.commit_deadline);
+			task_span(record.task).in_scope(|| self.enqueue(record.task, record.round, record.model, info.params, record.commit_deadline));
 		}
 		let waiting = self.backlog()?.len();
 		self.backlog_possible = waiting > 0;
@@ -753,13 +761,17 @@ impl Session<'_> {
 		}
 		let (submitter, done) = (self.submitter.clone(), self.submitted.clone());
 		let seen = self.seen_at.get(&task).copied();
-		tokio::spawn(async move {
-			let result = submitter.in_block(&call).await;
-			let _ = done.send(Submitted { task, what, result, seen });
-		});
+		tokio::spawn(
+			async move {
+				let result = submitter.in_block(&call).await;
+				let _ = done.send(Submitted { task, what, result, seen });
+			}
+			.instrument(task_span(task)),
+		);
 	}
 
 	/// The result of a commitment or reveal sent by [`Self::send`].
+	#[tracing::instrument(name = "task", skip_all, fields(id = submitted.task))]
 	async fn on_submitted(&mut self, submitted: Submitted) -> anyhow::Result<()> {
 		let Submitted { task, what, result, seen } = submitted;
 		self.in_flight.remove(&(task, what));
@@ -776,7 +788,7 @@ impl Session<'_> {
 					Sending::Commit => ("committed", Phase::Committed),
 					Sending::Reveal => ("revealed", Phase::Revealed),
 				};
-				tracing::info!("task {task}: {done}");
+				tracing::info!("{done}");
 				self.set_phase(task, phase)
 			},
 			(Sending::Commit, Err(e)) if e.is("Tasks::AlreadyCommitted") => {
@@ -788,18 +800,18 @@ impl Session<'_> {
 				}
 			},
 			(Sending::Commit, Err(SubmitError::Rejected(e))) => {
-				tracing::warn!("task {task}: commitment rejected: {e}");
+				tracing::warn!("commitment rejected: {e}");
 				self.finish(task, Some(Outcome::Skipped { reason: format!("commitment rejected: {e}") }))
 			},
 			(Sending::Reveal, Err(e)) if e.is("Tasks::AlreadyRevealed") => self.set_phase(task, Phase::Revealed),
 			(Sending::Reveal, Err(SubmitError::Rejected(e))) => {
 				// Not in its reveal phase (any more): reconciled on the next resume.
-				tracing::warn!("task {task}: reveal rejected: {e}");
+				tracing::warn!("reveal rejected: {e}");
 				Ok(())
 			},
 			(_, Err(e)) => {
 				// Not in, after every retry (the node is struggling): try again next block.
-				tracing::warn!("task {task}: {what:?} not included: {e}; trying again");
+				tracing::warn!("{what:?} not included: {e}; trying again");
 				self.resend.push(task);
 				Ok(())
 			},
@@ -818,7 +830,7 @@ impl Session<'_> {
 	/// reveal; this process leaves the task to the other one and says so loudly.
 	fn foreign_commitment(&mut self, task: u64) -> anyhow::Result<()> {
 		tracing::error!(
-			"task {task}: the commitment on chain for this account is not the one this worker sealed: another \
+			"the commitment on chain for this account is not the one this worker sealed: another \
 			 worker process is running with the same key. Stop one of them; this one leaves the task alone."
 		);
 		self.finish(task, Some(Outcome::Skipped { reason: "another process with this key committed".into() }))

@@ -20,6 +20,12 @@ pub mod models;
 pub mod pipeline;
 pub mod store;
 
+/// The span every log line about one task is emitted in (`task{id=7}: …`), so an operator can
+/// follow a task through assignment, execution, commitment and reveal, and filter by it.
+pub fn task_span(task: u64) -> tracing::Span {
+	tracing::info_span!("task", id = task)
+}
+
 /// Lower-case hex of `bytes` (digests, keys in logs and output).
 pub fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -227,7 +227,7 @@ impl Runner {
 					// Deterministic: every honest worker refuses alike, and a quorum of refusals
 					// fails the task with a refund instead of slashing everyone as a no-show.
 					Err(EngineError::ContextExceeded { .. }) => {
-						tracing::info!("task {}: the prompt and max_tokens exceed the context; committing a refusal", job.task);
+						tracing::info!("the prompt and max_tokens exceed the context; committing a refusal");
 						return Ok((ResultPayload::CannotExecute(CannotExecute::ContextExceeded), Vec::new()));
 					},
 					other => other?,
@@ -236,7 +236,7 @@ impl Runner {
 				let files = vec![("text.txt".to_string(), result.text.to_vec())];
 				Ok((ResultPayload::Text(result), files))
 			},
-			_ => anyhow::bail!("task {} asks model {} for the other kind of output", job.task, job.model),
+			_ => anyhow::bail!("the task asks model {} for the other kind of output", job.model),
 		}
 	}
 }
@@ -280,10 +280,11 @@ impl Executor {
 				},
 			};
 			self.metrics.queue_length.dec();
+			let _span = crate::task_span(job.task).entered();
 			match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.one(&job))) {
 				Ok(Ok(())) => {},
-				Ok(Err(e)) => tracing::error!("task {}: {e:#}", job.task),
-				Err(_) => tracing::error!("task {}: panicked outside the engine; the device thread goes on", job.task),
+				Ok(Err(e)) => tracing::error!("{e:#}"),
+				Err(_) => tracing::error!("panicked outside the engine; the device thread goes on"),
 			}
 			self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&job.task);
 		}
@@ -297,7 +298,7 @@ impl Executor {
 		}
 		let now = self.latest_block.load(Ordering::Relaxed);
 		if now >= job.commit_deadline {
-			tracing::warn!("task {}: commit deadline #{} passed (now #{now}); skipped", job.task, job.commit_deadline);
+			tracing::warn!("commit deadline #{} passed (now #{now}); skipped", job.commit_deadline);
 			self.metrics.skipped.inc();
 			return self.finish(job.task, Outcome::Skipped { reason: format!("commit deadline #{} passed", job.commit_deadline) });
 		}
@@ -305,7 +306,7 @@ impl Executor {
 		// twice is not tried a third time: every restart would die on it again.
 		let attempts = self.store.update(job.task, |r| r.attempts += 1)?.map_or(1, |r| r.attempts);
 		if attempts > MAX_ATTEMPTS {
-			tracing::error!("task {}: killed the worker during {MAX_ATTEMPTS} executions; not trying again", job.task);
+			tracing::error!("killed the worker during {MAX_ATTEMPTS} executions; not trying again");
 			self.metrics.skipped.inc();
 			return self.finish(
 				job.task,
@@ -313,12 +314,12 @@ impl Executor {
 			);
 		}
 		let started = Instant::now();
-		tracing::info!("task {}: executing (model {})", job.task, job.model);
+		tracing::info!("executing (model {})", job.model);
 		// One retry: an out-of-memory error or a panic is often transient (fragmentation,
 		// another process on the GPU), and a missed task costs the operator stake.
 		let outcome = match self.runner.execute_caught(job) {
 			Err(e) if attempts < MAX_ATTEMPTS => {
-				tracing::warn!("task {}: {e:#}; retrying once", job.task);
+				tracing::warn!("{e:#}; retrying once");
 				self.store.update(job.task, |r| r.attempts += 1)?;
 				self.runner.execute_caught(job)
 			},
@@ -327,7 +328,7 @@ impl Executor {
 		let (payload, files) = match outcome {
 			Ok(done) => done,
 			Err(e) => {
-				tracing::error!("task {}: {e:#}; not committed", job.task);
+				tracing::error!("{e:#}; not committed");
 				self.metrics.skipped.inc();
 				return self.finish(job.task, Outcome::ExecutionFailed { error: format!("{e:#}") });
 			},
@@ -355,7 +356,7 @@ impl Executor {
 		let seconds = started.elapsed().as_secs_f64();
 		self.metrics.executed.inc();
 		self.metrics.execution_seconds.observe(seconds);
-		tracing::info!("task {}: executed and sealed in {seconds:.2} s", job.task);
+		tracing::info!("executed and sealed in {seconds:.2} s");
 		let _ = self.sealed.send(job.task);
 		Ok(())
 	}

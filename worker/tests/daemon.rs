@@ -310,7 +310,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	}
 	for (w, fault) in [(&workers[1], "injected engine panic"), (&workers[2], "CUDA out of memory")] {
 		let log = w.log();
-		assert!(log.contains(&format!("task {image_task}: the engine panicked: {fault}")), "{}: {log}", w.name);
+		assert!(about(&log, image_task).any(|l| l.contains(&format!("the engine panicked: {fault}"))), "{}: {log}", w.name);
 		assert!(log.contains("retrying once"), "{}: {log}", w.name);
 	}
 	let show = cli_ok(&["task", "show", "--node", &url, &image_task.to_string()]);
@@ -362,9 +362,9 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let log = workers[0].log();
 	// Killed just before or just after recording its commitment (the chain had it either way):
 	// the restart found it and sent no second one, and nothing was rejected.
-	assert!(log.matches(&format!("task {crash_task}: committed")).count() <= 1, "{log}");
+	assert!(about(&log, crash_task).filter(|l| l.ends_with(": committed")).count() <= 1, "{log}");
 	assert!(!log.contains("rejected"), "{log}");
-	assert_eq!(log.matches(&format!("task {crash_task}: revealed")).count(), 1, "{log}");
+	assert_eq!(about(&log, crash_task).filter(|l| l.ends_with(": revealed")).count(), 1, "{log}");
 
 	// 3. The node restarts mid-task: the workers reconnect and finish it.
 	let submit = tokio::task::spawn_blocking({
@@ -451,7 +451,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		let twin_task = task_id(&out);
 		let a = assignment(&client, twin_task, &workers[0].account()).await.expect("Bob assigned");
 		assert!(matches!(a.outcome, Outcome::Won), "Bob with two processes: {a:?}");
-		let warned = |log: String| log.contains(&format!("task {twin_task}: the commitment on chain for this account is not the one"));
+		let warned =
+			|log: String| about(&log, twin_task).any(|l| l.contains("the commitment on chain for this account is not the one"));
 		assert!(warned(twin.log()) || warned(workers[0].log()), "one of the two noticed the other:\n{}\n{}", twin.log(), workers[0].log());
 		drop(twin);
 	}
@@ -531,7 +532,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	// restart; what must hold is below.)
 	let log = workers[0].log();
 	for &task in &load_tasks {
-		assert!(log.matches(&format!("task {task}: executing")).count() <= 1, "task {task} ran twice:\n{log}");
+		assert!(about(&log, task).filter(|l| l.contains(": executing")).count() <= 1, "task {task} ran twice:\n{log}");
 		if let Some(a) = assignment(&client, task, &bob).await {
 			assert!(
 				matches!(a.outcome, Outcome::Won | Outcome::Unpaid),
@@ -552,13 +553,17 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	drop(workers);
 }
 
-/// The log lines that name `task`, and those about the node connection, for a failure message.
+/// The log lines about `task`: those in its span, `task{id=N}`.
+fn about(log: &str, task: u64) -> impl Iterator<Item = &str> {
+	let span = format!("task{{id={task}}}");
+	log.lines().filter(move |l| l.contains(&span))
+}
+
+/// The log lines about `task` and about the node connection, for a failure message.
 fn lines_about(log: &str, task: u64) -> String {
-	let name = format!("task {task}");
+	let span = format!("task{{id={task}}}");
 	log.lines()
-		.filter(|l| {
-			l.contains(&format!("{name}:")) || l.contains(&format!("{name} ")) || l.contains("node") || l.contains("offline") || l.contains("online")
-		})
+		.filter(|l| l.contains(&span) || l.contains("node") || l.contains("offline") || l.contains("online"))
 		.collect::<Vec<_>>()
 		.join("\n")
 }
