@@ -271,6 +271,8 @@ impl Executor {
 			}
 		}
 		let _stopped = Stopped(self.alive.clone());
+		// ATen hands the pinned count to each new thread lazily; MKL's count is per thread.
+		tch::set_num_threads(crate::engines::determinism::CPU_THREADS);
 		while let Some(next) = work.blocking_recv() {
 			let job = match next {
 				Work::Execute(job) => job,

@@ -1,7 +1,8 @@
 //! Everything that makes two runs of one task produce the same numbers.
 //!
 //! [`enable`] must run before CUDA initialises and before the first tensor operation: it sets
-//! `NVIDIA_TF32_OVERRIDE=0`, then, through the C++ shim in `worker/csrc/determinism.cpp` (tch does not expose these),
+//! `NVIDIA_TF32_OVERRIDE=0` and `CUDA_DEVICE_ORDER=PCI_BUS_ID`, pins libtorch's CPU threads
+//! ([`CPU_THREADS`]), then, through the C++ shim in `worker/csrc/determinism.cpp` (tch does not expose these),
 //! turns off cuDNN autotuning, turns on deterministic cuDNN and deterministic algorithms
 //! (libtorch raises an error rather than run a nondeterministic kernel), turns off TF32 in
 //! cuBLAS and cuDNN, and sets float32 matmul precision to full IEEE ("highest"). It leaves off
@@ -77,8 +78,17 @@ extern "C" {
 	fn replica_determinism_state(out: *mut DeterminismState);
 }
 
-/// The environment CUDA reads when it initialises: no TF32, whatever the libraries ask for.
-pub const CUDA_ENV: [(&str, &str); 1] = [("NVIDIA_TF32_OVERRIDE", "0")];
+/// The environment CUDA reads when it initialises: no TF32, whatever the libraries ask for;
+/// devices numbered in PCI bus order, as NVML numbers them, so `cuda:N` and the GPU the
+/// profile describes are the same card.
+pub const CUDA_ENV: [(&str, &str); 2] = [("NVIDIA_TF32_OVERRIDE", "0"), ("CUDA_DEVICE_ORDER", "PCI_BUS_ID")];
+
+/// libtorch's CPU threads for one operation. A CPU kernel that splits a reduction (a matrix
+/// product, a sum) among threads adds the parts in an order that depends on how many there
+/// are, so the thread count decides the bits of a CPU result; the worker pins it and declares
+/// it in its CPU profile. One thread: the same on every machine, and no spinning threads
+/// fighting over cores when several workers share a machine.
+pub const CPU_THREADS: i32 = 1;
 
 /// Sets libtorch's switches to `wanted` (CUDA's environment is [`enable`]'s business).
 pub fn apply(wanted: DeterminismState) -> Result<()> {
@@ -100,6 +110,7 @@ pub fn enable() -> Result<()> {
 	for (key, value) in CUDA_ENV {
 		std::env::set_var(key, value);
 	}
+	tch::set_num_threads(CPU_THREADS);
 	apply(DeterminismState::DETERMINISTIC)
 }
 
@@ -109,12 +120,16 @@ pub fn enable() -> Result<()> {
 pub fn ensure_enabled() -> Result<()> {
 	let switches = state();
 	let env_set = CUDA_ENV.iter().all(|(key, value)| std::env::var(key).is_ok_and(|v| v == *value));
-	if switches.is_deterministic() && env_set {
+	let threads = tch::get_num_threads();
+	if switches.is_deterministic() && env_set && threads == CPU_THREADS {
 		return Ok(());
 	}
 	Err(EngineError::Device {
 		requested: "determinism".into(),
-		reason: format!("determinism is not enabled (switches {switches:?}, CUDA environment set: {env_set}); call determinism::enable() before any thread starts"),
+		reason: format!(
+			"determinism is not enabled (switches {switches:?}, CUDA environment set: {env_set}, CPU threads {threads} \
+			 instead of {CPU_THREADS}); call determinism::enable() before any thread starts"
+		),
 	})
 }
 
@@ -191,6 +206,11 @@ mod tests {
 		assert!(ensure_enabled().is_err(), "a switch off is caught");
 		enable().unwrap();
 		assert!(state().is_deterministic());
+		assert_eq!(tch::get_num_threads(), CPU_THREADS);
+		tch::set_num_threads(CPU_THREADS + 1);
+		assert!(ensure_enabled().is_err(), "another thread count is caught");
+		enable().unwrap();
+		ensure_enabled().unwrap();
 	}
 
 	#[test]

@@ -67,16 +67,19 @@ pub const LIBTORCH_VERSION: &str = env!("REPLICA_LIBTORCH_VERSION");
 /// The CUDA version that libtorch was built for; empty for a CPU-only build.
 pub const LIBTORCH_CUDA: &str = env!("REPLICA_LIBTORCH_CUDA");
 
-/// The execution profile of `device` running models in `dtype`: GPU name, memory and driver
-/// from `nvidia-smi` for a CUDA device; `cpu`, its instruction-set level (the kernels libtorch
-/// picks, and so the bits, follow it) and the system memory otherwise.
+/// The execution profile of `device` running models in `dtype`: for a CUDA device the GPU's
+/// name and compute capability, memory and driver from NVML, and the CUDA libtorch was built
+/// for; for the CPU, its instruction-set level (the kernels libtorch picks, and so the bits,
+/// follow it), the pinned thread count and the system memory. The libtorch version names its
+/// build, and with it the BLAS and cuDNN it bundles. Memory is declared but is not part of
+/// the profile's identity (`profile_id`).
 pub fn detect_profile(device: Device, dtype: Dtype) -> Result<ExecutionProfile> {
 	let (gpu_model, vram_mib, driver, cuda) = match device {
 		Device::Cuda(n) => {
-			let (name, mib, driver) = nvidia_smi(n)?;
+			let (name, mib, driver) = nvml_identity(n)?;
 			(name, mib, driver, LIBTORCH_CUDA.to_string())
 		},
-		_ => (format!("cpu {}", cpu_isa_level()), system_memory_mib(), String::new(), String::new()),
+		_ => (cpu_model(), system_memory_mib(), String::new(), String::new()),
 	};
 	let field = |s: String| s.into_bytes().try_into().unwrap_or_default();
 	let profile = ExecutionProfile {
@@ -94,23 +97,64 @@ pub fn detect_profile(device: Device, dtype: Dtype) -> Result<ExecutionProfile> 
 	Ok(profile)
 }
 
-fn nvidia_smi(index: usize) -> Result<(String, u32, String)> {
+/// The GPU libtorch calls `cuda:index`, as NVML describes it: its name and compute capability
+/// (which kernels run), total memory, and the driver's version. CUDA numbers only the devices
+/// `CUDA_VISIBLE_DEVICES` lets it see, in PCI bus order (`CUDA_DEVICE_ORDER`, set by
+/// `determinism::enable`), so the index is translated before NVML, which sees them all.
+fn nvml_identity(index: usize) -> Result<(String, u32, String)> {
 	let failed = |reason: String| EngineError::Device { requested: format!("cuda:{index}"), reason };
-	let output = std::process::Command::new("nvidia-smi")
-		.args(["--query-gpu=name,memory.total,driver_version", "--format=csv,noheader,nounits", "-i"])
-		.arg(index.to_string())
-		.output()
-		.map_err(|e| failed(format!("nvidia-smi: {e}")))?;
-	let text = String::from_utf8_lossy(&output.stdout);
-	let fields: Vec<&str> = text.trim().split(", ").collect();
-	match fields.as_slice() {
-		[name, mib, driver] => Ok((
-			name.to_string(),
-			mib.parse().map_err(|_| failed(format!("nvidia-smi printed `{text}`")))?,
-			driver.to_string(),
-		)),
-		_ => Err(failed(format!("nvidia-smi printed `{text}`"))),
+	let visible = std::env::var("CUDA_VISIBLE_DEVICES").ok();
+	let nvml = nvml_wrapper::Nvml::init().map_err(|e| failed(format!("NVML (libnvidia-ml): {e}")))?;
+	let device = match visible_device(index, visible.as_deref()).map_err(failed)? {
+		VisibleDevice::Index(physical) => nvml.device_by_index(physical),
+		VisibleDevice::Uuid(uuid) => nvml.device_by_uuid(uuid),
 	}
+	.map_err(|e| failed(format!("NVML has no such device (CUDA_VISIBLE_DEVICES={visible:?}): {e}")))?;
+	let nvml_error = |what: &str, e: nvml_wrapper::error::NvmlError| failed(format!("NVML {what}: {e}"));
+	let name = device.name().map_err(|e| nvml_error("name", e))?;
+	let capability = device.cuda_compute_capability().map_err(|e| nvml_error("compute capability", e))?;
+	let mib = device.memory_info().map_err(|e| nvml_error("memory", e))?.total / (1 << 20);
+	let driver = nvml.sys_driver_version().map_err(|e| nvml_error("driver version", e))?;
+	Ok((format!("{name}, sm_{}{}", capability.major, capability.minor), u32::try_from(mib).unwrap_or(u32::MAX), driver))
+}
+
+/// A CUDA device as NVML finds it.
+#[derive(Debug, PartialEq, Eq)]
+enum VisibleDevice<'a> {
+	/// NVML's index (PCI bus order).
+	Index(u32),
+	/// A `GPU-…` or `MIG-…` UUID.
+	Uuid(&'a str),
+}
+
+/// Which device CUDA's `index` is under `CUDA_VISIBLE_DEVICES` (`None`: every device). As CUDA
+/// reads it: comma-separated indices or UUIDs, and an entry it cannot read ends the list.
+fn visible_device(index: usize, visible: Option<&str>) -> std::result::Result<VisibleDevice<'_>, String> {
+	let Some(visible) = visible else {
+		return u32::try_from(index).map(VisibleDevice::Index).map_err(|_| format!("no CUDA device {index}"));
+	};
+	let mut seen = 0;
+	for entry in visible.split(',').map(str::trim) {
+		let device = if let Ok(physical) = entry.parse::<u32>() {
+			VisibleDevice::Index(physical)
+		} else if entry.starts_with("GPU-") || entry.starts_with("MIG-") {
+			VisibleDevice::Uuid(entry)
+		} else {
+			break;
+		};
+		if seen == index {
+			return Ok(device);
+		}
+		seen += 1;
+	}
+	Err(format!("CUDA_VISIBLE_DEVICES={visible:?} makes {seen} device(s) visible; there is no cuda:{index}"))
+}
+
+/// What decides a CPU result's bits besides libtorch: the instruction set level its kernels
+/// dispatch on and the pinned thread count.
+fn cpu_model() -> String {
+	let threads = super::determinism::CPU_THREADS;
+	format!("cpu {}, {threads} thread{}", cpu_isa_level(), if threads == 1 { "" } else { "s" })
 }
 
 /// The x86-64 micro-architecture level (`x86-64-v4`: AVX-512; `-v3`: AVX2 and FMA; `-v2`:
@@ -168,10 +212,26 @@ mod tests {
 	fn a_cpu_profile_names_the_instruction_set_not_the_memory() {
 		let profile = detect_profile(Device::Cpu, Dtype::F32).unwrap();
 		let name = String::from_utf8(profile.gpu_model.to_vec()).unwrap();
-		assert_eq!(name, format!("cpu {}", cpu_isa_level()));
+		assert_eq!(name, format!("cpu {}, 1 thread", cpu_isa_level()));
 		let mut other_machine = profile.clone();
 		other_machine.vram_mib += 1024;
 		assert_eq!(profile.profile_id(), other_machine.profile_id(), "same CPU level, other memory: one group");
+	}
+
+	#[test]
+	fn cuda_indices_follow_cuda_visible_devices() {
+		use VisibleDevice::{Index, Uuid};
+		assert_eq!(visible_device(1, None), Ok(Index(1)));
+		assert_eq!(visible_device(0, Some("2,0")), Ok(Index(2)));
+		assert_eq!(visible_device(1, Some("2, 0")), Ok(Index(0)));
+		let uuid = "GPU-8932f937-d72c-4106-c12f-20bd9faed9f6";
+		assert_eq!(visible_device(0, Some(uuid)), Ok(Uuid(uuid)));
+		assert_eq!(visible_device(1, Some(&format!("3,{uuid}"))), Ok(Uuid(uuid)));
+		assert_eq!(visible_device(0, Some("MIG-1a2b")), Ok(Uuid("MIG-1a2b")));
+		// CUDA stops at the first entry it cannot read; an empty list hides every device.
+		assert!(visible_device(1, Some("1,x,2")).unwrap_err().contains("1 device(s) visible"));
+		assert!(visible_device(0, Some("")).is_err());
+		assert!(visible_device(2, Some("0,1")).is_err());
 	}
 
 	#[test]
