@@ -335,7 +335,10 @@ impl Session<'_> {
 	/// and goes online.
 	async fn register(&mut self) -> anyhow::Result<()> {
 		let at = self.client.at_current_block().await?;
-		chain::check_runtime(at.metadata_ref(), at.spec_version()).map_err(|e| Fatal(e.to_string()))?;
+		// The chain was upgraded while this worker was away: it may still be online there.
+		if let Err(mismatch) = chain::check_runtime(at.metadata_ref(), at.spec_version()) {
+			return Err(self.leave_for_upgrade(mismatch).await);
+		}
 		self.spec_version = at.spec_version();
 		let models = self.served_models().await?;
 		let profile: runtime::runtime_types::replica_primitives::types::ExecutionProfile = to_runtime(&self.profile)?;
@@ -416,14 +419,21 @@ impl Session<'_> {
 			self.spec_version = spec_version;
 			return Ok(());
 		};
+		Err(self.leave_for_upgrade(mismatch).await)
+	}
+
+	/// Goes offline under a runtime this worker does not know (so no task is drawn for it that
+	/// it cannot serve) and returns the fatal error that stops it.
+	async fn leave_for_upgrade(&self, mismatch: chain::RuntimeMismatch) -> anyhow::Error {
 		tracing::error!("{mismatch}");
 		// The typed call may no longer encode for the new runtime: send it by name.
 		let go_offline = subxt::dynamic::tx("Workers", "go_offline", ());
 		match self.submitter.finalized(&go_offline).await {
 			Ok(()) => tracing::warn!("went offline; assignments still open are lost unless an upgraded worker resumes them"),
+			Err(SubmitError::Rejected(e)) => tracing::info!("not online on chain ({e}): nothing to leave"),
 			Err(e) => tracing::error!("could not go offline under the new runtime: {e}"),
 		}
-		Err(Fatal(mismatch.to_string()).into())
+		Fatal(mismatch.to_string()).into()
 	}
 
 	/// Reconciles the store with the chain, then follows finalized blocks until the connection
