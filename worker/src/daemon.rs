@@ -848,9 +848,13 @@ impl Session<'_> {
 
 	fn set_phase(&self, task: u64, phase: Phase) -> anyhow::Result<()> {
 		self.store.update(task, |r| {
-			r.phase = phase;
 			if phase == Phase::Revealed {
 				r.revealed = true;
+			}
+			// The block that settled the task can arrive before the submission's own report
+			// (the last reveal finalizes it): a finished task stays finished.
+			if r.phase != Phase::Done {
+				r.phase = phase;
 			}
 		})?;
 		Ok(())

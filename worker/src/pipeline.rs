@@ -148,7 +148,8 @@ impl Runner {
 					negative_prompt: String::new(),
 					seed: 0,
 					steps: 1,
-					guidance: 1.0,
+					// Above 1: the guided batch of two, the shapes tasks run.
+					guidance: 7.5,
 					width: side,
 					height: side,
 					count: 1,

@@ -497,11 +497,13 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 					prompt: BoundedVec(b"a photo of the digit 5".to_vec()),
 					negative_prompt: BoundedVec(Vec::new()),
 					seed: 20 + i,
-					steps: 20,
+					// The most work a task may ask for, so that one runs while the next are
+					// assigned (one small image takes less time than reading an assignment).
+					steps: info.max_steps,
 					guidance_milli: 7_500,
 					width: info.max_side.min(512),
 					height: info.max_side.min(512),
-					count: 1,
+					count: info.max_images,
 				}),
 				verification: Some(Verification::Replicated { verifiers: 3 }),
 				quorum: None,
@@ -541,6 +543,14 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 			);
 		}
 	}
+	// Settled tasks are finished in the store, even when the block that settled them came
+	// before the report on the worker's own reveal.
+	wait_until("Bob's store to hold no unfinished load task", Duration::from_secs(60), || {
+		let status = cli_ok(&["status", "--listen", &workers[0].listen]);
+		let open = load_tasks.iter().filter(|t| status.contains(&format!("task {t} round"))).count();
+		async move { open == 0 }
+	})
+	.await;
 	let metrics = String::from_utf8(replica_worker::http::get(&format!("http://{}/metrics", workers[0].metrics)).await.unwrap()).unwrap();
 	assert!(metrics.lines().any(|l| l == "replica_worker_tasks_slashed_total 0"), "{metrics}");
 
