@@ -20,6 +20,13 @@
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+/// The `upgrade-test` build of this runtime (`build.rs`): a later version to upgrade a running
+/// chain to in tests. Never deployed.
+#[cfg(feature = "std")]
+pub mod upgrade_test {
+	include!(concat!(env!("OUT_DIR"), "/upgrade_test_wasm_binary.rs"));
+}
+
 extern crate alloc;
 
 pub mod apis;
@@ -157,12 +164,28 @@ impl_opaque_keys! {
 	}
 }
 
+#[cfg(not(feature = "upgrade-test"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("replica"),
 	impl_name: alloc::borrow::Cow::Borrowed("replica"),
 	authoring_version: 1,
 	spec_version: 1,
+	impl_version: 0,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The `upgrade-test` build's version: always one spec_version ahead of the real one (a chain
+/// only accepts code with a higher spec_version; the worker's upgrade test fails otherwise).
+#[cfg(feature = "upgrade-test")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("replica"),
+	impl_name: alloc::borrow::Cow::Borrowed("replica"),
+	authoring_version: 1,
+	spec_version: 2,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -296,6 +319,13 @@ mod runtime {
 	pub type Tasks = pallet_tasks;
 	#[runtime::pallet_index(52)]
 	pub type RelayRandomness = pallet_relay_randomness;
+
+	// Only in the `upgrade-test` build, a later runtime for tests: 90. (A pallet with a
+	// composite enum, such as a hold reason, must not be added this way: frame-support puts
+	// its variant into the outer enum whether the cfg holds or not.)
+	#[cfg(feature = "upgrade-test")]
+	#[runtime::pallet_index(90)]
+	pub type Utility = pallet_utility;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

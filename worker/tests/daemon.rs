@@ -2,10 +2,13 @@
 //! embedded models with `replica-worker model register`, three `replica-worker run` daemons on
 //! the CPU, and a dapp using `replica-worker task submit --wait`.
 //!
-//! One chain for three scenarios, in order: an image and a text task finalize and pay the
+//! One chain for seven scenarios, in order: an image and a text task finalize and pay the
 //! three workers, and the downloaded PNG has the on-chain digest; a worker SIGKILLed after its
 //! commitment reveals after a restart; the node restarted mid-task is reconnected to and the
-//! task still finalizes. Needs the node binary: run by scripts/test.sh (--include-ignored).
+//! task still finalizes; twenty reveals in one window; a second process with one key; a queue
+//! overflow across a node restart; and last a runtime upgrade the workers predate, which takes
+//! each offline with a message to upgrade. Needs the node binary: run by scripts/test.sh
+//! (--include-ignored).
 
 mod common;
 
@@ -125,6 +128,20 @@ impl Worker {
 	/// Whether the current process is still running.
 	fn running(&mut self) -> bool {
 		self.child.as_mut().is_some_and(|child| child.try_wait().unwrap().is_none())
+	}
+
+	/// Waits for the current process to exit by itself; its exit status.
+	fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+		let deadline = Instant::now() + timeout;
+		let child = self.child.as_mut().expect("running");
+		loop {
+			if let Some(status) = child.try_wait().unwrap() {
+				self.child = None;
+				return status;
+			}
+			assert!(Instant::now() < deadline, "{} still running after {timeout:?}:\n{}", self.name, self.log_since_spawn());
+			std::thread::sleep(Duration::from_millis(200));
+		}
 	}
 
 	/// What the current process has logged.
@@ -560,7 +577,46 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let status = charlie.child.take().unwrap().wait().unwrap();
 	assert!(status.success(), "{status}\n{}", charlie.log());
 	assert!(charlie.log().contains("unfinished task(s) in the store resume on the next start"), "{}", charlie.log());
-	drop(workers);
+
+	// 7. A runtime upgrade this build predates (the new runtime adds a pallet, which changes
+	// the calls): Bob and Dave, running, say to upgrade the worker, go offline and stop;
+	// Charlie, started after the upgrade (and still online on chain since its SIGTERM), does
+	// the same at registration. None stays online for tasks it could not serve.
+	let code = std::fs::read(common::upgrade_test_wasm()).unwrap();
+	let before = client.at_current_block().await.unwrap().spec_version();
+	{
+		use runtime::runtime_types::{frame_system::pallet::Call as SystemCall, replica_runtime::RuntimeCall};
+		// Unchecked weight: `set_code` is weighed as a whole block.
+		let set_code = runtime::transactions()
+			.sudo()
+			.sudo_unchecked_weight(RuntimeCall::System(SystemCall::set_code { code }), runtime::runtime_types::sp_weights::weight_v2::Weight { ref_time: 0, proof_size: 0 });
+		common::submit(&client, &node, &set_code, &dev::alice()).await;
+	}
+	wait_until("the upgraded runtime", Duration::from_secs(60), || {
+		let client = client.clone();
+		async move { client.at_current_block().await.is_ok_and(|at| at.spec_version() > before) }
+	})
+	.await;
+	let upgraded = client.at_current_block().await.unwrap();
+	assert!(upgraded.metadata_ref().pallet_by_name("Utility").is_some(), "the upgrade-test runtime runs");
+	let upgraded = upgraded.spec_version();
+	charlie.spawn();
+	let mut stopped = workers;
+	stopped.push(charlie);
+	for w in &mut stopped {
+		let status = w.wait_exit(Duration::from_secs(180));
+		let log = w.log_since_spawn();
+		assert!(!status.success(), "{} kept running or exited cleanly ({status}) under a runtime it does not know:\n{log}", w.name);
+		assert!(
+			log.contains(&format!("the chain runs runtime spec_version {upgraded}")) && log.contains("upgrade replica-worker"),
+			"{}: no clear message:\n{log}",
+			w.name
+		);
+		assert!(log.contains("went offline"), "{}: did not go offline:\n{log}", w.name);
+		let info = chain::worker_info(&client, &w.account()).await.unwrap().expect("registered");
+		assert!(matches!(info.status, WorkerStatus::Offline), "{}: {:?} after the upgrade", w.name, info.status);
+	}
+	drop(stopped);
 }
 
 /// The log lines about `task`: those in its span, `task{id=N}`.

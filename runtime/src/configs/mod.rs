@@ -6,6 +6,8 @@ pub mod monetary;
 pub mod parachain;
 pub mod replica;
 pub mod system;
+#[cfg(feature = "upgrade-test")]
+pub mod upgrade_test;
 pub mod xcm_config;
 
 pub use system::RuntimeBlockWeights;

@@ -35,6 +35,26 @@ pub fn node_binary() -> PathBuf {
 	path
 }
 
+/// The runtime's `upgrade-test` WASM (a later runtime version that changes the calls; see
+/// runtime/build.rs): `$REPLICA_UPGRADE_WASM`, or the one the runtime's build script wrote
+/// beside this test binary's profile.
+pub fn upgrade_test_wasm() -> PathBuf {
+	if let Ok(path) = std::env::var("REPLICA_UPGRADE_WASM") {
+		return PathBuf::from(path);
+	}
+	let exe = std::env::current_exe().expect("test binary path");
+	// <target>/<profile>/deps/<test> -> <target>/<profile>/wbuild/replica-runtime/
+	let dir = exe.parent().and_then(|deps| deps.parent()).expect("profile dir").join("wbuild").join("replica-runtime");
+	let path = dir.join("upgrade_test_wasm_binary.rs.compact.compressed.wasm");
+	assert!(
+		path.exists(),
+		"the upgrade-test runtime is not at {}: build the runtime with the same profile first \
+		 (scripts/test.sh does) or set REPLICA_UPGRADE_WASM",
+		path.display()
+	);
+	path
+}
+
 fn spawn_node(base: &std::path::Path, log: &std::path::Path, rpc_port: u16, p2p_port: u16, extra: &[String]) -> Child {
 	let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
 	Command::new(node_binary())
