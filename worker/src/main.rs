@@ -1,5 +1,6 @@
 //! `replica-worker`: Replica's off-chain GPU worker.
 
+mod bench_chain;
 mod dapp;
 mod doctor;
 
@@ -47,6 +48,11 @@ enum Command {
 		#[command(subcommand)]
 		command: ModelCommand,
 	},
+	/// Measures how many verified tasks the chain settles per block: simulated workers (no
+	/// model runs) commit and reveal through the real calls on a dev chain while new tasks keep
+	/// coming; prints per-block figures and the ceilings derived from the cost per task.
+	/// `scripts/bench-chain.sh` starts a node for it.
+	BenchChain(bench_chain::BenchChainArgs),
 	/// Connects to a node and prints its chain and best block.
 	Ping {
 		/// WebSocket or HTTP RPC endpoint of a Replica node.
@@ -231,6 +237,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 			tracing::debug!("{config:?}");
 			replica_worker::daemon::run(config, replica_worker::daemon::cancel_on_signals()).await
 		},
+		Command::BenchChain(args) => bench_chain::run(args).await,
 		Command::Task { command: TaskCommand::Submit(args) } => dapp::submit(args).await,
 		Command::Task { command: TaskCommand::Show(args) } => dapp::show(args).await,
 		Command::Model { command: ModelCommand::Register(args) } => dapp::register_model(args).await,
