@@ -1,5 +1,6 @@
 //! End-to-end smoke test of the dev chain: a real `replica-node --dev` produces and finalizes
-//! blocks, and a balance transfer signed by Alice lands and moves the balances.
+//! blocks, and a balance transfer signed by Alice lands and moves the balances; and
+//! `replica-worker bench-chain` gets tasks verified on it.
 //!
 //! Needs the node binary, so it is `#[ignore]`d in a plain `cargo test`; scripts/test.sh
 //! builds the node and runs it with `--ignored`.
@@ -113,4 +114,38 @@ async fn dev_chain_accepts_a_worker_registration() {
 		.decode()
 		.unwrap();
 	assert_eq!(index.0.len(), 1, "Bob is indexed as an online worker of model 2");
+}
+
+/// `replica-worker bench-chain` (what scripts/bench-chain.sh runs) on a dev chain: its
+/// simulated workers get tasks verified through the real calls, none fails, and it prints the
+/// ceilings derived from the measured cost.
+#[tokio::test]
+#[ignore = "needs the replica-node binary; run by scripts/test.sh"]
+async fn bench_chain_gets_tasks_verified_and_prints_ceilings() {
+	let mut node = DevNode::start(&[]);
+	let client = node.connect(NODE_START).await;
+	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
+	let url = node.url();
+	let out = tokio::task::spawn_blocking(move || {
+		std::process::Command::new(env!("CARGO_BIN_EXE_replica-worker"))
+			.args(["bench-chain", "--node", &url, "--workers", "6", "--tasks-per-block", "2", "--blocks", "4"])
+			.output()
+			.expect("run replica-worker bench-chain")
+	})
+	.await
+	.unwrap();
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert!(out.status.success(), "{stdout}\n{stderr}");
+	let measured: f64 = stdout
+		.lines()
+		.find_map(|l| l.trim().strip_prefix("finalized tasks per block (measured): "))
+		.unwrap_or_else(|| panic!("no measured line:\n{stdout}"))
+		.parse()
+		.unwrap();
+	assert!(measured > 0.0, "{stdout}");
+	assert!(stdout.contains("failed tasks: 0"), "{stdout}\n{stderr}");
+	for ceiling in ["by ref time", "by proof size", "by block length", "by open tasks per worker"] {
+		assert!(stdout.contains(ceiling), "no `{ceiling}` ceiling:\n{stdout}");
+	}
 }
