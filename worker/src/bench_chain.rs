@@ -130,10 +130,38 @@ struct BlockFigures {
 	failed: u32,
 	ref_time: u64,
 	proof_size: u64,
+	/// The hooks' and inherents' part (the mandatory class): the deadline agenda's draws,
+	/// verdicts and pruning.
+	hooks: Cost,
+	create: Cost,
+	commit: Cost,
+	reveal: Cost,
 	length: u32,
 	build_ms: Option<u64>,
 	/// Blocks from each finalized task's last reveal to its verdict.
 	verdict_latency: Vec<u64>,
+}
+
+/// What calls of one kind took: how many, ref time and proof size in all.
+#[derive(Default, Clone, Copy)]
+struct Cost {
+	count: u64,
+	ref_time: u64,
+	proof_size: u64,
+}
+
+impl Cost {
+	fn add(&mut self, other: Cost) {
+		self.count += other.count;
+		self.ref_time += other.ref_time;
+		self.proof_size += other.proof_size;
+	}
+
+	/// The mean per call: (ref time, proof size).
+	fn mean(&self) -> (f64, f64) {
+		let n = self.count.max(1) as f64;
+		(self.ref_time as f64 / n, self.proof_size as f64 / n)
+	}
 }
 
 /// The runtime's per-block limits.
@@ -145,6 +173,9 @@ struct Limits {
 	length: u32,
 	max_open_per_worker: u32,
 	max_tasks: u32,
+	/// What the deadline hook may spend per block.
+	hook_ref_time: u64,
+	hook_proof_size: u64,
 }
 
 pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
@@ -268,15 +299,38 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 		let events = at.events().fetch().await?;
 		let extrinsics = at.extrinsics().fetch().await?;
 		let mut figures = BlockFigures { number, ..Default::default() };
+		let mut calls = Vec::new();
 		for extrinsic in extrinsics.iter() {
+			let extrinsic = extrinsic?;
 			figures.extrinsics += 1;
-			figures.length += extrinsic?.bytes().len() as u32;
+			figures.length += extrinsic.bytes().len() as u32;
+			calls.push(format!("{}.{}", extrinsic.pallet_name(), extrinsic.call_name()));
 		}
 		let weight = at.storage().try_fetch(runtime::storage().system().block_weight(), ()).await?;
 		if let Some(weight) = weight {
 			let weight = weight.decode()?;
 			figures.ref_time = weight.normal.ref_time + weight.operational.ref_time + weight.mandatory.ref_time;
 			figures.proof_size = weight.normal.proof_size + weight.operational.proof_size + weight.mandatory.proof_size;
+			figures.hooks = Cost { count: 1, ref_time: weight.mandatory.ref_time, proof_size: weight.mandatory.proof_size };
+		}
+		// Each call's dispatch weight (after refunds), from its ExtrinsicSuccess/Failed event.
+		for event in events.iter() {
+			let event = event?;
+			let subxt::events::Phase::ApplyExtrinsic(index) = event.phase() else { continue };
+			let weight = if let Some(ok) = event.decode_fields_as::<runtime::system::events::ExtrinsicSuccess>() {
+				ok?.dispatch_info.weight
+			} else if let Some(failed) = event.decode_fields_as::<runtime::system::events::ExtrinsicFailed>() {
+				failed?.dispatch_info.weight
+			} else {
+				continue;
+			};
+			let cost = Cost { count: 1, ref_time: weight.ref_time, proof_size: weight.proof_size };
+			match calls.get(index as usize).map(String::as_str) {
+				Some("Tasks.create_task") => figures.create.add(cost),
+				Some("Tasks.commit_result") => figures.commit.add(cost),
+				Some("Tasks.reveal_result") => figures.reveal.add(cost),
+				_ => {},
+			}
 		}
 		if let Some(times) = &mut build_times {
 			figures.build_ms = times.get(number);
@@ -404,6 +458,15 @@ fn summary(args: &BenchChainArgs, limits: &Limits, measured: &[BlockFigures], wa
 	println!("\nsummary over {} blocks (after {warm_up} blocks before the first verdict; {:.0} s in all)", measured.len(), elapsed.as_secs_f64());
 	println!("  finalized tasks per block (measured): {:.1}", finalized as f64 / blocks);
 	println!("  failed tasks: {}", sum(|b| u64::from(b.failed)));
+	let (created, assigned) = (sum(|b| u64::from(b.created)), sum(|b| u64::from(b.assigned)));
+	println!(
+		"  created {created}, assigned {assigned}{}",
+		if created > assigned + created / 10 {
+			format!(": {} more tasks wait for a draw than when measuring began (the draws, not the load, limit)", created - assigned)
+		} else {
+			String::new()
+		}
+	);
 	println!(
 		"  block use: ref time {:.1}%, proof size {:.1}%, length {:.1}% (mean)",
 		percent(ref_time, limits.ref_time * measured.len() as u64),
@@ -425,30 +488,55 @@ fn summary(args: &BenchChainArgs, limits: &Limits, measured: &[BlockFigures], wa
 		println!("  no task was finalized in the measured blocks: no ceiling to derive");
 		return;
 	}
-	// Everything a block spent (calls, hooks, inherents) per task verified in it.
-	let per_task_ref = ref_time as f64 / finalized as f64;
-	let per_task_proof = proof_size as f64 / finalized as f64;
+	// Per verified task: one creation, a commit and a reveal per verifier (the calls, normal
+	// class), and the hooks' weight of the measured blocks shared among the tasks verified in
+	// them (draws, verdicts, pruning; inherents are counted in too, which only lowers it).
+	let total = |f: fn(&BlockFigures) -> Cost| {
+		let mut all = Cost::default();
+		for b in measured {
+			all.add(f(b));
+		}
+		all
+	};
+	let (create, commit, reveal, hooks) = (total(|b| b.create), total(|b| b.commit), total(|b| b.reveal), total(|b| b.hooks));
+	let v = f64::from(args.verifiers);
+	let per_task = |(c, m, r): ((f64, f64), (f64, f64), (f64, f64)), pick: fn((f64, f64)) -> f64| pick(c) + v * pick(m) + v * pick(r);
+	let calls = (create.mean(), commit.mean(), reveal.mean());
+	let calls_ref = per_task(calls, |x| x.0);
+	let calls_proof = per_task(calls, |x| x.1);
+	let hooks_ref = hooks.ref_time as f64 / finalized as f64;
+	let hooks_proof = hooks.proof_size as f64 / finalized as f64;
 	let per_task_len = length as f64 / finalized as f64;
+	println!("  cost per verified task ({} verifiers):", args.verifiers);
+	for (what, (ref_time, proof)) in
+		[("create_task", create.mean()), ("commit_result", commit.mean()), ("reveal_result", reveal.mean())]
+	{
+		println!("    {what:<14} {:>9.3} ms ref time {:>9.1} KiB proof size (mean of one call)", ref_time / 1e9, proof / 1024.0);
+	}
+	println!("    calls in all   {:>9.3} ms ref time {:>9.1} KiB proof size", calls_ref / 1e9, calls_proof / 1024.0);
+	println!("    hooks          {:>9.3} ms ref time {:>9.1} KiB proof size (the blocks' hook weight / tasks verified)", hooks_ref / 1e9, hooks_proof / 1024.0);
+	println!("    extrinsics     {per_task_len:>9.0} bytes");
+	println!("\n  ceiling (tasks per block)              measured {:.1}", finalized as f64 / blocks);
+	println!("    calls by ref time (normal class)     {:.0}", limits.normal_ref_time as f64 / calls_ref);
+	println!("    calls by proof size (normal class)   {:.0}", limits.normal_proof_size as f64 / calls_proof);
+	println!("    hooks by ref time (deadline hook)    {:.0}", limits.hook_ref_time as f64 / hooks_ref);
+	println!("    hooks by proof size (deadline hook)  {:.0}", limits.hook_proof_size as f64 / hooks_proof);
 	println!(
-		"  cost per verified task: {:.2} ms ref time, {:.1} KiB proof size, {:.0} bytes of extrinsics",
-		per_task_ref / 1e9,
-		per_task_proof / 1024.0,
-		per_task_len
+		"    whole block by ref time / proof size {:.0} / {:.0}",
+		limits.ref_time as f64 / (calls_ref + hooks_ref),
+		limits.proof_size as f64 / (calls_proof + hooks_proof)
 	);
-	println!("\n  ceiling (tasks per block)       measured {:.1}", finalized as f64 / blocks);
-	println!("    by ref time (normal class)    {:.0}", limits.normal_ref_time as f64 / per_task_ref);
-	println!("    by proof size (normal class)  {:.0}", limits.normal_proof_size as f64 / per_task_proof);
-	println!("    by block length               {:.0}", f64::from(limits.length) / per_task_len);
+	println!("    by block length                      {:.0}", f64::from(limits.length) / per_task_len);
 	let open_per_task = f64::from(args.verifiers);
 	println!(
-		"    by open tasks per worker      {:.0} (x{} workers x {} open each / {} verifiers, per block a task stays open)",
+		"    by open tasks per worker             {:.0} ({} workers x {} open each / {} verifiers, per block a task stays open)",
 		f64::from(args.workers) * f64::from(limits.max_open_per_worker) / open_per_task,
 		args.workers,
 		limits.max_open_per_worker,
 		args.verifiers
 	);
 	println!(
-		"    by MaxTasks                   {:.0} (/ blocks a task stays in storage: its life + retention {})",
+		"    by MaxTasks                          {:.0} (per block a task stays in storage: its life + retention {})",
 		limits.max_tasks,
 		args.retention
 	);
@@ -503,6 +591,7 @@ async fn limits(client: &Client) -> anyhow::Result<Limits> {
 	let weights = at.constants().entry(runtime::constants().system().block_weights())?;
 	let length = at.constants().entry(runtime::constants().system().block_length())?;
 	let (max_ref_time, max_proof_size) = (weights.max_block.ref_time, weights.max_block.proof_size);
+	let hook = at.constants().entry(runtime::constants().tasks().hook_weight())?;
 	let normal = weights.per_class.normal.max_total.unwrap_or(weights.max_block);
 	Ok(Limits {
 		ref_time: max_ref_time,
@@ -512,6 +601,8 @@ async fn limits(client: &Client) -> anyhow::Result<Limits> {
 		length: length.max.normal,
 		max_open_per_worker: at.constants().entry(runtime::constants().tasks().max_open_tasks_per_worker())?,
 		max_tasks: at.constants().entry(runtime::constants().tasks().max_tasks())?,
+		hook_ref_time: hook.ref_time,
+		hook_proof_size: hook.proof_size,
 	})
 }
 
