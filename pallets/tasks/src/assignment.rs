@@ -16,7 +16,7 @@ use sp_runtime::{
 };
 
 use crate::*;
-use frame_support::pallet_prelude::Get;
+use frame_support::{pallet_prelude::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
@@ -58,6 +58,7 @@ impl<T: Config> Pallet<T> {
 		count: u32,
 		is_text: bool,
 		full: impl Fn(&T::AccountId) -> bool,
+		looked: &mut u32,
 	) -> Option<Vec<(T::AccountId, ProfileId)>> {
 		let mut order = WeightedOrder::new(seed, weighted);
 		let mut looks = Self::draw_look_limit();
@@ -71,6 +72,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			looks = looks.checked_sub(1)?;
+			*looked += 1;
 			if full(&who) {
 				position += 1;
 				continue;
@@ -97,14 +99,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws the workers of `info.round` if fresh randomness and enough candidates exist;
-	/// returns whether it did. The task then commits until its deadline.
-	pub(crate) fn draw_round(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) -> bool {
+	/// returns whether it did, and its weight. The task then commits until its deadline.
+	///
+	/// The weight is what the attempt touched: `deadline_assign(v, c)` measures a clean draw of
+	/// `v` workers from an index of `c` candidates (every worker looked at was current and had
+	/// room), which also bounds an attempt that stops earlier (no fresh randomness yet: `v = c =
+	/// 1`; too few candidates: `v = 1`). A draw that skipped or corrected anyone is charged at
+	/// the worst case, [`Self::draw_weight`].
+	pub(crate) fn draw_round(task: TaskId, info: &mut TaskOf<T>, now: BlockNumberFor<T>) -> (bool, Weight) {
+		let waited = (false, T::WeightInfo::deadline_assign(1, 1));
 		let count = info.round_size;
 		if count == 0 {
-			return false;
+			return waited;
 		}
 		let Some((seed, known_since)) = Self::fresh_seed(b"assign", task, info.round, info.draw_after) else {
-			return false;
+			return waited;
 		};
 		let params = Self::params();
 		let checking = matches!(info.verification, Verification::Sampled { .. }) && info.round == 1 && info.tally_from == 0;
@@ -115,8 +124,9 @@ impl<T: Config> Pallet<T> {
 		let full = |who: &T::AccountId| {
 			WorkerTasks::<T>::decode_len(who).unwrap_or(0) as u32 >= T::MaxOpenTasksPerWorker::get()
 		};
-		let candidates: Vec<Candidate<T::AccountId, BlockNumberFor<T>>> =
-			T::Workers::eligible(info.model, info.vram_mib, profile)
+		let indexed = T::Workers::eligible(info.model, info.vram_mib, profile);
+		let index_len = (indexed.len() as u32).max(1);
+		let candidates: Vec<Candidate<T::AccountId, BlockNumberFor<T>>> = indexed
 				.into_iter()
 				// Entered or gained weight before the randomness could be known.
 				.filter(|c| c.since < known_since)
@@ -140,12 +150,18 @@ impl<T: Config> Pallet<T> {
 			candidates.iter().collect()
 		};
 		if (pool.len() as u32) < count.max(group_needs) {
-			return false;
+			return (false, T::WeightInfo::deadline_assign(1, index_len));
 		}
 		let weighted: Vec<((T::AccountId, ProfileId), u128)> =
 			pool.iter().map(|c| ((c.who.clone(), c.profile_id), c.weight)).collect();
-		let Some(drawn) = Self::confirmed_draw(info.model, seed, &weighted, count, is_text, full) else {
-			return false;
+		let mut looked = 0;
+		let drawn = Self::confirmed_draw(info.model, seed, &weighted, count, is_text, full, &mut looked);
+		let weight = match &drawn {
+			Some(drawn) if looked == drawn.len() as u32 => T::WeightInfo::deadline_assign(looked.max(1), index_len),
+			_ => Self::draw_weight(),
+		};
+		let Some(drawn) = drawn else {
+			return (false, weight);
 		};
 
 		// Image escalation rounds run with a fresh seed: earlier rounds' published results are
@@ -189,7 +205,7 @@ impl<T: Config> Pallet<T> {
 		info.status = TaskStatus::Committing { round: info.round, deadline };
 		Self::schedule(task, info, deadline, Deadline::Commit { round: info.round });
 		Self::deposit_event(Event::TaskAssigned { task, round: info.round, workers, commit_deadline: deadline });
-		true
+		(true, weight)
 	}
 
 	/// Sampled mode: rolls, with randomness unknown when the executor committed, whether
@@ -224,7 +240,8 @@ impl<T: Config> Pallet<T> {
 		// The checkers are drawn now, with the roll's randomness, from candidates that were
 		// there before it could be known. Waiting instead would let the executor, who now
 		// knows it is checked, bring its own checkers; so without checkers the task fails.
-		if !Self::draw_round(task, info, now) {
+		// (Charged as a whole draw by the caller.)
+		if !Self::draw_round(task, info, now).0 {
 			Self::fail(task, info, FailReason::NoCheckers);
 		}
 	}

@@ -88,3 +88,53 @@ fn anyone_can_advance_an_overdue_task_but_not_a_draw() {
 		assert!(matches!(status(pending), TaskStatus::Committing { .. } | TaskStatus::Failed { .. }));
 	});
 }
+
+/// The hook charges an agenda entry for what it touched — the task's verifiers, the index the
+/// draw read — not for the worst case, so more entries fit in a block (the reservation before
+/// each entry stays the worst case, so a block never overruns).
+#[test]
+fn agenda_entries_are_charged_for_what_they_touch() {
+	use crate::{Deadline, Deadlines, WeightInfo};
+	use pallet_workers::WorkerRegistry;
+	type W = ();
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		let task = create(image_spec(Some(Verification::Replicated { verifiers: 3 }), 20));
+		let info = TaskStore::<Test>::get(task).unwrap();
+		let indexed = <Test as crate::Config>::Workers::eligible(info.model, info.vram_mib, None).len() as u32;
+		assert!(indexed > 3, "a draw among more candidates than it needs");
+
+		// No fresh randomness yet: the attempt costs the smallest draw, and the task waits.
+		let due = info.agenda_at;
+		System::set_block_number(due);
+		KNOWN_SINCE.with(|k| *k.borrow_mut() = Some(0));
+		Deadlines::<Test>::remove(due, task);
+		assert_eq!(Tasks::process_deadline(due, task, Deadline::Assign), <W as WeightInfo>::deadline_assign(1, 1));
+		assert!(matches!(status(task), TaskStatus::Pending { .. }));
+
+		// A clean draw of three among the indexed candidates.
+		KNOWN_SINCE.with(|k| *k.borrow_mut() = None);
+		let next = TaskStore::<Test>::get(task).unwrap().agenda_at;
+		System::set_block_number(next);
+		Deadlines::<Test>::remove(next, task);
+		let drawn = Tasks::process_deadline(next, task, Deadline::Assign);
+		assert_eq!(drawn, <W as WeightInfo>::deadline_assign(3, indexed));
+		assert!(drawn.all_lte(Tasks::draw_weight()) && drawn != Tasks::draw_weight());
+		assert_eq!(workers_of(task).len(), 3);
+
+		// Pruning the finished task touches its three assignments.
+		let payload = image(0xAAAA, 0xBBBB);
+		let workers = workers_of(task);
+		let keys: Vec<_> = workers.iter().map(|w| commit(task, *w, &payload)).collect();
+		for (w, key) in workers.iter().zip(keys) {
+			reveal(task, *w, key);
+		}
+		assert!(matches!(status(task), TaskStatus::Finalized));
+		let prune_at = TaskStore::<Test>::get(task).unwrap().agenda_at;
+		System::set_block_number(prune_at);
+		Deadlines::<Test>::remove(prune_at, task);
+		assert_eq!(Tasks::process_deadline(prune_at, task, Deadline::Prune), <W as WeightInfo>::deadline_prune(3));
+		assert!(TaskStore::<Test>::get(task).is_none());
+		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0, "every assignment pruned");
+	});
+}
