@@ -39,7 +39,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Processes due agenda entries, oldest block first, while `meter` allows one more at its
-	/// worst case; records where to resume.
+	/// worst case, consuming what each one touched; records where to resume.
 	pub(crate) fn service_agenda(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
 		if meter.try_consume(T::WeightInfo::on_initialize_base()).is_err() {
 			return;
