@@ -39,7 +39,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Processes due agenda entries, oldest block first, while `meter` allows one more at its
-	/// worst case, consuming what each one touched; records where to resume.
+	/// worst case, consuming what each one touched (its proof size as recorded, where the host
+	/// records it); records where to resume.
 	pub(crate) fn service_agenda(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
 		if meter.try_consume(T::WeightInfo::on_initialize_base()).is_err() {
 			return;
@@ -58,7 +59,15 @@ impl<T: Config> Pallet<T> {
 					break;
 				};
 				Deadlines::<T>::remove(block, task);
-				meter.consume(Self::process_deadline(now, task, deadline).min(worst));
+				let recorded_before = T::RecordedProofSize::get();
+				let mut charged = Self::process_deadline(now, task, deadline).min(worst);
+				// The proof this entry added, where the host records it: storage already in the
+				// block's proof costs nothing again, and bounds are estimates at MaxEncodedLen.
+				if let (Some(before), Some(after)) = (recorded_before, T::RecordedProofSize::get()) {
+					let added = after.saturating_sub(before);
+					charged = charged.set_proof_size(charged.proof_size().min(added));
+				}
+				meter.consume(charged);
 			}
 			block = block.saturating_add(One::one());
 		}

@@ -179,6 +179,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxOpenTasksPerWorker: Get<u32>;
 
+		/// The storage proof recorded so far in this block, where the host records one (a
+		/// parachain block builder: cumulus' `get_proof_size`); `None` elsewhere. Where it is
+		/// known, the deadline hook charges each agenda entry the proof it actually added
+		/// instead of the benchmark's estimate (hooks get no transaction-extension reclaim).
+		type RecordedProofSize: Get<Option<u64>>;
+
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 

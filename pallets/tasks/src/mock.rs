@@ -78,6 +78,17 @@ std::thread_local! {
 	pub static SALT: core::cell::RefCell<u64> = const { core::cell::RefCell::new(0) };
 	/// Pins the block the randomness is known since (a stalled source); `None`: every block.
 	pub static KNOWN_SINCE: core::cell::RefCell<Option<u64>> = const { core::cell::RefCell::new(None) };
+	/// What the host reports as the block's recorded proof size; `None` (the default): not
+	/// recorded, as in a test without a proof recorder.
+	pub static RECORDED_PROOF: core::cell::RefCell<Option<u64>> = const { core::cell::RefCell::new(None) };
+}
+
+/// The mock host's recorded proof size ([`RECORDED_PROOF`]).
+pub struct RecordedProofSize;
+impl frame_support::traits::Get<Option<u64>> for RecordedProofSize {
+	fn get() -> Option<u64> {
+		RECORDED_PROOF.with(|r| *r.borrow())
+	}
 }
 
 pub const MAX_VERIFIERS: u32 = 7;
@@ -100,6 +111,7 @@ impl pallet_tasks::Config for Test {
 	type HookWeight = HookWeight;
 	type MaxCiphertextLen = ConstU32<4400>;
 	type MaxOpenTasksPerWorker = ConstU32<8>;
+	type RecordedProofSize = RecordedProofSize;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarking::WorkersHelper<Test>;

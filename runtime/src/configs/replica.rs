@@ -75,6 +75,15 @@ parameter_types! {
 /// The ciphertext bound: the largest sealed result is ~4.2 KiB.
 pub const MAX_CIPHERTEXT_LEN: u32 = 4_400;
 
+/// The block's storage proof recorded so far, from the collator's proof recorder (the host
+/// function `StorageWeightReclaim` uses for extrinsics).
+pub struct RecordedProofSize;
+impl frame_support::traits::Get<Option<u64>> for RecordedProofSize {
+	fn get() -> Option<u64> {
+		cumulus_primitives_storage_weight_reclaim::get_proof_size()
+	}
+}
+
 impl pallet_tasks::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -87,6 +96,7 @@ impl pallet_tasks::Config for Runtime {
 	type HookWeight = DeadlineHookWeight;
 	type MaxCiphertextLen = ConstU32<MAX_CIPHERTEXT_LEN>;
 	type MaxOpenTasksPerWorker = ConstU32<32>;
+	type RecordedProofSize = RecordedProofSize;
 	type WeightInfo = pallet_tasks::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_tasks::benchmarking::WorkersHelper<Runtime>;

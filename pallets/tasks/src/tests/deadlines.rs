@@ -138,3 +138,33 @@ fn agenda_entries_are_charged_for_what_they_touch() {
 		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0, "every assignment pruned");
 	});
 }
+
+/// Where the host records the block's proof, the hook charges an entry the proof it added
+/// (storage already in the proof costs nothing again) instead of its estimate: with room for
+/// one entry's estimated proof, the entries beyond the first wait for the next block without
+/// a recorder, and are served in the same block with one.
+#[test]
+fn the_hook_charges_the_recorded_proof_where_the_host_records_it() {
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		let worst = Tasks::worst_deadline_weight();
+		// Ref time for ten worst-case entries, proof size for one.
+		HookWeight::set(
+			<() as crate::WeightInfo>::on_initialize_base()
+				.saturating_add(Weight::from_parts(worst.ref_time() * 10, worst.proof_size()))
+				.saturating_add(Weight::from_parts(1, 1)),
+		);
+		let drawn = |tasks: &[TaskId]| tasks.iter().filter(|t| !workers_of(**t).is_empty()).count();
+		let first: Vec<TaskId> = (0..3).map(|_| create(image_spec(Some(Verification::Replicated { verifiers: 1 }), 20))).collect();
+		run_to(System::block_number() + 1);
+		assert_eq!(drawn(&first), 1, "no recorder: one estimated entry fills the proof budget");
+
+		// The host records the proof; nothing the hook reads adds to it here.
+		RECORDED_PROOF.with(|r| *r.borrow_mut() = Some(1_000_000));
+		let second: Vec<TaskId> = (0..3).map(|_| create(image_spec(Some(Verification::Replicated { verifiers: 1 }), 20))).collect();
+		run_to(System::block_number() + 1);
+		assert_eq!(drawn(&first) + drawn(&second), 6, "recorded: every due entry served in one block");
+		RECORDED_PROOF.with(|r| *r.borrow_mut() = None);
+		Tasks::do_try_state().expect("invariants hold");
+	});
+}
