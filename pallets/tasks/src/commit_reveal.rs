@@ -129,9 +129,12 @@ impl<T: Config> Pallet<T> {
 
 		let done = Self::tallied(task, &info).all(|(_, a)| a.commitment.is_none() || a.reveal_attempted);
 		if done {
+			// The verdict touches one assignment, record and account per worker the task has.
+			let workers = (info.workers.len() as u32).max(1);
 			Self::decide(task, &mut info, frame_system::Pallet::<T>::block_number());
 			Tasks::<T>::insert(task, info);
-			return Ok(PostDispatchInfo { actual_weight: None, pays_fee: Pays::Yes });
+			let actual_weight = T::WeightInfo::reveal_result_decides(workers);
+			return Ok(PostDispatchInfo { actual_weight: Some(actual_weight), pays_fee: Pays::Yes });
 		}
 		Ok(PostDispatchInfo { actual_weight: Some(T::WeightInfo::reveal_result()), pays_fee: Pays::Yes })
 	}

@@ -481,7 +481,8 @@ pub mod pallet {
 		/// once, during the reveal phase. A reveal that does not open the commitment is
 		/// recorded as a fault (and slashed when the task is decided). The reveal that
 		/// completes the set decides the task; an escalation it causes is drawn in a later
-		/// block, with randomness the revealer cannot know.
+		/// block, with randomness the revealer cannot know. Charged as a plain reveal, or, for
+		/// the deciding one, as the verdict over the task's workers (declared for the most).
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::reveal_result_decides(T::MaxVerifiers::get()))]
 		pub fn reveal_result(origin: OriginFor<T>, task: TaskId, key: [u8; 32]) -> DispatchResultWithPostInfo {

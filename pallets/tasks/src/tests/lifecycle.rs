@@ -629,3 +629,32 @@ fn try_state_catches_a_fee_leak() {
 	});
 }
 
+
+/// A reveal is charged as a plain reveal until it decides the task; the deciding one is
+/// charged the verdict over the task's own workers, not over `MaxVerifiers`.
+#[test]
+fn reveals_are_charged_for_the_verdict_they_run() {
+	use crate::WeightInfo;
+	use frame_support::{
+		dispatch::{GetDispatchInfo, PostDispatchInfo},
+		traits::Get,
+	};
+	type W = ();
+	test(|| {
+		online(&WORKERS[..5], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 301);
+		let result = image(0b1010, 0xff00);
+		let keys: Vec<_> = ws.iter().map(|w| commit(task, *w, &result)).collect();
+		let declared = crate::Call::<Test>::reveal_result { task, key: keys[0] }.get_dispatch_info().call_weight;
+		assert_eq!(declared, <W as WeightInfo>::reveal_result_decides(<Test as crate::Config>::MaxVerifiers::get()));
+		let mut charged = Vec::new();
+		for (w, k) in ws.iter().zip(keys) {
+			let post: PostDispatchInfo = Tasks::reveal_result(RuntimeOrigin::signed(*w), task, k).expect("reveal");
+			charged.push(post.actual_weight.expect("an actual weight"));
+		}
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_eq!(charged[..2], [<W as WeightInfo>::reveal_result(); 2]);
+		assert_eq!(charged[2], <W as WeightInfo>::reveal_result_decides(3));
+		assert!(charged[2].all_lt(declared), "the verdict over 3 workers costs less than over the most");
+	});
+}
