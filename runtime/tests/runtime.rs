@@ -144,7 +144,7 @@ fn the_worst_case_block_fits() {
 /// regression that lowers the chain's capacity below the floor fails here.
 #[test]
 fn a_verified_task_fits_the_per_block_budget() {
-	use frame_support::{dispatch::DispatchClass, traits::Get};
+	use frame_support::dispatch::DispatchClass;
 	use pallet_tasks::WeightInfo;
 	use pallet_workers::WorkerRegistry;
 	use replica_runtime::{configs::RuntimeBlockWeights, Runtime};

@@ -3,14 +3,15 @@
 //! Against a dev chain (Alice is sudo), it registers a bench image model, funds and registers
 //! simulated worker accounts and a few creators, and keeps tasks coming. No model runs: each
 //! simulated worker commits and reveals a precomputed sealed result through the real
-//! `commit_result` / `reveal_result` calls, all of a task's workers the same result, so every
+//! `commit_result` / `reveal_result` calls (with `--batch`, one `commit_results` /
+//! `reveal_results` per worker and block), all of a task's workers the same result, so every
 //! task is verified by quorum. Per block it prints what happened (created, assigned, committed,
 //! revealed, finalized), the block's weight and length against the runtime's limits and, when
 //! the node's log is given, how long the node took to build the block. The summary sets the
 //! measured tasks per block beside the ceilings derived from the measured cost per task.
 
 use std::{
-	collections::HashMap,
+	collections::{BTreeMap, HashMap},
 	path::PathBuf,
 	time::{Duration, Instant},
 };
@@ -24,7 +25,7 @@ use replica_primitives::{
 use replica_worker::chain::{self, runtime, to_runtime, AccountId, Client, ReplicaConfig};
 use runtime::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
-	pallet_tasks::types::{ImageParams, ModelInfo, ModelKind, TaskParams, TaskSpec, Verification},
+	pallet_tasks::types::{ImageParams, ModelInfo, ModelKind, SealedResult, TaskParams, TaskSpec, Verification},
 	replica_runtime::RuntimeCall,
 };
 use subxt_signer::{sr25519::Keypair, SecretUri};
@@ -68,6 +69,11 @@ pub struct BenchChainArgs {
 	/// "Prepared block for proposing" lines.
 	#[arg(long)]
 	node_log: Option<PathBuf>,
+	/// Each worker sends its due commitments of a block as one `commit_results` and its due
+	/// reveals as one `reveal_results` extrinsic, instead of one `commit_result` or
+	/// `reveal_result` per task.
+	#[arg(long)]
+	batch: bool,
 }
 
 /// A signing account with the nonce of its next transaction.
@@ -313,6 +319,17 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			figures.proof_size = weight.normal.proof_size + weight.operational.proof_size + weight.mandatory.proof_size;
 			figures.hooks = Cost { count: 1, ref_time: weight.mandatory.ref_time, proof_size: weight.mandatory.proof_size };
 		}
+		// The items each extrinsic committed or revealed, failed ones included.
+		let mut items_of: HashMap<u32, u64> = HashMap::new();
+		for event in events.iter() {
+			let event = event?;
+			let subxt::events::Phase::ApplyExtrinsic(index) = event.phase() else { continue };
+			if event.pallet_name() == "Tasks" &&
+				matches!(event.event_name(), "ResultCommitted" | "ResultRevealed" | "BadReveal" | "BatchItemFailed")
+			{
+				*items_of.entry(index).or_default() += 1;
+			}
+		}
 		// Each call's dispatch weight (after refunds), from its ExtrinsicSuccess/Failed event.
 		for event in events.iter() {
 			let event = event?;
@@ -324,11 +341,13 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			} else {
 				continue;
 			};
-			let cost = Cost { count: 1, ref_time: weight.ref_time, proof_size: weight.proof_size };
+			// A batch's cost is shared among its items (a failed item counts too).
+			let items = items_of.get(&index).copied().unwrap_or(0).max(1);
+			let cost = Cost { count: items, ref_time: weight.ref_time, proof_size: weight.proof_size };
 			match calls.get(index as usize).map(String::as_str) {
 				Some("Tasks.create_task") => figures.create.add(cost),
-				Some("Tasks.commit_result") => figures.commit.add(cost),
-				Some("Tasks.reveal_result") => figures.reveal.add(cost),
+				Some("Tasks.commit_result" | "Tasks.commit_results") => figures.commit.add(cost),
+				Some("Tasks.reveal_result" | "Tasks.reveal_results") => figures.reveal.add(cost),
 				_ => {},
 			}
 		}
@@ -343,6 +362,9 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			event?;
 			figures.created += 1;
 		}
+		// Per worker, in batch mode: its due commitments and reveals of this block.
+		let mut due_commits: BTreeMap<usize, Vec<SealedResult>> = BTreeMap::new();
+		let mut due_reveals: BTreeMap<usize, Vec<(u64, [u8; 32])>> = BTreeMap::new();
 		for event in events.find::<ev::TaskAssigned>() {
 			let event = event?;
 			figures.assigned += 1;
@@ -351,10 +373,24 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 					let account_bytes: [u8; 32] = who.0;
 					let key = sealing_key(event.task, event.round, account_bytes, run_id);
 					let sealed = replica_primitives::seal(&payload, event.task, event.round, &account_bytes, &key);
-					let call = runtime::transactions().tasks().commit_result(event.task, sealed.ciphertext, sealed.commitment);
-					txs.push(sign(&head, &mut workers[i], &call)?);
+					if args.batch {
+						due_commits.entry(i).or_default().push(SealedResult {
+							task: event.task,
+							ciphertext: BoundedVec(sealed.ciphertext),
+							commitment: sealed.commitment,
+						});
+					} else {
+						let call = runtime::transactions().tasks().commit_result(event.task, sealed.ciphertext, sealed.commitment);
+						txs.push(sign(&head, &mut workers[i], &call)?);
+					}
 					committed.entry((event.task, event.round)).or_default().push(i);
 				}
+			}
+		}
+		for (i, items) in due_commits {
+			for batch in in_batches(items, limits.max_open_per_worker as usize) {
+				let call = runtime::transactions().tasks().commit_results(BoundedVec(batch));
+				txs.push(sign(&head, &mut workers[i], &call)?);
 			}
 		}
 		for event in events.find::<ev::ResultCommitted>() {
@@ -366,7 +402,17 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			for i in committed.remove(&(event.task, event.round)).unwrap_or_default() {
 				let account_bytes: [u8; 32] = workers[i].id.0;
 				let key = sealing_key(event.task, event.round, account_bytes, run_id);
-				let call = runtime::transactions().tasks().reveal_result(event.task, key);
+				if args.batch {
+					due_reveals.entry(i).or_default().push((event.task, key));
+				} else {
+					let call = runtime::transactions().tasks().reveal_result(event.task, key);
+					txs.push(sign(&head, &mut workers[i], &call)?);
+				}
+			}
+		}
+		for (i, items) in due_reveals {
+			for batch in in_batches(items, limits.max_open_per_worker as usize) {
+				let call = runtime::transactions().tasks().reveal_results(BoundedVec(batch));
 				txs.push(sign(&head, &mut workers[i], &call)?);
 			}
 		}
@@ -412,6 +458,16 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 	}
 	summary(&args, &limits, &measured, warm_up, started.elapsed());
 	Ok(())
+}
+
+/// `items` in batches of at most `size` (a batch call's bound), in order.
+fn in_batches<I>(mut items: Vec<I>, size: usize) -> Vec<Vec<I>> {
+	let mut batches = Vec::new();
+	while !items.is_empty() {
+		let rest = items.split_off(items.len().min(size.max(1)));
+		batches.push(std::mem::replace(&mut items, rest));
+	}
+	batches
 }
 
 /// A simulated worker's sealing key for a task's round: derived, so its reveal needs no store.

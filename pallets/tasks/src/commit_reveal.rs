@@ -6,6 +6,7 @@ use frame_support::{
 	dispatch::{DispatchResult, DispatchResultWithPostInfo, Pays, PostDispatchInfo},
 	ensure,
 	pallet_prelude::*,
+	storage::with_storage_layer,
 };
 use replica_primitives::{commitment::max_ciphertext_len, open, CannotExecute, Digest, ResultPayload, TaskId};
 use sp_runtime::traits::{BlockNumberProvider, One, Saturating};
@@ -137,6 +138,27 @@ impl<T: Config> Pallet<T> {
 			return Ok(PostDispatchInfo { actual_weight: Some(actual_weight), pays_fee: Pays::Yes });
 		}
 		Ok(PostDispatchInfo { actual_weight: Some(T::WeightInfo::reveal_result()), pays_fee: Pays::Yes })
+	}
+
+	/// Runs `item` on each of a batch's items in its own storage transaction: a failed item
+	/// is rolled back and reported by `BatchItemFailed`, the others stand. Returns the weight
+	/// the items report using, failed or not.
+	pub(crate) fn for_each_item<I>(
+		items: Vec<I>,
+		mut item: impl FnMut(I) -> Result<Weight, (DispatchError, Weight)>,
+	) -> Weight {
+		let mut used = Weight::zero();
+		for (index, it) in items.into_iter().enumerate() {
+			let outcome = with_storage_layer(|| item(it).map_err(|(error, weight)| {
+				used.saturating_accrue(weight);
+				error
+			}));
+			match outcome {
+				Ok(weight) => used.saturating_accrue(weight),
+				Err(error) => Self::deposit_event(Event::BatchItemFailed { index: index as u32, error }),
+			}
+		}
+		used
 	}
 
 	/// The 32 bytes of an account id, as the commitment context uses them.

@@ -92,6 +92,8 @@ pub type TaskOf<T> = TaskInfo<
 >;
 /// An assignment as stored.
 pub type AssignmentOf<T> = Assignment<<T as Config>::MaxCiphertextLen>;
+/// One item of `commit_results`.
+pub type SealedResultOf<T> = SealedResult<<T as Config>::MaxCiphertextLen>;
 /// The parameters as stored.
 pub type ParamsOf<T> = TaskParamsConfig<frame_system::pallet_prelude::BlockNumberFor<T>>;
 
@@ -117,7 +119,10 @@ pub mod pallet {
 			Randomness,
 		},
 	};
-	use frame_support::weights::WeightMeter;
+	use frame_support::{
+		dispatch::{Pays, PostDispatchInfo},
+		weights::WeightMeter,
+	};
 	use frame_system::pallet_prelude::*;
 	use pallet_workers::WorkerRegistry;
 	use replica_primitives::{ModelId, ResultPayload, TaskId};
@@ -303,6 +308,9 @@ pub mod pallet {
 		TaskPruned { task: TaskId },
 		/// Governance changed the parameters.
 		ParamsChanged { params: ParamsOf<T> },
+		/// Item `index` of a `commit_results` or `reveal_results` batch failed with `error` and
+		/// changed nothing; the other items stand.
+		BatchItemFailed { index: u32, error: DispatchError },
 	}
 
 	#[pallet::error]
@@ -370,6 +378,8 @@ pub mod pallet {
 		/// The task has no deadline that is overdue (or its due work is a draw, which only
 		/// `on_initialize` does).
 		NotOverdue,
+		/// A batch with no items.
+		EmptyBatch,
 	}
 
 	#[pallet::hooks]
@@ -499,6 +509,52 @@ pub mod pallet {
 			Params::<T>::put(params);
 			Self::deposit_event(Event::ParamsChanged { params });
 			Ok(())
+		}
+
+		/// Commits to sealed results of several tasks, each as `commit_result` would: one
+		/// extrinsic (one signature, nonce and fee) for a worker's due commitments. Items are
+		/// independent: one that fails changes nothing and is reported by `BatchItemFailed`.
+		/// Charged `commit_result` per item. At most `MaxOpenTasksPerWorker` items, at least one.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::commit_result().saturating_mul(results.len() as u64))]
+		pub fn commit_results(
+			origin: OriginFor<T>,
+			results: BoundedVec<SealedResultOf<T>, T::MaxOpenTasksPerWorker>,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			ensure!(!results.is_empty(), Error::<T>::EmptyBatch);
+			Self::for_each_item(results.into_inner(), |SealedResult { task, ciphertext, commitment }| {
+				Self::do_commit(worker.clone(), task, ciphertext.into_inner(), commitment)
+					.map(|()| T::WeightInfo::commit_result())
+					.map_err(|e| (e, T::WeightInfo::commit_result()))
+			});
+			Ok(())
+		}
+
+		/// Reveals the keys of several commitments, each as `reveal_result` would: one
+		/// extrinsic for a worker's due reveals. Items are independent: one that fails changes
+		/// nothing and is reported by `BatchItemFailed`. Charged per item as `reveal_result`
+		/// charges it (declared for the most). At most `MaxOpenTasksPerWorker` items, at least
+		/// one.
+		#[pallet::call_index(9)]
+		#[pallet::weight(
+			T::WeightInfo::reveal_result_decides(T::MaxVerifiers::get()).saturating_mul(reveals.len() as u64)
+		)]
+		pub fn reveal_results(
+			origin: OriginFor<T>,
+			reveals: BoundedVec<(TaskId, [u8; 32]), T::MaxOpenTasksPerWorker>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			ensure!(!reveals.is_empty(), Error::<T>::EmptyBatch);
+			let declared = T::WeightInfo::reveal_result_decides(T::MaxVerifiers::get());
+			let used = Self::for_each_item(reveals.into_inner(), |(task, key)| {
+				Self::do_reveal(worker.clone(), task, key)
+					.map(|post| post.actual_weight.unwrap_or(declared))
+					// Every check comes before the first write: a failed item read no more than
+					// a plain reveal does.
+					.map_err(|e| (e.error, T::WeightInfo::reveal_result()))
+			});
+			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::Yes })
 		}
 
 		/// Processes a task's overdue deadline — the end of a commit or reveal window, the

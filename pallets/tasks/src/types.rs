@@ -1,8 +1,11 @@
 //! Types of pallet-tasks.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::ConstU32, BoundedVec};
-use replica_primitives::{Digest, ModelId, ProfileId, Quorum, ResultPayload, Round, Tolerances};
+use frame_support::{
+	pallet_prelude::{ConstU32, Get},
+	BoundedVec,
+};
+use replica_primitives::{Digest, ModelId, ProfileId, Quorum, ResultPayload, Round, TaskId, Tolerances};
 use scale_info::TypeInfo;
 use sp_runtime::Perbill;
 
@@ -287,4 +290,24 @@ pub struct FeeTotals<Balance> {
 	pub paid: Balance,
 	/// Returned to creators (cancelled and failed tasks, payout failures).
 	pub refunded: Balance,
+}
+
+/// One item of `commit_results`: what `commit_result` takes for one task, the ciphertext
+/// bounded by `MaxCiphertextLen`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	frame_support::CloneNoBound,
+	frame_support::PartialEqNoBound,
+	frame_support::EqNoBound,
+	frame_support::DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxCiphertextLen))]
+pub struct SealedResult<MaxCiphertextLen: Get<u32>> {
+	pub task: TaskId,
+	pub ciphertext: BoundedVec<u8, MaxCiphertextLen>,
+	pub commitment: Digest,
 }

@@ -2,6 +2,7 @@
 //! conservation, one agenda entry per task, index consistency). The attack tests replay the
 //! attacks of the protocol review (issue 12) and check that each no longer pays.
 
+mod batches;
 mod deadlines;
 mod draws;
 mod economics;
