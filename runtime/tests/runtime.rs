@@ -126,7 +126,7 @@ fn the_worst_case_block_fits() {
 	for (call, weight) in [
 		("create_task", Weights::create_task()),
 		("cancel_task", Weights::cancel_task()),
-		("commit_result", Weights::commit_result()),
+		("commit_result", Weights::commit_result(v)),
 		("reveal_result_decides", Weights::reveal_result_decides(v)),
 		("advance_task", Weights::advance_task()),
 		("register_model", Weights::register_model()),
@@ -157,9 +157,9 @@ fn a_verified_task_fits_the_per_block_budget() {
 	let base = normal.base_extrinsic;
 	let calls = [
 		Weights::create_task(),
-		Weights::commit_result(),
-		Weights::commit_result(),
-		Weights::commit_result(),
+		Weights::commit_result(VERIFIERS),
+		Weights::commit_result(VERIFIERS),
+		Weights::commit_result(VERIFIERS),
 		Weights::reveal_result(),
 		Weights::reveal_result(),
 		Weights::reveal_result_decides(VERIFIERS),

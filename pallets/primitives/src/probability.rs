@@ -8,8 +8,8 @@
 //!
 //! [`agreement_probability`] computes it exactly enough for the runtime (fixed point with 18
 //! decimals, no floats; error below 10⁻¹²) and [`agreement_probability_f64`] in floating point
-//! for tools. With the per-run agreement of SD 1.5 at tolerance 2 (p = 0.977) these reproduce
-//! the source paper's Type I figures (see `tests/probability.rs`).
+//! for tools. With the source's per-run agreement for its LoRA model, aHash at tolerance 2 (p =
+//! 0.977, its Table 1), these reproduce its Type I figures (see `tests/probability.rs`).
 
 use sp_arithmetic::{PerThing, Perbill, Perquintill};
 

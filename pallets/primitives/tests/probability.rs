@@ -1,4 +1,5 @@
-//! The paper's Type I figures (p = 0.977: the per-run agreement of SD 1.5 at tolerance 2).
+//! The paper's Type I figures (p = 0.977: the source's per-run agreement for its LoRA model with
+//! aHash at tolerance 2, its Table 1).
 
 use replica_primitives::*;
 use sp_arithmetic::{Perbill, Perquintill};

@@ -211,9 +211,10 @@ mod benchmarks {
 		_(RawOrigin::Signed(who), task);
 	}
 
+	/// The last of `v` workers commits: it checks the others' commitments for a copy and
+	/// starts the reveal phase.
 	#[benchmark]
-	fn commit_result() {
-		let v = T::MaxVerifiers::get();
+	fn commit_result(v: Linear<1, { T::MaxVerifiers::get() }>) {
 		let (task, workers) = assigned_task::<T>(v);
 		// All but the last commit; the last one's commit starts the reveal phase.
 		commit_all::<T>(task, &workers[..workers.len() - 1]);

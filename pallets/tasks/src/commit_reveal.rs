@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
-	dispatch::{DispatchResult, DispatchResultWithPostInfo, Pays, PostDispatchInfo},
+	dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
 	ensure,
 	pallet_prelude::*,
 	storage::with_storage_layer,
@@ -20,7 +20,7 @@ impl<T: Config> Pallet<T> {
 		task: TaskId,
 		ciphertext: Vec<u8>,
 		commitment: Digest,
-	) -> DispatchResult {
+	) -> Result<Weight, DispatchError> {
 		let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 		let TaskStatus::Committing { round, .. } = info.status else {
 			return Err(Error::<T>::NotCommitPhase.into());
@@ -41,11 +41,13 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::ResultCommitted { task, worker });
 
 		let all_committed = Self::round_workers(task, &info, round).all(|(_, a)| a.commitment.is_some());
+		// The copy check and this check read one assignment per worker the task has.
+		let used = T::WeightInfo::commit_result((info.workers.len() as u32).max(1));
 		if all_committed {
 			Self::end_commit_phase(task, &mut info, frame_system::Pallet::<T>::block_number());
 			Tasks::<T>::insert(task, info);
 		}
-		Ok(())
+		Ok(used)
 	}
 
 	/// The task's workers whose round passes `keep`, with their assignments.

@@ -474,17 +474,19 @@ pub mod pallet {
 		}
 
 		/// Commits to a sealed result. A worker assigned to the task's current round only, once,
-		/// during the commit phase.
+		/// during the commit phase. Charged for the task's workers (their commitments are
+		/// checked for a copy; declared for the most).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::commit_result())]
+		#[pallet::weight(T::WeightInfo::commit_result(T::MaxVerifiers::get()))]
 		pub fn commit_result(
 			origin: OriginFor<T>,
 			task: TaskId,
 			ciphertext: Vec<u8>,
 			commitment: replica_primitives::Digest,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			Self::do_commit(worker, task, ciphertext, commitment)
+			let used = Self::do_commit(worker, task, ciphertext, commitment)?;
+			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::Yes })
 		}
 
 		/// Reveals the key of a commitment. A committed worker of the round being tallied only,
@@ -514,21 +516,23 @@ pub mod pallet {
 		/// Commits to sealed results of several tasks, each as `commit_result` would: one
 		/// extrinsic (one signature, nonce and fee) for a worker's due commitments. Items are
 		/// independent: one that fails changes nothing and is reported by `BatchItemFailed`.
-		/// Charged `commit_result` per item. At most `MaxOpenTasksPerWorker` items, at least one.
+		/// Charged per item as `commit_result` charges it (declared for the most). At most
+		/// `MaxOpenTasksPerWorker` items, at least one.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::commit_result().saturating_mul(results.len() as u64))]
+		#[pallet::weight(
+			T::WeightInfo::commit_result(T::MaxVerifiers::get()).saturating_mul(results.len() as u64)
+		)]
 		pub fn commit_results(
 			origin: OriginFor<T>,
 			results: BoundedVec<SealedResultOf<T>, T::MaxOpenTasksPerWorker>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
 			ensure!(!results.is_empty(), Error::<T>::EmptyBatch);
-			Self::for_each_item(results.into_inner(), |SealedResult { task, ciphertext, commitment }| {
+			let used = Self::for_each_item(results.into_inner(), |SealedResult { task, ciphertext, commitment }| {
 				Self::do_commit(worker.clone(), task, ciphertext.into_inner(), commitment)
-					.map(|()| T::WeightInfo::commit_result())
-					.map_err(|e| (e, T::WeightInfo::commit_result()))
+					.map_err(|e| (e, T::WeightInfo::commit_result(T::MaxVerifiers::get())))
 			});
-			Ok(())
+			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::Yes })
 		}
 
 		/// Reveals the keys of several commitments, each as `reveal_result` would: one

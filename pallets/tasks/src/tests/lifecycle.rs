@@ -630,10 +630,11 @@ fn try_state_catches_a_fee_leak() {
 }
 
 
-/// A reveal is charged as a plain reveal until it decides the task; the deciding one is
-/// charged the verdict over the task's own workers, not over `MaxVerifiers`.
+/// Commits and reveals are charged for the task's own workers, not for `MaxVerifiers`: a
+/// commit checks each of them for a copy; a reveal is charged as a plain reveal until it
+/// decides the task, the deciding one as the verdict over them.
 #[test]
-fn reveals_are_charged_for_the_verdict_they_run() {
+fn commits_and_reveals_are_charged_for_the_tasks_workers() {
 	use crate::WeightInfo;
 	use frame_support::{
 		dispatch::{GetDispatchInfo, PostDispatchInfo},
@@ -644,7 +645,24 @@ fn reveals_are_charged_for_the_verdict_they_run() {
 		online(&WORKERS[..5], "RTX 4090");
 		let (task, ws) = assigned_image_task(3, 301);
 		let result = image(0b1010, 0xff00);
-		let keys: Vec<_> = ws.iter().map(|w| commit(task, *w, &result)).collect();
+		let keys: Vec<_> = ws
+			.iter()
+			.map(|w| {
+				let key = key_of(task, *w);
+				let sealed = seal(&result, task, 0, &worker_bytes(*w), &key);
+				let call = crate::Call::<Test>::commit_result {
+					task,
+					ciphertext: sealed.ciphertext.clone(),
+					commitment: sealed.commitment,
+				};
+				let max = <Test as crate::Config>::MaxVerifiers::get();
+				assert_eq!(call.get_dispatch_info().call_weight, <W as WeightInfo>::commit_result(max));
+				let post = Tasks::commit_result(RuntimeOrigin::signed(*w), task, sealed.ciphertext, sealed.commitment)
+					.expect("commit");
+				assert_eq!(post.actual_weight, Some(<W as WeightInfo>::commit_result(3)));
+				key
+			})
+			.collect();
 		let declared = crate::Call::<Test>::reveal_result { task, key: keys[0] }.get_dispatch_info().call_weight;
 		assert_eq!(declared, <W as WeightInfo>::reveal_result_decides(<Test as crate::Config>::MaxVerifiers::get()));
 		let mut charged = Vec::new();
