@@ -118,34 +118,64 @@ async fn dev_chain_accepts_a_worker_registration() {
 
 /// `replica-worker bench-chain` (what scripts/bench-chain.sh runs) on a dev chain: its
 /// simulated workers get tasks verified through the real calls, none fails, and it prints the
-/// ceilings derived from the measured cost.
+/// ceilings derived from the measured cost. With `--batch` the same goes through
+/// `commit_results` / `reveal_results`, and a commitment costs less per task (three workers
+/// share two tasks a block: batches of two pay one extrinsic's overhead).
 #[tokio::test]
 #[ignore = "needs the replica-node binary; run by scripts/test.sh"]
 async fn bench_chain_gets_tasks_verified_and_prints_ceilings() {
 	let mut node = DevNode::start(&[]);
 	let client = node.connect(NODE_START).await;
 	node.wait_for_height(&client, 1, Duration::from_secs(60)).await;
-	let url = node.url();
+	let single = run_bench_chain(&node.url(), &[]).await;
+	let batched = run_bench_chain(&node.url(), &["--batch"]).await;
+	for stdout in [&single, &batched] {
+		let measured: f64 = summary_figure(stdout, "finalized tasks per block (measured): ");
+		assert!(measured > 0.0, "{stdout}");
+		assert!(stdout.contains("failed tasks: 0"), "{stdout}");
+		for ceiling in ["by ref time", "by proof size", "by block length", "by open tasks per worker"] {
+			assert!(stdout.contains(ceiling), "no `{ceiling}` ceiling:\n{stdout}");
+		}
+	}
+	let commit_cost = |stdout: &str| -> f64 {
+		summary_figure::<String>(stdout, "commit_result ").split_whitespace().next().unwrap().parse().unwrap()
+	};
+	assert!(
+		commit_cost(&batched) < commit_cost(&single),
+		"a batched commitment costs no less:\n{single}\n{batched}"
+	);
+}
+
+/// Runs `replica-worker bench-chain` with three workers and two tasks a block; its stdout.
+async fn run_bench_chain(url: &str, extra: &[&str]) -> String {
+	let mut args: Vec<String> = ["bench-chain", "--node", url, "--workers", "3", "--tasks-per-block", "2", "--blocks", "4"]
+		.iter()
+		.map(|a| a.to_string())
+		.collect();
+	args.extend(extra.iter().map(|a| a.to_string()));
 	let out = tokio::task::spawn_blocking(move || {
 		std::process::Command::new(env!("CARGO_BIN_EXE_replica-worker"))
-			.args(["bench-chain", "--node", &url, "--workers", "6", "--tasks-per-block", "2", "--blocks", "4"])
+			.args(&args)
 			.output()
 			.expect("run replica-worker bench-chain")
 	})
 	.await
 	.unwrap();
-	let stdout = String::from_utf8_lossy(&out.stdout);
-	let stderr = String::from_utf8_lossy(&out.stderr);
-	assert!(out.status.success(), "{stdout}\n{stderr}");
-	let measured: f64 = stdout
+	let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+	assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+	stdout
+}
+
+/// The value after `prefix` on the summary line that starts with it.
+fn summary_figure<F: std::str::FromStr>(stdout: &str, prefix: &str) -> F
+where
+	F::Err: std::fmt::Debug,
+{
+	stdout
 		.lines()
-		.find_map(|l| l.trim().strip_prefix("finalized tasks per block (measured): "))
-		.unwrap_or_else(|| panic!("no measured line:\n{stdout}"))
+		.find_map(|l| l.trim().strip_prefix(prefix))
+		.unwrap_or_else(|| panic!("no `{prefix}` line:\n{stdout}"))
+		.trim()
 		.parse()
-		.unwrap();
-	assert!(measured > 0.0, "{stdout}");
-	assert!(stdout.contains("failed tasks: 0"), "{stdout}\n{stderr}");
-	for ceiling in ["by ref time", "by proof size", "by block length", "by open tasks per worker"] {
-		assert!(stdout.contains(ceiling), "no `{ceiling}` ceiling:\n{stdout}");
-	}
+		.unwrap()
 }
