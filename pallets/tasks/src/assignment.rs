@@ -196,7 +196,6 @@ impl<T: Config> Pallet<T> {
 			WorkerTasks::<T>::mutate(&who, |open| {
 				let _ = open.try_push(task);
 			});
-			T::Workers::note_assigned(&who);
 			workers.push(who);
 		}
 		if checking {

@@ -97,6 +97,14 @@ pub type SealedResultOf<T> = SealedResult<<T as Config>::MaxCiphertextLen>;
 /// The parameters as stored.
 pub type ParamsOf<T> = TaskParamsConfig<frame_system::pallet_prelude::BlockNumberFor<T>>;
 
+/// A worker has open assignments while its list of open tasks is not empty (`WorkerTasks`:
+/// a task joins it when drawn and leaves it when settled), for `pallet-workers`.
+impl<T: Config> pallet_workers::OpenAssignments<T::AccountId> for Pallet<T> {
+	fn has_open_assignments(who: &T::AccountId) -> bool {
+		WorkerTasks::<T>::decode_len(who).unwrap_or(0) > 0
+	}
+}
+
 /// The longest a task can keep its workers' stake at risk under the parameters in force, for
 /// `pallet-workers`' `LongestTaskLifetime` (its unbonding period may not be shorter).
 pub struct LongestTaskLifetime<T>(core::marker::PhantomData<T>);

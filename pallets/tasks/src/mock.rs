@@ -50,6 +50,7 @@ impl pallet_workers::Config for Test {
 	type SlashPot = Pot;
 	type Clock = System;
 	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Test>;
+	type OpenAssignments = Tasks;
 	type MaxModelsPerWorker = ConstU32<4>;
 	type MaxWorkersPerModel = ConstU32<32>;
 	type MaxEndpointLen = ConstU32<64>;

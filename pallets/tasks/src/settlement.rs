@@ -183,7 +183,6 @@ impl<T: Config> Pallet<T> {
 			};
 			a.ciphertext = None;
 			Assignments::<T>::insert(task, who, a);
-			T::Workers::note_released(who);
 			WorkerTasks::<T>::mutate_exists(who, |open| {
 				if let Some(list) = open {
 					list.retain(|t| *t != task);

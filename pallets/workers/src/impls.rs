@@ -349,18 +349,6 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 		Self::do_slash(who, fraction, at_least, reason, task)
 	}
 
-	fn note_assigned(who: &T::AccountId) {
-		Self::mutate_worker(who, |_, info| {
-			info.open_assignments = info.open_assignments.saturating_add(1)
-		});
-	}
-
-	fn note_released(who: &T::AccountId) {
-		Self::mutate_worker(who, |_, info| {
-			info.open_assignments = info.open_assignments.saturating_sub(1)
-		});
-	}
-
 	fn note_success(who: &T::AccountId) {
 		Self::mutate_worker(who, |_, info| {
 			info.reputation.successes = info.reputation.successes.saturating_add(1);

@@ -99,6 +99,14 @@ pub struct Candidate<AccountId, BlockNumber> {
 	pub since: BlockNumber,
 }
 
+/// Whether a worker is assigned to a task that has not ended: its stake must stay at risk
+/// (no deregistering, no unbonding below the minimum). Provided by the task pallet, which keeps
+/// each worker's open tasks.
+pub trait OpenAssignments<AccountId> {
+	/// Whether `who` is assigned to a task that has not ended.
+	fn has_open_assignments(who: &AccountId) -> bool;
+}
+
 /// What the task pallets need from the worker registry.
 pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	/// Online workers serving `model` with at least `min_vram_mib`, optionally only those with
@@ -119,10 +127,6 @@ pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	fn slash(who: &AccountId, fraction: Perbill, at_least: Balance, reason: SlashReason, task: TaskId) -> Balance;
 	/// How long unbonding stake stays slashable.
 	fn unbonding_period() -> BlockNumber;
-	/// `who` was assigned to a task that has not ended.
-	fn note_assigned(who: &AccountId);
-	/// A task `who` was assigned to ended.
-	fn note_released(who: &AccountId);
 	/// `who`'s result agreed with the verdict.
 	fn note_success(who: &AccountId);
 	/// `who` returned a wrong result or a bad reveal.
@@ -177,6 +181,9 @@ pub mod pallet {
 		/// The longest a task can keep a worker's stake at risk; `unbonding_period` may not be
 		/// shorter, so that no slash can be escaped by unbonding first.
 		type LongestTaskLifetime: Get<BlockNumberFor<Self>>;
+
+		/// Which workers are assigned to a task that has not ended (the task pallet).
+		type OpenAssignments: OpenAssignments<Self::AccountId>;
 
 		/// The most models one worker may serve.
 		#[pallet::constant]
@@ -357,7 +364,6 @@ pub mod pallet {
 					status: WorkerStatus::Offline,
 					missed_in_row: 0,
 					reputation: Default::default(),
-					open_assignments: 0,
 				},
 			);
 			Self::deposit_event(Event::Registered { worker: who, profile_id, stake });
@@ -483,7 +489,7 @@ pub mod pallet {
 			ensure!(amount <= info.stake, Error::<T>::AmountExceedsStake);
 			let remaining = info.stake.saturating_sub(amount);
 			if remaining < Self::params().min_stake {
-				ensure!(info.open_assignments == 0, Error::<T>::HasOpenAssignments);
+				ensure!(!T::OpenAssignments::has_open_assignments(&who), Error::<T>::HasOpenAssignments);
 				ensure!(info.status != WorkerStatus::Online, Error::<T>::StakeTooLow);
 			}
 			let unlock_at = Self::push_unbonding(&mut info, amount)?;
@@ -533,7 +539,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Self::worker(&who)?;
 			ensure!(info.status != WorkerStatus::Deregistering, Error::<T>::Deregistering);
-			ensure!(info.open_assignments == 0, Error::<T>::HasOpenAssignments);
+			ensure!(!T::OpenAssignments::has_open_assignments(&who), Error::<T>::HasOpenAssignments);
 			if info.status == WorkerStatus::Online {
 				Self::leave_indexes(&who, &mut info, OfflineReason::Deregistering);
 			} else {

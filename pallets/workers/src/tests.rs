@@ -318,13 +318,13 @@ fn assigned_worker_cannot_drop_below_min_stake_or_deregister() {
 	test(|| {
 		online(ALICE, vec![1]);
 		assert_ok!(Workers::bond_more(RuntimeOrigin::signed(ALICE), 50));
-		Workers::note_assigned(&ALICE);
+		ASSIGNED.with(|a| a.borrow_mut().insert(ALICE));
 		assert_ok!(Workers::go_offline(RuntimeOrigin::signed(ALICE)));
 		// Above the minimum is fine; below is not while the task is open.
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 50));
 		assert_noop!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::HasOpenAssignments);
 		assert_noop!(Workers::deregister(RuntimeOrigin::signed(ALICE)), Error::<Test>::HasOpenAssignments);
-		Workers::note_released(&ALICE);
+		ASSIGNED.with(|a| a.borrow_mut().remove(&ALICE));
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
 	});
 }

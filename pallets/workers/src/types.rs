@@ -106,8 +106,6 @@ where
 	/// Assignments missed in a row.
 	pub missed_in_row: u32,
 	pub reputation: Reputation,
-	/// Tasks it is assigned to that have not ended.
-	pub open_assignments: u32,
 }
 
 /// The most unbonding chunks a worker may have at once.

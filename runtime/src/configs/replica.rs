@@ -47,6 +47,7 @@ impl pallet_workers::Config for Runtime {
 	type SlashPot = SlashPot;
 	type Clock = crate::RelayRandomness;
 	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Runtime>;
+	type OpenAssignments = crate::Tasks;
 	type MaxModelsPerWorker = ConstU32<16>;
 	type MaxWorkersPerModel = ConstU32<256>;
 	type MaxEndpointLen = ConstU32<256>;

@@ -676,3 +676,24 @@ fn commits_and_reveals_are_charged_for_the_tasks_workers() {
 		assert!(charged[2].all_lt(declared), "the verdict over 3 workers costs less than over the most");
 	});
 }
+
+/// pallet-workers asks this pallet whether a worker is still assigned (`OpenAssignments`): a
+/// drawn worker cannot deregister until its task is settled, then it can.
+#[test]
+fn a_drawn_worker_cannot_deregister_until_its_task_is_settled() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 301);
+		assert_noop!(
+			Workers::deregister(RuntimeOrigin::signed(ws[0])),
+			pallet_workers::Error::<Test>::HasOpenAssignments
+		);
+		let result = image(0b1010, 0xff00);
+		let keys: Vec<_> = ws.iter().map(|w| commit(task, *w, &result)).collect();
+		for (w, k) in ws.iter().zip(keys) {
+			reveal(task, *w, k);
+		}
+		assert_eq!(status(task), TaskStatus::Finalized);
+		assert_ok!(Workers::deregister(RuntimeOrigin::signed(ws[0])));
+	});
+}
