@@ -73,8 +73,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 12_169_000 picoseconds.
-		Weight::from_parts(21_783_000, 0)
+		// Minimum execution time: 11_597_000 picoseconds.
+		Weight::from_parts(13_240_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 13_670_000 picoseconds.
-		Weight::from_parts(23_425_000, 0)
+		// Minimum execution time: 12_749_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 100_740_000 picoseconds.
-		Weight::from_parts(169_182_000, 0)
+		// Minimum execution time: 98_337_000 picoseconds.
+		Weight::from_parts(106_920_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2673`
 		//  Estimated: `10340`
-		// Minimum execution time: 91_457_000 picoseconds.
-		Weight::from_parts(148_251_000, 0)
+		// Minimum execution time: 86_980_000 picoseconds.
+		Weight::from_parts(94_060_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -162,11 +162,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223 + v * (454 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 53_761_000 picoseconds.
-		Weight::from_parts(58_823_428, 0)
+		// Minimum execution time: 51_867_000 picoseconds.
+		Weight::from_parts(45_646_537, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 113_554
-			.saturating_add(Weight::from_parts(19_209_359, 0).saturating_mul(v.into()))
+			// Standard Error: 15_916
+			.saturating_add(Weight::from_parts(11_000_714, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -180,8 +180,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4174`
 		//  Estimated: `23280`
-		// Minimum execution time: 76_735_000 picoseconds.
-		Weight::from_parts(128_362_000, 0)
+		// Minimum execution time: 54_852_000 picoseconds.
+		Weight::from_parts(63_605_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -199,7 +199,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -207,13 +207,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3198 + v * (683 ±0)`
+		//  Measured:  `3194 + v * (683 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 180_840_000 picoseconds.
-		Weight::from_parts(136_382_923, 0)
+		// Minimum execution time: 165_967_000 picoseconds.
+		Weight::from_parts(72_255_087, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 392_449
-			.saturating_add(Weight::from_parts(169_771_459, 0).saturating_mul(v.into()))
+			// Standard Error: 138_124
+			.saturating_add(Weight::from_parts(101_821_762, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -228,8 +228,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 11_707_000 picoseconds.
-		Weight::from_parts(17_887_000, 0)
+		// Minimum execution time: 10_786_000 picoseconds.
+		Weight::from_parts(12_168_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -242,8 +242,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_463_000 picoseconds.
-		Weight::from_parts(13_209_000, 0)
+		// Minimum execution time: 7_922_000 picoseconds.
+		Weight::from_parts(8_683_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -264,8 +264,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:0 w:16)
@@ -274,21 +274,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `360 + c * (101 ±0) + v * (268 ±0)`
-		//  Estimated: `26007 + c * (101 ±0) + v * (3571 ±0)`
-		// Minimum execution time: 503_972_000 picoseconds.
-		Weight::from_parts(131_761_459, 0)
+		//  Measured:  `356 + c * (101 ±0) + v * (268 ±0)`
+		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
+		// Minimum execution time: 350_643_000 picoseconds.
+		Weight::from_parts(101_991_973, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 2_601_839
-			.saturating_add(Weight::from_parts(32_061_750, 0).saturating_mul(v.into()))
-			// Standard Error: 155_178
-			.saturating_add(Weight::from_parts(3_963_991, 0).saturating_mul(c.into()))
+			// Standard Error: 490_447
+			.saturating_add(Weight::from_parts(15_342_058, 0).saturating_mul(v.into()))
+			// Standard Error: 29_251
+			.saturating_add(Weight::from_parts(2_768_312, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 3571).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
@@ -307,16 +307,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::WorkerTasks` (r:32 w:0)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:32 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32690`
-		//  Estimated: `115262`
-		// Minimum execution time: 1_593_708_000 picoseconds.
-		Weight::from_parts(1_755_840_000, 0)
-			.saturating_add(Weight::from_parts(0, 115262))
+		//  Measured:  `32686`
+		//  Estimated: `115134`
+		// Minimum execution time: 1_429_434_000 picoseconds.
+		Weight::from_parts(1_528_090_000, 0)
+			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(T::DbWeight::get().reads(71))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -333,7 +333,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -345,13 +345,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3323 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±27)`
-		// Minimum execution time: 142_653_000 picoseconds.
-		Weight::from_parts(153_199_000, 0)
+		//  Measured:  `3319 + v * (692 ±0)`
+		//  Estimated: `10340 + v * (11145 ±21)`
+		// Minimum execution time: 134_261_000 picoseconds.
+		Weight::from_parts(45_444_461, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 713_261
-			.saturating_add(Weight::from_parts(135_196_700, 0).saturating_mul(v.into()))
+			// Standard Error: 144_814
+			.saturating_add(Weight::from_parts(93_204_927, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -369,11 +369,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2738 + v * (118 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 26_580_000 picoseconds.
-		Weight::from_parts(29_738_055, 0)
+		// Minimum execution time: 24_166_000 picoseconds.
+		Weight::from_parts(25_881_597, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 63_060
-			.saturating_add(Weight::from_parts(3_058_373, 0).saturating_mul(v.into()))
+			// Standard Error: 10_401
+			.saturating_add(Weight::from_parts(1_873_360, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -395,17 +395,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14282`
+		//  Measured:  `14278`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_696_562_000 picoseconds.
-		Weight::from_parts(2_302_686_000, 0)
+		// Minimum execution time: 1_527_289_000 picoseconds.
+		Weight::from_parts(1_647_519_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(T::DbWeight::get().reads(73))
 			.saturating_add(T::DbWeight::get().writes(72))
@@ -416,8 +416,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10340`
-		// Minimum execution time: 4_526_000 picoseconds.
-		Weight::from_parts(6_750_000, 0)
+		// Minimum execution time: 4_276_000 picoseconds.
+		Weight::from_parts(4_848_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -433,8 +433,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 12_169_000 picoseconds.
-		Weight::from_parts(21_783_000, 0)
+		// Minimum execution time: 11_597_000 picoseconds.
+		Weight::from_parts(13_240_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -445,8 +445,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 13_670_000 picoseconds.
-		Weight::from_parts(23_425_000, 0)
+		// Minimum execution time: 12_749_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -477,8 +477,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 100_740_000 picoseconds.
-		Weight::from_parts(169_182_000, 0)
+		// Minimum execution time: 98_337_000 picoseconds.
+		Weight::from_parts(106_920_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(9))
 			.saturating_add(RocksDbWeight::get().writes(8))
@@ -503,8 +503,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2673`
 		//  Estimated: `10340`
-		// Minimum execution time: 91_457_000 picoseconds.
-		Weight::from_parts(148_251_000, 0)
+		// Minimum execution time: 86_980_000 picoseconds.
+		Weight::from_parts(94_060_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -522,11 +522,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223 + v * (454 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 53_761_000 picoseconds.
-		Weight::from_parts(58_823_428, 0)
+		// Minimum execution time: 51_867_000 picoseconds.
+		Weight::from_parts(45_646_537, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 113_554
-			.saturating_add(Weight::from_parts(19_209_359, 0).saturating_mul(v.into()))
+			// Standard Error: 15_916
+			.saturating_add(Weight::from_parts(11_000_714, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -540,8 +540,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4174`
 		//  Estimated: `23280`
-		// Minimum execution time: 76_735_000 picoseconds.
-		Weight::from_parts(128_362_000, 0)
+		// Minimum execution time: 54_852_000 picoseconds.
+		Weight::from_parts(63_605_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -559,7 +559,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -567,13 +567,13 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3198 + v * (683 ±0)`
+		//  Measured:  `3194 + v * (683 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 180_840_000 picoseconds.
-		Weight::from_parts(136_382_923, 0)
+		// Minimum execution time: 165_967_000 picoseconds.
+		Weight::from_parts(72_255_087, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 392_449
-			.saturating_add(Weight::from_parts(169_771_459, 0).saturating_mul(v.into()))
+			// Standard Error: 138_124
+			.saturating_add(Weight::from_parts(101_821_762, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -588,8 +588,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 11_707_000 picoseconds.
-		Weight::from_parts(17_887_000, 0)
+		// Minimum execution time: 10_786_000 picoseconds.
+		Weight::from_parts(12_168_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -602,8 +602,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_463_000 picoseconds.
-		Weight::from_parts(13_209_000, 0)
+		// Minimum execution time: 7_922_000 picoseconds.
+		Weight::from_parts(8_683_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -624,8 +624,8 @@ impl WeightInfo for () {
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:0 w:16)
@@ -634,21 +634,21 @@ impl WeightInfo for () {
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `360 + c * (101 ±0) + v * (268 ±0)`
-		//  Estimated: `26007 + c * (101 ±0) + v * (3571 ±0)`
-		// Minimum execution time: 503_972_000 picoseconds.
-		Weight::from_parts(131_761_459, 0)
+		//  Measured:  `356 + c * (101 ±0) + v * (268 ±0)`
+		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
+		// Minimum execution time: 350_643_000 picoseconds.
+		Weight::from_parts(101_991_973, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 2_601_839
-			.saturating_add(Weight::from_parts(32_061_750, 0).saturating_mul(v.into()))
-			// Standard Error: 155_178
-			.saturating_add(Weight::from_parts(3_963_991, 0).saturating_mul(c.into()))
+			// Standard Error: 490_447
+			.saturating_add(Weight::from_parts(15_342_058, 0).saturating_mul(v.into()))
+			// Standard Error: 29_251
+			.saturating_add(Weight::from_parts(2_768_312, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 3571).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
@@ -667,16 +667,16 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::WorkerTasks` (r:32 w:0)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:32 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32690`
-		//  Estimated: `115262`
-		// Minimum execution time: 1_593_708_000 picoseconds.
-		Weight::from_parts(1_755_840_000, 0)
-			.saturating_add(Weight::from_parts(0, 115262))
+		//  Measured:  `32686`
+		//  Estimated: `115134`
+		// Minimum execution time: 1_429_434_000 picoseconds.
+		Weight::from_parts(1_528_090_000, 0)
+			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(RocksDbWeight::get().reads(71))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
@@ -693,7 +693,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -705,13 +705,13 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3323 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±27)`
-		// Minimum execution time: 142_653_000 picoseconds.
-		Weight::from_parts(153_199_000, 0)
+		//  Measured:  `3319 + v * (692 ±0)`
+		//  Estimated: `10340 + v * (11145 ±21)`
+		// Minimum execution time: 134_261_000 picoseconds.
+		Weight::from_parts(45_444_461, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 713_261
-			.saturating_add(Weight::from_parts(135_196_700, 0).saturating_mul(v.into()))
+			// Standard Error: 144_814
+			.saturating_add(Weight::from_parts(93_204_927, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -729,11 +729,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2738 + v * (118 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 26_580_000 picoseconds.
-		Weight::from_parts(29_738_055, 0)
+		// Minimum execution time: 24_166_000 picoseconds.
+		Weight::from_parts(25_881_597, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 63_060
-			.saturating_add(Weight::from_parts(3_058_373, 0).saturating_mul(v.into()))
+			// Standard Error: 10_401
+			.saturating_add(Weight::from_parts(1_873_360, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -755,17 +755,17 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1096), added: 3571, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
 	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14282`
+		//  Measured:  `14278`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_696_562_000 picoseconds.
-		Weight::from_parts(2_302_686_000, 0)
+		// Minimum execution time: 1_527_289_000 picoseconds.
+		Weight::from_parts(1_647_519_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(RocksDbWeight::get().reads(73))
 			.saturating_add(RocksDbWeight::get().writes(72))
@@ -776,8 +776,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10340`
-		// Minimum execution time: 4_526_000 picoseconds.
-		Weight::from_parts(6_750_000, 0)
+		// Minimum execution time: 4_276_000 picoseconds.
+		Weight::from_parts(4_848_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}
