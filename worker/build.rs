@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 fn main() {
 	println!("cargo:rerun-if-changed=csrc/determinism.cpp");
+	// The subxt interface (`chain.rs`) is generated from this file at compile time: rebuild
+	// when scripts/update-metadata.sh rewrites it, or the worker keeps the old interface.
+	println!("cargo:rerun-if-changed=metadata/replica.scale");
 	println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
 	let lib = PathBuf::from(
 		std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys exports the libtorch lib dir (DEP_TCH_LIBTORCH_LIB)"),
