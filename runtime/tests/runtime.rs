@@ -123,12 +123,16 @@ fn the_worst_case_block_fits() {
 
 	let max_extrinsic = normal.max_extrinsic.expect("normal extrinsics are bounded");
 	let v = <Runtime as pallet_tasks::Config>::MaxVerifiers::get();
+	// A full batch: as many items as a worker may have open tasks.
+	let batch: u64 = <<Runtime as pallet_tasks::Config>::MaxOpenTasksPerWorker as Get<u32>>::get().into();
 	for (call, weight) in [
 		("create_task", Weights::create_task()),
 		("cancel_task", Weights::cancel_task()),
 		("commit_result", Weights::commit_result(v)),
 		("reveal_result_decides", Weights::reveal_result_decides(v)),
 		("advance_task", Weights::advance_task()),
+		("commit_results", Weights::commit_result(v).saturating_mul(batch)),
+		("reveal_results", Weights::reveal_result_decides(v).saturating_mul(batch)),
 		("register_model", Weights::register_model()),
 		("set_params", Weights::set_params()),
 	] {
