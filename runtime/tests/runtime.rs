@@ -101,7 +101,7 @@ fn token_is_documented() {
 /// Issue 12, acceptance 2: the heaviest block — the deadline hook at its limit, the other hooks
 /// and inherents at their average allowance, and a full normal class of the heaviest calls —
 /// fits the block's ref time and proof size; one worst-case agenda item fits the hook, and
-/// every pallet-tasks call fits one extrinsic.
+/// every pallet-tasks call, a full batch included, fits one extrinsic.
 #[test]
 fn the_worst_case_block_fits() {
 	use frame_support::{dispatch::DispatchClass, traits::Get};
