@@ -29,8 +29,10 @@ minutes_since() {
 # scripts/test.sh, so cargo resolves the same features and the tests later reuse every crate
 # built here. On a terminal cargo draws its own progress bar; otherwise (a log, CI) cargo runs
 # quietly and a line per minute says how far the build is. REPLICA_BUILD_TIMINGS=1 adds
-# cargo's --timings report (an HTML file under $CARGO_TARGET_DIR/cargo-timings/).
+# cargo's --timings report (an HTML file under $CARGO_TARGET_DIR/cargo-timings/). The runtime's
+# second WASM, which only the tests upgrade a chain to, is not built (runtime/build.rs).
 build_binaries() {
+	export REPLICA_SKIP_UPGRADE_TEST_WASM=1
 	local args=(build --profile "$PROFILE" --workspace --bins --locked)
 	[ "${REPLICA_BUILD_TIMINGS:-0}" = 1 ] && args+=(--timings)
 	if [ -t 2 ]; then

@@ -2,7 +2,8 @@
 # Installs everything a fresh machine needs to build and test Replica. Idempotent: a second run
 # only checks and returns in seconds.
 #   - Rust: the wasm32-unknown-unknown target and rust-src (the runtime is built to WASM)
-#   - Debian: protobuf-compiler (libp2p), clang + libclang-dev (rocksdb bindings), pkg-config
+#   - Debian: protobuf-compiler (libp2p), clang + libclang-dev (rocksdb bindings), pkg-config,
+#     fonts-dejavu-core (the text of `replica-worker stats`' plots)
 #   - Python: a venv at $REPLICA_VENV (default ~/.cache/replica/venv) holding the PyPI torch
 #     wheel (2.13.0) whose libtorch the worker links through tch, and used by the scripts.
 set -euo pipefail
@@ -37,7 +38,7 @@ apt_install() {
 	"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 # g++: the worker's libtorch shim (cc crate) and torch-sys' own C++ wrapper.
-debian_packages=(protobuf-compiler clang libclang-dev pkg-config libssl-dev curl g++)
+debian_packages=(protobuf-compiler clang libclang-dev pkg-config libssl-dev curl g++ fonts-dejavu-core)
 missing=()
 for pkg in "${debian_packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -21,7 +21,7 @@
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 /// The `upgrade-test` build of this runtime (`build.rs`): a later version to upgrade a running
-/// chain to in tests. Never deployed.
+/// chain to in tests. Never deployed; `None` in a build for `scripts/demo.sh`.
 #[cfg(feature = "std")]
 pub mod upgrade_test {
 	include!(concat!(env!("OUT_DIR"), "/upgrade_test_wasm_binary.rs"));

@@ -100,10 +100,11 @@ pub struct RegisterModelArgs {
 	/// Least fee of a task, in RPL.
 	#[arg(long, default_value = "1")]
 	pub min_fee: String,
-	/// Image models: largest Hamming distance at which two images' hashes agree (aHash, pHash
-	/// and dHash are compared).
-	#[arg(long, default_value_t = 2)]
-	pub tolerance: u8,
+	/// Image models: compare aHash, pHash and dHash, each at this largest Hamming distance.
+	/// By default the tolerances calibrated for the model (its directory's tolerances.toml,
+	/// written by `replica-worker stats --recommend`), else 2 for each of the three.
+	#[arg(long)]
+	pub tolerance: Option<u8>,
 	/// Image models: most denoising steps.
 	#[arg(long, default_value_t = 50)]
 	pub max_steps: u32,
@@ -314,8 +315,11 @@ pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
 				Some(side) => side,
 				None => native_side(&args.dir)?,
 			};
-			let t = args.tolerance;
-			let tolerances = Tolerances::of(&[(HashAlg::Average, t), (HashAlg::Perceptual, t), (HashAlg::Difference, t)]);
+			let tolerances = match args.tolerance {
+				Some(t) => uniform_tolerances(t),
+				None => replica_worker::stats::tolerances::read(&args.dir)?
+					.unwrap_or_else(|| uniform_tolerances(replica_worker::stats::tolerances::UNCALIBRATED_TOLERANCE)),
+			};
 			(ModelKind::Image, tolerances, side)
 		},
 		LocalKind::Text => (ModelKind::Text, Tolerances::default(), 0),
@@ -355,8 +359,14 @@ pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
 		}
 	}
 	let model = events.find_first::<runtime::tasks::events::ModelRegistered>().context("no ModelRegistered event")??.model;
-	println!("model {model} registered: {name}, digest 0x{}", hex(&digest));
+	let compared = if is_image { format!(", tolerances {}", replica_worker::stats::describe(&tolerances)) } else { String::new() };
+	println!("model {model} registered: {name}, digest 0x{}{compared}", hex(&digest));
 	Ok(())
+}
+
+/// aHash, pHash and dHash compared, each at `t`.
+fn uniform_tolerances(t: u8) -> Tolerances {
+	Tolerances::of(&[(HashAlg::Average, t), (HashAlg::Perceptual, t), (HashAlg::Difference, t)])
 }
 
 /// A model by id or name.

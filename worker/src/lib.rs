@@ -8,17 +8,22 @@
 //! - [`engines`]: deterministic libtorch inference (tch): determinism controls, devices and
 //!   execution profiles, model files, the GPT-2 text engine.
 //! - [`hashing`]: perceptual hashes of generated images, bit-identical on every CPU.
+//! - [`stats`]: verification statistics of an image model (consensus, Type I and II rates),
+//!   tolerance calibration and plots (`replica-worker stats`).
 
 pub mod chain;
 pub mod config;
 pub mod daemon;
 pub mod engines;
-pub mod hashing;
 pub mod http;
 pub mod metrics;
 pub mod models;
 pub mod pipeline;
+pub mod stats;
 pub mod store;
+
+/// Perceptual hashes of generated images (the `replica-hashing` crate, optimised on its own).
+pub use replica_hashing as hashing;
 
 /// The span every log line about one task is emitted in (`task{id=7}: …`), so an operator can
 /// follow a task through assignment, execution, commitment and reveal, and filter by it.

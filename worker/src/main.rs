@@ -137,6 +137,13 @@ enum Command {
 	/// timings; on CUDA it also times PyTorch's default settings in a fresh process and prints
 	/// what determinism costs.
 	DoctorImage(doctor::DoctorImageArgs),
+	/// Measures how an image model verifies here and calibrates its tolerances: replicas of K
+	/// prompts x J seeds on every execution variant (CPU with one and with every thread, each
+	/// CUDA device) give the consensus table (agreement at tolerance 0/1/2, outliers, time per
+	/// hash); pairs of different seeds give the Type II (collision) rate; the measured
+	/// agreement gives the Type I probability for 3/5/7 and 4/7/10 verifiers. Writes Markdown,
+	/// JSON and three PNG plots; --recommend also writes the model's tolerances.toml.
+	Stats(replica_worker::stats::StatsArgs),
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -212,6 +219,7 @@ fn main() -> std::process::ExitCode {
 			Command::Generate { .. } |
 			Command::GenerateImage { .. } |
 			Command::Doctor { .. } |
+			Command::Stats(_) |
 			Command::DoctorImage(doctor::DoctorImageArgs { settings: doctor::Settings::Deterministic, .. })
 	);
 	let result = (|| {
@@ -361,6 +369,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		},
 		Command::Doctor { text, runs } => doctor::text(text, runs),
 		Command::DoctorImage(args) => doctor::image(args),
+		Command::Stats(args) => replica_worker::stats::run(args),
 	}
 }
 

@@ -155,3 +155,98 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
 		.and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file()))
 		.ok_or(())
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+	std::fs::create_dir_all(to).unwrap();
+	for entry in std::fs::read_dir(from).unwrap() {
+		let entry = entry.unwrap();
+		let target = to.join(entry.file_name());
+		if entry.file_type().unwrap().is_dir() {
+			copy_dir(&entry.path(), &target);
+		} else {
+			std::fs::copy(entry.path(), target).unwrap();
+		}
+	}
+}
+
+/// `stats` on the embedded image model, small: the tables agree with their own counts, the
+/// three plots are PNGs, and `--recommend` writes tolerances.toml with what the JSON
+/// recommends. 2 prompts x 27 seeds x 4 replicas per variant is just enough replicas (216 on
+/// one variant) for 99.9% agreement at 3 verifiers on the lower bound of the interval.
+#[test]
+fn stats_writes_its_tables_plots_and_recommended_tolerances() {
+	let work = tempfile::tempdir().unwrap();
+	let model = work.path().join("digits-sd");
+	copy_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd")), &model);
+	let _ = std::fs::remove_file(model.join("tolerances.toml"));
+	let out_dir = work.path().join("out");
+	let run = worker()
+		.args(["stats", "--model-dir", model.to_str().unwrap(), "--out-dir", out_dir.to_str().unwrap()])
+		.args(["--prompt", "a photo of the digit 1", "--prompt", "a photo of the digit 7"])
+		.args(["--jobs", "27", "--replicas", "4", "--type2-seeds", "40", "--steps", "4", "--device", "cpu", "--recommend"])
+		.output()
+		.unwrap();
+	let stdout = String::from_utf8_lossy(&run.stdout);
+	assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+
+	let json: serde_json::Value =
+		serde_json::from_str(&std::fs::read_to_string(out_dir.join("digits-sd.json")).unwrap()).unwrap();
+	// 2 prompts x 40 * 39 / 2 pairs, and every histogram counts each pair once.
+	assert_eq!(json["type2"]["pairs"], 1560);
+	for hash in ["aHash", "pHash", "dHash", "colour"] {
+		let total: u64 = json["type2"]["per_hash"][hash]["histogram"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum();
+		assert_eq!(total, 1560, "{hash}");
+	}
+	let variants = json["variants"].as_array().unwrap().len();
+	let table1 = json["table1"].as_array().unwrap();
+	let overall: Vec<&serde_json::Value> = table1.iter().filter(|row| row["hash"] == "pHash").collect();
+	let replicas = overall.last().unwrap()["replicas"].as_u64().unwrap();
+	assert_eq!(replicas, 2 * 27 * 4 * variants as u64);
+	assert_eq!(json["images"].as_u64().unwrap(), replicas + 80);
+	// Agreement only grows with the tolerance, up to every replica.
+	for row in table1 {
+		let agreeing: Vec<u64> = row["agreeing_by_tolerance"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+		assert!(agreeing.windows(2).all(|w| w[0] <= w[1]), "{row}");
+		assert!(*agreeing.last().unwrap() <= row["replicas"].as_u64().unwrap());
+	}
+	let markdown = std::fs::read_to_string(out_dir.join("digits-sd.md")).unwrap();
+	for heading in ["### Table 1", "### Type II", "### Type I", "### Recommended tolerances"] {
+		assert!(markdown.contains(heading), "{heading} missing:\n{markdown}");
+	}
+	for plot in ["agreement", "collisions", "type-one"] {
+		let png = image::open(out_dir.join(format!("digits-sd-{plot}.png"))).unwrap().to_rgb8();
+		assert_eq!(png.dimensions(), (960, 600), "{plot}");
+		// Something is drawn: not one colour.
+		assert!(png.pixels().any(|p| p.0 != [255, 255, 255]) && png.pixels().any(|p| p.0 == [255, 255, 255]), "{plot}");
+	}
+	// The written tolerances are the recommended ones.
+	let written = std::fs::read_to_string(model.join("tolerances.toml")).unwrap();
+	let mut expected = Vec::new();
+	for (hash, key) in [("aHash", "average"), ("pHash", "perceptual"), ("dHash", "difference"), ("colour", "colour")] {
+		if let Some(t) = json["recommended"][hash].as_u64() {
+			expected.push(format!("{key} = {t}"));
+		}
+	}
+	assert!(!expected.is_empty(), "nothing recommended: {markdown}");
+	let keys: Vec<&str> = written.lines().filter(|l| !l.starts_with('#')).collect();
+	assert_eq!(keys, expected, "{written}");
+}
+
+#[test]
+fn stats_refuses_a_sample_that_cannot_calibrate() {
+	let work = tempfile::tempdir().unwrap();
+	let model = work.path().join("digits-sd");
+	copy_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd")), &model);
+	let _ = std::fs::remove_file(model.join("tolerances.toml"));
+	// 2 replicas: no tolerance can be shown to keep 99.9% agreement.
+	fails_cleanly(
+		&[
+			"stats", "--model-dir", model.to_str().unwrap(), "--out-dir", work.path().join("out").to_str().unwrap(),
+			"--prompt", "a photo of the digit 1", "--jobs", "1", "--replicas", "1", "--type2-seeds", "3", "--steps", "2",
+			"--device", "cpu", "--recommend",
+		],
+		"no hash reaches the targets",
+	);
+	assert!(!model.join("tolerances.toml").exists());
+	fails_cleanly(&["stats", "--type2-seeds", "1"], "--type2-seeds must be at least 2");
+}

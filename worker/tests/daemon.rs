@@ -20,6 +20,7 @@ use std::{
 
 use common::{free_port, DevNode, NODE_START};
 use replica_worker::chain::{self, runtime, AccountId, Client, TaskStatus, WorkerStatus};
+use replica_primitives::{HashAlg, Tolerances};
 use runtime::runtime_types::pallet_tasks::types::Outcome;
 use subxt_signer::sr25519::{dev, Keypair};
 
@@ -250,6 +251,16 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		assert!(out.contains(&format!("registered: {model}")), "{out}");
 	};
 	register_model("digits-sd");
+	// It is registered with the tolerances calibrated for it (its tolerances.toml, written by
+	// scripts/stats.sh), else with aHash, pHash and dHash at the uncalibrated default.
+	let expected = replica_worker::stats::tolerances::read(&models_dir().join("digits-sd")).unwrap().unwrap_or_else(|| {
+		let t = replica_worker::stats::tolerances::UNCALIBRATED_TOLERANCE;
+		Tolerances::of(&[(HashAlg::Average, t), (HashAlg::Perceptual, t), (HashAlg::Difference, t)])
+	});
+	let models = chain::models(&client).await.unwrap();
+	let (_, digits) = models.iter().find(|(_, info)| info.name.0 == b"digits-sd").expect("digits-sd registered");
+	let compared = codec::Encode::encode(&expected.algs);
+	assert_eq!((vec![digits.tolerances.algs.0], digits.tolerances.max_distance), (compared, expected.max_distance));
 
 	// Charlie's engine panics on its first execution, Dave's runs out of CUDA memory: both
 	// catch it, retry once and are paid like Bob — a fault of its own never slashes a worker.
