@@ -169,16 +169,23 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 	}
 }
 
+/// A copy of the embedded image model without its tolerances.toml, in a temporary directory
+/// (kept alive by the returned guard).
+fn uncalibrated_image_model() -> (tempfile::TempDir, std::path::PathBuf) {
+	let work = tempfile::tempdir().unwrap();
+	let model = work.path().join("digits-sd");
+	copy_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd")), &model);
+	let _ = std::fs::remove_file(model.join("tolerances.toml"));
+	(work, model)
+}
+
 /// `stats` on the embedded image model, small: the tables agree with their own counts, the
 /// three plots are PNGs, and `--recommend` writes tolerances.toml with what the JSON
 /// recommends. 2 prompts x 27 seeds x 4 replicas per variant is just enough replicas (216 on
 /// one variant) for 99.9% agreement at 3 verifiers on the lower bound of the interval.
 #[test]
 fn stats_writes_its_tables_plots_and_recommended_tolerances() {
-	let work = tempfile::tempdir().unwrap();
-	let model = work.path().join("digits-sd");
-	copy_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd")), &model);
-	let _ = std::fs::remove_file(model.join("tolerances.toml"));
+	let (work, model) = uncalibrated_image_model();
 	let out_dir = work.path().join("out");
 	let run = worker()
 		.args(["stats", "--model-dir", model.to_str().unwrap(), "--out-dir", out_dir.to_str().unwrap()])
@@ -234,10 +241,7 @@ fn stats_writes_its_tables_plots_and_recommended_tolerances() {
 
 #[test]
 fn stats_refuses_a_sample_that_cannot_calibrate() {
-	let work = tempfile::tempdir().unwrap();
-	let model = work.path().join("digits-sd");
-	copy_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits-sd")), &model);
-	let _ = std::fs::remove_file(model.join("tolerances.toml"));
+	let (work, model) = uncalibrated_image_model();
 	// 2 replicas: no tolerance can be shown to keep 99.9% agreement.
 	fails_cleanly(
 		&[

@@ -141,6 +141,7 @@ pub struct Report {
 	pub jobs: Vec<Job>,
 	pub type2_groups: Vec<Vec<ImageHashes>>,
 	pub recommendations: Vec<(HashAlg, Recommendation)>,
+	pub evaluated: Evaluated,
 	pub generation_time: Duration,
 	pub images: u64,
 }
@@ -151,16 +152,43 @@ impl Report {
 		self.consensus.last().map(Vec::as_slice).unwrap_or_default()
 	}
 
-	/// The tolerance set the Type I figures are for: the recommended one, else every default
-	/// hash at the tolerance `model register` used before calibration.
-	pub fn evaluated_set(&self) -> (Tolerances, &'static str) {
-		match analysis::recommended_set(&self.recommendations) {
+}
+
+/// The tolerance set the Type I figures are for — the recommended one, else every default hash
+/// at the tolerance `model register` uses before calibration — and how the sample fares under
+/// it, computed once for the tables, the JSON and the plot.
+pub struct Evaluated {
+	pub tolerances: Tolerances,
+	pub name: &'static str,
+	/// Replicas that agree with their job's reference under the set, of all replicas.
+	pub agreeing: u64,
+	pub replicas: u64,
+	/// Different-seed pairs that pass under the set.
+	pub collided: u64,
+}
+
+impl Evaluated {
+	fn of(recommended: Option<Tolerances>, jobs: &[Job], groups: &[Vec<ImageHashes>]) -> Self {
+		let (tolerances, name) = match recommended {
 			Some(set) => (set, "the recommended tolerances"),
 			None => (
 				Tolerances::of(&analysis::DEFAULT_ALGS.map(|alg| (alg, tolerances::UNCALIBRATED_TOLERANCE))),
 				"aHash, pHash and dHash at the uncalibrated default tolerance",
 			),
-		}
+		};
+		let (agreeing, replicas) = analysis::agreement_under(jobs, &tolerances);
+		let collided = analysis::collisions_under(groups, &tolerances);
+		Self { tolerances, name, agreeing, replicas, collided }
+	}
+
+	/// The measured per-replica agreement.
+	pub fn p(&self) -> f64 {
+		self.agreeing as f64 / self.replicas.max(1) as f64
+	}
+
+	/// The lower end of its 95% interval.
+	pub fn p_lower_bound(&self) -> f64 {
+		analysis::wilson_lower_bound(self.agreeing, self.replicas)
 	}
 }
 
@@ -266,6 +294,7 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
 	let recommendations: Vec<(HashAlg, Recommendation)> =
 		HashAlg::ALL.iter().map(|alg| (*alg, analysis::recommend(&overall[alg.index()], &collisions, *alg))).collect();
 
+	let evaluated = Evaluated::of(analysis::recommended_set(&recommendations), &jobs, &type2_groups);
 	let report = Report {
 		model,
 		machine: machine(&variants),
@@ -282,6 +311,7 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
 		jobs,
 		type2_groups,
 		recommendations,
+		evaluated,
 		generation_time,
 		images,
 	};
@@ -460,11 +490,8 @@ impl Report {
 		let _ = writeln!(md, "| aHash, pHash and dHash all within t | {} |", cells.join(" | "));
 		let _ = writeln!(md);
 
-		let (set, set_name) = self.evaluated_set();
-		let (agreeing, replicas) = analysis::agreement_under(&self.jobs, &set);
-		let p = agreeing as f64 / replicas.max(1) as f64;
-		let p_low = analysis::wilson_lower_bound(agreeing, replicas);
-		let collided = analysis::collisions_under(&self.type2_groups, &set);
+		let Evaluated { tolerances: set, name: set_name, agreeing, replicas, collided } = self.evaluated;
+		let (p, p_low) = (self.evaluated.p(), self.evaluated.p_lower_bound());
 		let _ = writeln!(md, "### Type I: an honest result missing its quorum");
 		let _ = writeln!(md);
 		let _ = writeln!(
@@ -550,10 +577,8 @@ impl Report {
 			.iter()
 			.map(|alg| (alg_key(*alg), json!({ "histogram": self.collisions.histogram[alg.index()].to_vec() })))
 			.collect();
-		let (set, _) = self.evaluated_set();
-		let (agreeing, replicas) = analysis::agreement_under(&self.jobs, &set);
-		let p = agreeing as f64 / replicas.max(1) as f64;
-		let p_low = analysis::wilson_lower_bound(agreeing, replicas);
+		let Evaluated { tolerances: set, agreeing, replicas, .. } = self.evaluated;
+		let (p, p_low) = (self.evaluated.p(), self.evaluated.p_lower_bound());
 		let type1: Vec<serde_json::Value> = VERIFIER_SETS
 			.iter()
 			.map(|(n, quorum)| {

@@ -187,10 +187,8 @@ fn collisions(report: &Report, path: &Path) -> anyhow::Result<()> {
 /// The probability that n verifiers miss the quorum on an honest result, at the measured
 /// agreement of the evaluated tolerance set and at its lower bound.
 fn type_one(report: &Report, path: &Path) -> anyhow::Result<()> {
-	let (set, _) = report.evaluated_set();
-	let (agreeing, replicas) = analysis::agreement_under(&report.jobs, &set);
-	let p = agreeing as f64 / replicas.max(1) as f64;
-	let p_low = analysis::wilson_lower_bound(agreeing, replicas);
+	let set = report.evaluated.tolerances;
+	let (p, p_low) = (report.evaluated.p(), report.evaluated.p_lower_bound());
 	let curve = |p: f64, quorum: Quorum| -> Vec<(f64, f64)> {
 		(1..=15u32).map(|n| (n as f64, analysis::type_one(p, n, quorum))).collect()
 	};
