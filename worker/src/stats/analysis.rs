@@ -215,44 +215,95 @@ pub const VERIFIER_SETS: [(u32, Quorum); 6] = [
 	(10, Quorum::Supermajority),
 ];
 
-/// The tolerance calibration of one algorithm.
+/// Whether `agreeing` of `replicas` honest replicas show, on the lower bound of their 95%
+/// interval, that 3 verifiers reach a majority with probability [`TARGET_SUCCESS_AT_3`].
+pub fn honest_enough(agreeing: u64, replicas: u64) -> bool {
+	agreement_probability_f64(wilson_lower_bound(agreeing, replicas), 3, Quorum::Majority) >= TARGET_SUCCESS_AT_3
+}
+
+/// The smallest tolerance at which honest replicas agree enough under `alg` alone
+/// ([`honest_enough`]), if any up to [`MAX_TOLERANCE`].
+pub fn smallest_honest_tolerance(consensus: &Consensus) -> Option<u8> {
+	(0..=MAX_TOLERANCE)
+		.find(|t| honest_enough(consensus.agreeing[*t] as u64, consensus.replicas as u64))
+		.map(|t| t as u8)
+}
+
+/// The tolerance calibration of a model.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Recommendation {
-	/// The smallest tolerance that keeps honest agreement at 3 verifiers (on the lower bound
-	/// of the measured agreement) at or above [`TARGET_SUCCESS_AT_3`]; its collision rate is
-	/// at most [`TARGET_COLLISION_RATE`].
-	Tolerance(u8),
-	/// Honest replicas need tolerance `needed` to agree, at which different seeds collide at
-	/// `collision_rate`, above the target: this hash alone cannot tell them apart.
-	TooManyCollisions { needed: u8, collision_rate: f64 },
-	/// Even at [`MAX_TOLERANCE`] honest replicas do not agree often enough.
-	HonestReplicasDisagree,
+pub struct Calibration {
+	/// Per hash, in [`HashAlg::ALL`] order: its smallest honest tolerance and the share of
+	/// different-seed pairs within it (`None`: honest replicas disagree even at
+	/// [`MAX_TOLERANCE`]).
+	pub per_hash: Vec<(HashAlg, Option<(u8, f64)>)>,
+	pub outcome: Outcome,
 }
 
-/// Calibrates `alg` from its consensus over every variant and its collisions. Agreement grows
-/// with the tolerance and so do collisions, so the smallest tolerance that is honest enough is
-/// the only candidate.
-pub fn recommend(consensus: &Consensus, collisions: &Collisions, alg: HashAlg) -> Recommendation {
-	let needed = (0..=MAX_TOLERANCE).find(|t| {
-		agreement_probability_f64(consensus.agreement_lower_bound(*t), 3, Quorum::Majority) >= TARGET_SUCCESS_AT_3
-	});
-	match needed {
-		None => Recommendation::HonestReplicasDisagree,
-		Some(t) if collisions.rate(alg, t) <= TARGET_COLLISION_RATE => Recommendation::Tolerance(t as u8),
-		Some(t) => Recommendation::TooManyCollisions { needed: t as u8, collision_rate: collisions.rate(alg, t) },
-	}
+/// What the calibration recommends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+	/// These hashes at these tolerances: honest replicas agree enough under all of them at
+	/// once, and at most [`TARGET_COLLISION_RATE`] of different-seed pairs (`collided` of
+	/// them) pass all of them at once.
+	Recommended { tolerances: Tolerances, collided: u64 },
+	/// Every hash that honest replicas agree under, compared at once, still lets `collided`
+	/// different-seed pairs pass: above the target.
+	TooManyCollisions { tolerances: Tolerances, collided: u64 },
+	/// No hash: honest replicas disagree under each (or the sample is too small to show that
+	/// they agree often enough).
+	NoHonestHash,
 }
 
-/// The tolerance set of the algorithms that got a tolerance; `None` when none did.
-pub fn recommended_set(recommendations: &[(HashAlg, Recommendation)]) -> Option<Tolerances> {
-	let pairs: Vec<(HashAlg, u8)> = recommendations
+/// Calibrates from the consensus over every variant (`overall`, per hash), the replicas of
+/// `jobs` and the different-seed `groups`. The chain compares a model's hashes together: a
+/// pair of images agrees only when every compared hash is within its tolerance. So each hash
+/// gets its smallest honest tolerance (agreement and collisions both grow with the tolerance:
+/// no larger one can be better), and the set is the fewest hashes, taken in order of their own
+/// collision rate, whose joint collision rate meets the target; a hash whose addition would
+/// make honest replicas disagree too often is left out.
+pub fn calibrate(overall: &[Consensus], collisions: &Collisions, jobs: &[Job], groups: &[Vec<ImageHashes>]) -> Calibration {
+	let per_hash: Vec<(HashAlg, Option<(u8, f64)>)> = HashAlg::ALL
 		.iter()
-		.filter_map(|(alg, r)| match r {
-			Recommendation::Tolerance(t) => Some((*alg, *t)),
-			_ => None,
+		.map(|alg| {
+			let honest = smallest_honest_tolerance(&overall[alg.index()]);
+			(*alg, honest.map(|t| (t, collisions.rate(*alg, t as usize))))
 		})
 		.collect();
-	(!pairs.is_empty()).then(|| Tolerances::of(&pairs))
+	let mut candidates: Vec<(HashAlg, u8, f64)> =
+		per_hash.iter().filter_map(|(alg, honest)| honest.map(|(t, rate)| (*alg, t, rate))).collect();
+	// Stable: hashes of equal rate keep their order.
+	candidates.sort_by(|a, b| a.2.total_cmp(&b.2));
+	let mut chosen: Vec<(HashAlg, u8)> = Vec::new();
+	let mut last = None;
+	for (alg, t, _) in candidates {
+		chosen.push((alg, t));
+		let set = Tolerances::of(&chosen);
+		let (agreeing, replicas) = agreement_under(jobs, &set);
+		if !honest_enough(agreeing, replicas) {
+			chosen.pop();
+			continue;
+		}
+		let collided = collisions_under(groups, &set);
+		if ratio(collided, collisions.pairs) <= TARGET_COLLISION_RATE {
+			return Calibration { per_hash, outcome: Outcome::Recommended { tolerances: set, collided } };
+		}
+		last = Some((set, collided));
+	}
+	let outcome = match last {
+		Some((tolerances, collided)) => Outcome::TooManyCollisions { tolerances, collided },
+		None => Outcome::NoHonestHash,
+	};
+	Calibration { per_hash, outcome }
+}
+
+impl Calibration {
+	/// The recommended tolerance set, if the targets can be met.
+	pub fn recommended(&self) -> Option<Tolerances> {
+		match &self.outcome {
+			Outcome::Recommended { tolerances, .. } => Some(*tolerances),
+			_ => None,
+		}
+	}
 }
 
 /// The lower end of the Wilson score interval (95%) of a binomial proportion.
@@ -338,33 +389,89 @@ mod tests {
 		assert_eq!(collisions_under(&groups, &set), 1);
 	}
 
-	fn honest(replicas: usize, all_agree_at: usize) -> Consensus {
-		let mut agreeing = [replicas; MAX_TOLERANCE + 1];
-		for t in 0..all_agree_at {
-			agreeing[t] = replicas / 2;
+	/// `jobs` jobs of `replicas` identical replicas each, every job's hashes its own.
+	fn honest_jobs(jobs: u64, replicas: usize) -> Vec<Job> {
+		(0..jobs).map(|j| Job { replicas: vec![(0, hashes(j, j << 8)); replicas] }).collect()
+	}
+
+	fn image(average: u64, perceptual: u64, difference: u64, colour: u64) -> ImageHashes {
+		let mut h = ImageHashes::default();
+		for (alg, value) in HashAlg::ALL.into_iter().zip([average, perceptual, difference, colour]) {
+			h.set(alg, value);
 		}
-		Consensus { jobs: replicas / 3, replicas, agreeing, unanimous: [0; MAX_TOLERANCE + 1], outliers: 0, outlier_distance: 0 }
+		h
+	}
+
+	fn calibrated(jobs: &[Job], groups: &[Vec<ImageHashes>]) -> Calibration {
+		let overall: Vec<Consensus> = HashAlg::ALL.iter().map(|alg| consensus(jobs, *alg, &[0])).collect();
+		calibrate(&overall, &Collisions::of(groups), jobs, groups)
 	}
 
 	#[test]
-	fn the_recommendation_is_the_smallest_honest_tolerance_unless_it_collides() {
-		let mut distant = Collisions { pairs: 1_000_000, histogram: [[0; 65]; 4], histogram_max_of_three: [0; 65] };
-		distant.histogram[HashAlg::Average.index()][20] = 1_000_000;
-		assert_eq!(recommend(&honest(900, 2), &distant, HashAlg::Average), Recommendation::Tolerance(2));
-		// Too few replicas to guarantee 99.9% at 3 verifiers even when all agreed.
-		assert_eq!(recommend(&honest(9, 0), &distant, HashAlg::Average), Recommendation::HonestReplicasDisagree);
-		let mut close = distant.clone();
-		close.histogram[HashAlg::Average.index()][1] = 200;
-		assert!(matches!(
-			recommend(&honest(900, 1), &close, HashAlg::Average),
-			Recommendation::TooManyCollisions { needed: 1, .. }
-		));
-		let set = recommended_set(&[
-			(HashAlg::Average, Recommendation::Tolerance(2)),
-			(HashAlg::Perceptual, Recommendation::HonestReplicasDisagree),
-		])
-		.unwrap();
-		assert_eq!((set.algs, set.of_alg(HashAlg::Average)), (replica_primitives::HashAlgs::of(&[HashAlg::Average]), 2));
+	fn the_smallest_honest_tolerance_needs_enough_replicas() {
+		let mut row = consensus(&honest_jobs(300, 3), HashAlg::Average, &[0]);
+		assert_eq!(smallest_honest_tolerance(&row), Some(0));
+		// Half the replicas off by one or two bits: tolerance 2 is the first honest one.
+		row.agreeing[0] = row.replicas / 2;
+		row.agreeing[1] = row.replicas / 2;
+		assert_eq!(smallest_honest_tolerance(&row), Some(2));
+		// Nine replicas that all agree cannot show 99.9% at 3 verifiers.
+		assert_eq!(smallest_honest_tolerance(&consensus(&honest_jobs(3, 3), HashAlg::Average, &[0])), None);
+	}
+
+	#[test]
+	fn calibration_takes_the_fewest_hashes_whose_joint_collisions_meet_the_target() {
+		let jobs = honest_jobs(100, 3);
+		// 100 seeds: aHash tells the parity only (49.5% of pairs collide), pHash pairs up
+		// seeds 2j and 2j+1 (1%), dHash and colour never differ. Together pHash and aHash
+		// separate every pair.
+		let group: Vec<ImageHashes> = (0..100u64).map(|i| image(i % 2, i / 2, 0, 0)).collect();
+		let calibration = calibrated(&jobs, &[group.clone()]);
+		assert_eq!(
+			calibration.outcome,
+			Outcome::Recommended {
+				tolerances: Tolerances::of(&[(HashAlg::Perceptual, 0), (HashAlg::Average, 0)]),
+				collided: 0
+			}
+		);
+		assert_eq!(calibration.per_hash[HashAlg::Perceptual.index()], (HashAlg::Perceptual, Some((0, 50.0 / 4950.0))));
+		// With aHash distinct for every seed it alone suffices.
+		let distinct: Vec<ImageHashes> = (0..100u64).map(|i| image(i << 20, i / 2, 0, 0)).collect();
+		assert_eq!(calibrated(&jobs, &[distinct]).recommended(), Some(Tolerances::of(&[(HashAlg::Average, 0)])));
+		// Images no hash tells apart: every honest hash together still collides.
+		let alike: Vec<ImageHashes> = (0..10).map(|_| image(0, 0, 0, 0)).collect();
+		assert!(matches!(calibrated(&jobs, &[alike]).outcome, Outcome::TooManyCollisions { collided: 45, .. }));
+		// Too few replicas: no hash is shown honest.
+		assert_eq!(calibrated(&honest_jobs(3, 3), &[group]).outcome, Outcome::NoHonestHash);
+	}
+
+	#[test]
+	fn a_hash_that_breaks_joint_honest_agreement_is_left_out() {
+		// 1,000 jobs of 3 replicas. In jobs 0..30 one replica is a bit off in aHash, in jobs
+		// 30..60 in pHash: each hash alone keeps 99% agreement (honest at tolerance 0), both at
+		// once only 98%, too little to show 99.9% at 3 verifiers.
+		let jobs: Vec<Job> = (0..1000u64)
+			.map(|j| {
+				let base = image(j, j, 0, 0);
+				let odd = match j {
+					0..30 => image(j ^ 1 << 40, j, 0, 0),
+					30..60 => image(j, j ^ 1 << 40, 0, 0),
+					_ => base.clone(),
+				};
+				Job { replicas: vec![(0, base.clone()), (0, base), (0, odd)] }
+			})
+			.collect();
+		// pHash collides least (2%), then aHash (49%); dHash and colour never differ.
+		let group: Vec<ImageHashes> = (0..50u64).map(|i| image(i % 2, i / 2, 0, 0)).collect();
+		let calibration = calibrated(&jobs, &[group]);
+		assert_eq!(calibration.per_hash[HashAlg::Average.index()].1.map(|(t, _)| t), Some(0));
+		assert_eq!(
+			calibration.outcome,
+			Outcome::TooManyCollisions {
+				tolerances: Tolerances::of(&[(HashAlg::Perceptual, 0), (HashAlg::Difference, 0), (HashAlg::Colour, 0)]),
+				collided: 25
+			}
+		);
 	}
 
 	#[test]

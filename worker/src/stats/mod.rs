@@ -30,7 +30,7 @@ use crate::{
 	},
 	hashing::ImageHasher,
 };
-use analysis::{Collisions, Consensus, Job, Recommendation, MAX_TOLERANCE, VERIFIER_SETS};
+use analysis::{Calibration, Collisions, Consensus, Job, Outcome, MAX_TOLERANCE, VERIFIER_SETS};
 use anyhow::Context;
 use replica_primitives::{HashAlg, HashAlgs, ImageHashes, Quorum, Tolerances};
 use std::{
@@ -140,7 +140,7 @@ pub struct Report {
 	pub collisions: Collisions,
 	pub jobs: Vec<Job>,
 	pub type2_groups: Vec<Vec<ImageHashes>>,
-	pub recommendations: Vec<(HashAlg, Recommendation)>,
+	pub calibration: Calibration,
 	pub evaluated: Evaluated,
 	pub generation_time: Duration,
 	pub images: u64,
@@ -151,7 +151,6 @@ impl Report {
 	pub fn overall(&self) -> &[Consensus] {
 		self.consensus.last().map(Vec::as_slice).unwrap_or_default()
 	}
-
 }
 
 /// The tolerance set the Type I figures are for — the recommended one, else every default hash
@@ -291,10 +290,9 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
 		.collect();
 	let collisions = Collisions::of(&type2_groups);
 	let overall = consensus.last().expect("at least one variant set");
-	let recommendations: Vec<(HashAlg, Recommendation)> =
-		HashAlg::ALL.iter().map(|alg| (*alg, analysis::recommend(&overall[alg.index()], &collisions, *alg))).collect();
+	let calibration = analysis::calibrate(overall, &collisions, &jobs, &type2_groups);
 
-	let evaluated = Evaluated::of(analysis::recommended_set(&recommendations), &jobs, &type2_groups);
+	let evaluated = Evaluated::of(calibration.recommended(), &jobs, &type2_groups);
 	let report = Report {
 		model,
 		machine: machine(&variants),
@@ -310,7 +308,7 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
 		collisions,
 		jobs,
 		type2_groups,
-		recommendations,
+		calibration,
 		evaluated,
 		generation_time,
 		images,
@@ -328,12 +326,23 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
 	println!("wrote {}, {} and {}", md_path.display(), json_path.display(), plots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
 	if args.recommend {
 		let path = tolerances::path_in(&args.model_dir);
-		match analysis::recommended_set(&report.recommendations) {
-			Some(set) => {
-				tolerances::write(&path, &set, &report.provenance())?;
+		match &report.calibration.outcome {
+			Outcome::Recommended { tolerances: set, .. } => {
+				tolerances::write(&path, set, &report.provenance())?;
 				println!("recommended tolerances written to {} (model register uses them)", path.display());
 			},
-			None => anyhow::bail!("no hash reaches the targets on this model: nothing written to {}", path.display()),
+			Outcome::TooManyCollisions { tolerances: set, collided } => anyhow::bail!(
+				"no hash reaches the targets: {} together still let {collided} of {} different-seed pairs pass; nothing \
+				 written to {}",
+				describe(set),
+				report.collisions.pairs,
+				path.display()
+			),
+			Outcome::NoHonestHash => anyhow::bail!(
+				"no hash reaches the targets: no hash shows honest replicas agreeing often enough (more --jobs or \
+				 --replicas?); nothing written to {}",
+				path.display()
+			),
 		}
 	}
 	Ok(())
@@ -395,8 +404,8 @@ pub fn alg_name(alg: HashAlg) -> &'static str {
 fn percent(x: f64) -> String {
 	if x == 0.0 {
 		"0".into()
-	} else if x >= 0.001 {
-		format!("{:.3}%", x * 100.0)
+	} else if x >= 1e-5 {
+		format!("{:.4}%", x * 100.0)
 	} else {
 		format!("{:.2e}%", x * 100.0)
 	}
@@ -523,29 +532,47 @@ impl Report {
 		let _ = writeln!(
 			md,
 			"Per hash, the smallest tolerance at which 3 verifiers reach a majority on an honest result with probability \
-			 >= {:.1}% (on the lower bound of the measured agreement), if different seeds then collide at most {}.",
+			 >= {:.1}% (on the lower bound of the measured agreement), and the share of different-seed pairs within it. \
+			 The chain compares a model's hashes together (two images agree when every compared hash is within its \
+			 tolerance), so the recommendation is the fewest hashes, taken in order of their own collision rate, that \
+			 together let at most {} of different-seed pairs pass.",
 			analysis::TARGET_SUCCESS_AT_3 * 100.0,
 			percent(analysis::TARGET_COLLISION_RATE)
 		);
 		let _ = writeln!(md);
-		let _ = writeln!(md, "| hash | recommendation |");
-		let _ = writeln!(md, "|---|---|");
-		for (alg, recommendation) in &self.recommendations {
-			let text = match recommendation {
-				Recommendation::Tolerance(t) => format!(
-					"**{t}** (honest agreement >= {:.4}, collisions {})",
-					self.overall()[alg.index()].agreement_lower_bound(*t as usize),
-					percent(c.rate(*alg, *t as usize))
-				),
-				Recommendation::TooManyCollisions { needed, collision_rate } => format!(
-					"not compared: honest replicas need {needed}, where different seeds collide at {}",
-					percent(*collision_rate)
-				),
-				Recommendation::HonestReplicasDisagree =>
-					format!("not compared: honest replicas disagree even at {MAX_TOLERANCE}"),
+		let _ = writeln!(md, "| hash | smallest honest tolerance | different seeds within it | recommended |");
+		let _ = writeln!(md, "|---|---|---|---|");
+		let recommended = self.calibration.recommended();
+		for (alg, honest) in &self.calibration.per_hash {
+			let (t, rate) = match honest {
+				Some((t, rate)) => (t.to_string(), percent(*rate)),
+				None => (format!("none up to {MAX_TOLERANCE}"), "–".into()),
 			};
-			let _ = writeln!(md, "| {} | {text} |", alg_name(*alg));
+			let chosen = recommended.filter(|set| set.algs.contains(*alg)).map_or("no".to_string(), |set| format!("**{}**", set.of_alg(*alg)));
+			let _ = writeln!(md, "| {} | {t} | {rate} | {chosen} |", alg_name(*alg));
 		}
+		let _ = writeln!(md);
+		let pairs = self.collisions.pairs;
+		let _ = match &self.calibration.outcome {
+			Outcome::Recommended { tolerances: set, collided } => writeln!(
+				md,
+				"**Recommended: {}.** Together they let {collided} of {pairs} different-seed pairs pass ({}).",
+				describe(set),
+				percent(*collided as f64 / pairs.max(1) as f64)
+			),
+			Outcome::TooManyCollisions { tolerances: set, collided } => writeln!(
+				md,
+				"**No recommendation:** every honest hash together ({}) still lets {collided} of {pairs} different-seed \
+				 pairs pass ({}).",
+				describe(set),
+				percent(*collided as f64 / pairs.max(1) as f64)
+			),
+			Outcome::NoHonestHash => writeln!(
+				md,
+				"**No recommendation:** under no hash do honest replicas agree often enough (or the sample is too small to \
+				 show it)."
+			),
+		};
 		md
 	}
 
@@ -590,16 +617,25 @@ impl Report {
 				})
 			})
 			.collect();
-		let recommended: serde_json::Map<String, serde_json::Value> = self
-			.recommendations
+		let recommended_set = self.calibration.recommended();
+		let recommended: serde_json::Map<String, serde_json::Value> = HashAlg::ALL
 			.iter()
-			.map(|(alg, r)| {
-				(alg_key(*alg), match r {
-					Recommendation::Tolerance(t) => json!(t),
-					_ => serde_json::Value::Null,
-				})
+			.map(|alg| {
+				let tolerance = recommended_set.filter(|set| set.algs.contains(*alg)).map(|set| set.of_alg(*alg));
+				(alg_key(*alg), json!(tolerance))
 			})
 			.collect();
+		let smallest_honest: serde_json::Map<String, serde_json::Value> = self
+			.calibration
+			.per_hash
+			.iter()
+			.map(|(alg, honest)| (alg_key(*alg), json!(honest.map(|(t, rate)| json!({ "tolerance": t, "collision_rate": rate })))))
+			.collect();
+		let (outcome, collided) = match &self.calibration.outcome {
+			Outcome::Recommended { collided, .. } => ("recommended", Some(*collided)),
+			Outcome::TooManyCollisions { collided, .. } => ("too many collisions", Some(*collided)),
+			Outcome::NoHonestHash => ("no honest hash", None),
+		};
 		let hash_time_us: serde_json::Map<String, serde_json::Value> = HashAlg::ALL
 			.iter()
 			.map(|alg| {
@@ -628,6 +664,7 @@ impl Report {
 			},
 			"type1": { "tolerances": describe(&set), "agreeing": agreeing, "replicas": replicas, "p": p, "p_lower_bound": p_low, "rows": type1 },
 			"recommended": recommended,
+			"calibration": { "smallest_honest": smallest_honest, "outcome": outcome, "collided_pairs": collided },
 			"images": self.images,
 			"seconds": self.generation_time.as_secs_f64(),
 		})

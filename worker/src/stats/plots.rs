@@ -93,16 +93,20 @@ fn draw(
 					.map_err(plot_error)?;
 				for (i, (name, points)) in series.iter().enumerate() {
 					let colour = COLOURS[i % COLOURS.len()];
+					// Earlier series drawn wider, so lines that coincide stay visible as stripes.
+					let width = 2 + 2 * (series.len() - 1 - i) as u32;
 					let points: Vec<(f64, f64)> = points.iter().copied().filter(|(_, y)| !log_y || *y > 0.0).collect();
 					chart
-						.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+						.draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
 						.map_err(plot_error)?
 						.label(name.as_str())
-						.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
-					chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, colour.filled()))).map_err(plot_error)?;
+						.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(width)));
+					chart
+						.draw_series(points.iter().map(|p| Circle::new(*p, width + 2, colour.filled())))
+						.map_err(plot_error)?;
 				}
 				for (i, (name, y)) in guides.iter().enumerate() {
-					let colour = if i == 0 { RED } else { RGBColor(128, 128, 128) };
+					let colour = if i == 0 { RGBColor(230, 120, 0) } else { RGBColor(128, 128, 128) };
 					chart
 						.draw_series(DashedLineSeries::new(vec![(x_min, *y), (x_max, *y)], 8, 6, colour.stroke_width(1)))
 						.map_err(plot_error)?
@@ -144,7 +148,8 @@ fn agreement(report: &Report, path: &Path) -> anyhow::Result<()> {
 			(alg_name(*alg).to_string(), (0..=8).map(|t| (t as f64, row.agreement(t) * 100.0)).collect())
 		})
 		.collect();
-	let lowest = series.iter().flat_map(|(_, points)| points.iter().map(|(_, y)| *y)).fold(100.0, f64::min);
+	let needed = needed_agreement() * 100.0;
+	let lowest = series.iter().flat_map(|(_, points)| points.iter().map(|(_, y)| *y)).fold(needed, f64::min);
 	let replicas = overall.first().map_or(0, |row| row.replicas);
 	draw(
 		path,
@@ -154,8 +159,23 @@ fn agreement(report: &Report, path: &Path) -> anyhow::Result<()> {
 		(lowest.floor() - 1.0).max(0.0)..100.5,
 		false,
 		&series,
-		&[],
+		&[(format!("{needed:.2}%: 3 verifiers reach a majority 99.9% of the time"), needed)],
 	)
+}
+
+/// The per-replica agreement at which 3 verifiers reach a majority with probability
+/// [`analysis::TARGET_SUCCESS_AT_3`] (bisection: the probability grows with the agreement).
+fn needed_agreement() -> f64 {
+	let (mut low, mut high) = (0.5, 1.0);
+	for _ in 0..60 {
+		let mid = (low + high) / 2.0;
+		if replica_primitives::agreement_probability_f64(mid, 3, Quorum::Majority) >= analysis::TARGET_SUCCESS_AT_3 {
+			high = mid;
+		} else {
+			low = mid;
+		}
+	}
+	high
 }
 
 /// The share of different-seed pairs within each tolerance, per hash and for all three default
