@@ -135,6 +135,7 @@ fn the_worst_case_block_fits() {
 		("reveal_results", Weights::reveal_result_decides(v).saturating_mul(batch)),
 		("register_model", Weights::register_model()),
 		("set_params", Weights::set_params()),
+		("set_model_tolerances", Weights::set_model_tolerances()),
 	] {
 		assert!(weight.all_lte(max_extrinsic), "{call}: {weight:?} exceeds one extrinsic");
 	}

@@ -194,6 +194,17 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_model_tolerances() -> Result<(), BenchmarkError> {
+		let origin = T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let model = registered_model::<T>();
+		let tolerances = Tolerances::of(&HashAlg::ALL.map(|a| (a, 0)));
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model, tolerances);
+		assert_eq!(Models::<T>::get(model).map(|info| info.tolerances), Some(tolerances));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn create_task() {
 		let model = registered_model::<T>();
 		let who = creator::<T>();

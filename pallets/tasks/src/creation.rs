@@ -2,7 +2,7 @@
 
 use frame_support::{dispatch::DispatchResult, ensure, traits::fungible::MutateHold};
 use pallet_workers::WorkerRegistry;
-use replica_primitives::{Quorum, TaskId, MAX_IMAGES};
+use replica_primitives::{Quorum, TaskId, Tolerances, MAX_IMAGES};
 use sp_runtime::{
 	traits::{BlockNumberProvider, Saturating, Zero},
 	DispatchError, Perbill,
@@ -69,13 +69,19 @@ impl<T: Config> Pallet<T> {
 			Self::longest_task_lifetime(p) <= T::Workers::unbonding_period()
 	}
 
+	/// At least one known hash compared, each at a distance a 64-bit hash can have.
+	pub(crate) fn tolerances_are_valid(tolerances: &Tolerances) -> bool {
+		!tolerances.algs.is_empty() &&
+			tolerances.algs.is_valid() &&
+			tolerances.algs.iter().all(|alg| tolerances.of_alg(alg) <= 64)
+	}
+
 	pub(crate) fn model_is_valid(info: &ModelInfo<BalanceOf<T>>) -> bool {
 		let common = !info.name.is_empty() && info.vram_mib > 0;
 		common &&
 			match info.kind {
 				ModelKind::Image =>
-					!info.tolerances.algs.is_empty() &&
-						info.tolerances.algs.is_valid() &&
+					Self::tolerances_are_valid(&info.tolerances) &&
 						info.max_steps > 0 && info.max_side >= 8 &&
 						(1..=MAX_IMAGES).contains(&info.max_images),
 				// A task must be able to hold at least one prompt token.

@@ -133,7 +133,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use pallet_workers::WorkerRegistry;
-	use replica_primitives::{ModelId, ResultPayload, TaskId};
+	use replica_primitives::{ModelId, ResultPayload, TaskId, Tolerances};
 	use sp_runtime::traits::BlockNumberProvider;
 
 	/// v1: one agenda entry per task in a double map, fresh-draw bookkeeping in `TaskInfo`.
@@ -289,6 +289,9 @@ pub mod pallet {
 		ModelRegistered { model: ModelId, kind: ModelKind },
 		/// Governance retired a model: it takes no new tasks.
 		ModelRetired { model: ModelId },
+		/// Governance changed an image model's hashes and tolerances; tasks created from now on
+		/// are decided under them, open ones keep those they were created with.
+		ModelTolerancesChanged { model: ModelId, tolerances: Tolerances },
 		/// A task was created and its fee held.
 		TaskCreated { task: TaskId, creator: T::AccountId, model: ModelId, fee: BalanceOf<T> },
 		/// Workers were drawn for `round` of a task.
@@ -330,6 +333,9 @@ pub mod pallet {
 		/// A model with an empty name, zero VRAM, zero limits, no hash algorithm (image) or more
 		/// images than a result can carry.
 		InvalidModel,
+		/// Tolerances that compare no hash, an unknown one, or one at a distance above 64 (a
+		/// 64-bit hash: that would accept anything).
+		InvalidTolerances,
 		/// The task's parameters are for another kind of model.
 		ModelKindMismatch,
 		/// The fee is below the model's minimum.
@@ -448,6 +454,28 @@ pub mod pallet {
 				Ok::<_, Error<T>>(())
 			})?;
 			Self::deposit_event(Event::ModelRetired { model });
+			Ok(())
+		}
+
+		/// Changes which hashes an image model's tasks compare and their tolerances, in place
+		/// (the model keeps its id, and the workers that serve it keep serving it).
+		/// `GovernanceOrigin` only. Tasks created afterwards are decided under the new
+		/// tolerances; open tasks keep the ones they were created with. Fails with
+		/// `UnknownModel`, `ModelRetired`, `ModelKindMismatch` (a text model) or
+		/// `InvalidTolerances`, changing nothing.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_model_tolerances())]
+		pub fn set_model_tolerances(origin: OriginFor<T>, model: ModelId, tolerances: Tolerances) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			ensure!(Self::tolerances_are_valid(&tolerances), Error::<T>::InvalidTolerances);
+			Models::<T>::try_mutate(model, |info| {
+				let info = info.as_mut().ok_or(Error::<T>::UnknownModel)?;
+				ensure!(!info.retired, Error::<T>::ModelRetired);
+				ensure!(info.kind == ModelKind::Image, Error::<T>::ModelKindMismatch);
+				info.tolerances = tolerances;
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::ModelTolerancesChanged { model, tolerances });
 			Ok(())
 		}
 

@@ -47,6 +47,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn register_model() -> Weight;
 	fn retire_model() -> Weight;
+	fn set_model_tolerances() -> Weight;
 	fn create_task() -> Weight;
 	fn cancel_task() -> Weight;
 	fn commit_result(v: u32, ) -> Weight;
@@ -82,6 +83,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Models` (r:1 w:1)
 	/// Proof: `Tasks::Models` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn retire_model() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `245`
+		//  Estimated: `3622`
+		// Minimum execution time: 12_749_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
+			.saturating_add(Weight::from_parts(0, 3622))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Tasks::Models` (r:1 w:1)
+	/// Proof: `Tasks::Models` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	fn set_model_tolerances() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
@@ -442,6 +455,18 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Models` (r:1 w:1)
 	/// Proof: `Tasks::Models` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn retire_model() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `245`
+		//  Estimated: `3622`
+		// Minimum execution time: 12_749_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
+			.saturating_add(Weight::from_parts(0, 3622))
+			.saturating_add(RocksDbWeight::get().reads(1))
+			.saturating_add(RocksDbWeight::get().writes(1))
+	}
+	/// Storage: `Tasks::Models` (r:1 w:1)
+	/// Proof: `Tasks::Models` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	fn set_model_tolerances() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`

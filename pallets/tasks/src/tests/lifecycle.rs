@@ -583,6 +583,32 @@ fn model_registry_is_governance_only_and_validated() {
 }
 
 #[test]
+fn model_tolerances_change_in_place_for_new_tasks_only() {
+	test(|| {
+		let before = Models::<Test>::get(IMAGE_MODEL).unwrap().tolerances;
+		let open = create(image_spec(None, 50));
+		let new = Tolerances::of(&[(HashAlg::Perceptual, 0), (HashAlg::Average, 1)]);
+		assert_noop!(Tasks::set_model_tolerances(RuntimeOrigin::signed(1), IMAGE_MODEL, new), DispatchError::BadOrigin);
+		for bad in [Tolerances::default(), Tolerances::of(&[(HashAlg::Average, 65)])] {
+			assert_noop!(Tasks::set_model_tolerances(RuntimeOrigin::root(), IMAGE_MODEL, bad), Error::<Test>::InvalidTolerances);
+		}
+		assert_noop!(Tasks::set_model_tolerances(RuntimeOrigin::root(), 9, new), Error::<Test>::UnknownModel);
+		assert_noop!(Tasks::set_model_tolerances(RuntimeOrigin::root(), TEXT_MODEL, new), Error::<Test>::ModelKindMismatch);
+
+		assert_ok!(Tasks::set_model_tolerances(RuntimeOrigin::root(), IMAGE_MODEL, new));
+		assert!(events().contains(&Event::ModelTolerancesChanged { model: IMAGE_MODEL, tolerances: new }));
+		assert_eq!(Models::<Test>::get(IMAGE_MODEL).unwrap().tolerances, new);
+		// The open task keeps the tolerances it was created with; a new one gets the new ones.
+		assert_eq!(TaskStore::<Test>::get(open).unwrap().tolerances, before);
+		let later = create(image_spec(None, 50));
+		assert_eq!(TaskStore::<Test>::get(later).unwrap().tolerances, new);
+
+		assert_ok!(Tasks::retire_model(RuntimeOrigin::root(), IMAGE_MODEL));
+		assert_noop!(Tasks::set_model_tolerances(RuntimeOrigin::root(), IMAGE_MODEL, before), Error::<Test>::ModelRetired);
+	});
+}
+
+#[test]
 fn set_params_is_governance_only_and_validated() {
 	test(|| {
 		let params = Tasks::params();

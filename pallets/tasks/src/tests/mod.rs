@@ -12,12 +12,12 @@ mod unrunnable;
 
 use crate::{
 	mock::*, Assignments, Decoding, Error, Event, FailReason, FeeLedger, FeeTotals,
-	HoldReason, ImageParams, ModelInfo, ModelKind, NextTaskId, Outcome, TaskParams,
+	HoldReason, ImageParams, ModelInfo, ModelKind, Models, NextTaskId, Outcome, TaskParams,
 	TaskParamsConfig, TaskSpec, TaskStatus, Tasks as TaskStore, TextParams, Verification,
 };
 use frame_support::{assert_noop, assert_ok, traits::fungible::{Inspect, InspectHold}};
 use replica_primitives::{
-	seal, HashAlg, ImageHashes, ImageResult, Quorum, ResultPayload, TaskId, TextResult,
+	seal, HashAlg, ImageHashes, ImageResult, Quorum, ResultPayload, TaskId, TextResult, Tolerances,
 };
 use sp_runtime::{DispatchError, Perbill};
 
