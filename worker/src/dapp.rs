@@ -1,5 +1,5 @@
 //! The client side of the binary: `replica-worker task submit|show` for dapp developers and
-//! `replica-worker model register` for governance. The daemon library does not depend on it.
+//! `replica-worker model register` (also `gov register-model`) for governance. The daemon library does not depend on it.
 
 use replica_worker::{
 	hex,
@@ -85,12 +85,8 @@ pub struct ShowArgs {
 /// `model register`'s flags.
 #[derive(clap::Args, Debug)]
 pub struct RegisterModelArgs {
-	/// WebSocket RPC endpoint of a Replica node.
-	#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
-	pub node: String,
-	/// The sudo (governance) account's secret URI or a file holding one; on a dev chain //Alice.
-	#[arg(long, env = "REPLICA_SUDO_KEY")]
-	pub sudo_key: String,
+	#[command(flatten)]
+	pub authority: crate::gov::Authority,
 	/// The model directory (a diffusers image pipeline or a GPT-2 text model); its digest is
 	/// what workers match.
 	pub dir: PathBuf,
@@ -296,7 +292,6 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
 
 /// Registers a local model directory on chain through sudo (the dev chain's governance).
 pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
-	let signer = parse_key(&args.sudo_key)?;
 	let kind = models::kind_of(&args.dir).with_context(|| {
 		format!("{} is not a model directory (a diffusers image pipeline or a GPT-2 text model)", args.dir.display())
 	})?;
@@ -348,16 +343,17 @@ pub async fn register_model(args: RegisterModelArgs) -> anyhow::Result<()> {
 		min_fee,
 		retired: false,
 	};
-	let client = chain::connect(&args.node).await?;
-	let call = runtime::transactions().sudo().sudo(runtime::runtime_types::replica_runtime::RuntimeCall::Tasks(
+	let client = chain::connect(&args.authority.node).await?;
+	let call = runtime::runtime_types::replica_runtime::RuntimeCall::Tasks(
 		runtime::runtime_types::pallet_tasks::pallet::Call::register_model { info },
-	));
-	let events = chain::submit(&client, &call, &signer).await.map_err(|e| anyhow::anyhow!("registering {name}: {e}"))?;
-	if let Some(Ok(failed)) = events.find_first::<runtime::sudo::events::Sudid>() {
-		if let Err(e) = failed.sudo_result {
-			anyhow::bail!("registering {name}: the runtime refused it: {e:?}");
-		}
-	}
+	);
+	let enacted = crate::gov::enact(&client, &args.authority, call, "Tasks.register_model")
+		.await
+		.with_context(|| format!("registering {name}"))?;
+	let Some(events) = enacted else {
+		println!("{name} is registered once the Council motion passes");
+		return Ok(());
+	};
 	let model = events.find_first::<runtime::tasks::events::ModelRegistered>().context("no ModelRegistered event")??.model;
 	let compared = if is_image { format!(", tolerances {}", replica_worker::stats::describe(&tolerances)) } else { String::new() };
 	println!("model {model} registered: {name}, digest 0x{}{compared}", hex(&digest));
@@ -370,7 +366,7 @@ fn uniform_tolerances(t: u8) -> Tolerances {
 }
 
 /// A model by id or name.
-async fn find_model(client: &Client, wanted: &str) -> anyhow::Result<(u32, ModelInfo<u128>)> {
+pub(crate) async fn find_model(client: &Client, wanted: &str) -> anyhow::Result<(u32, ModelInfo<u128>)> {
 	let all = chain::models(client).await?;
 	let found = match wanted.parse::<u32>() {
 		Ok(id) => all.into_iter().find(|(m, _)| *m == id),

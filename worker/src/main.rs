@@ -3,6 +3,7 @@
 mod bench_chain;
 mod dapp;
 mod doctor;
+mod gov;
 
 use anyhow::Context;
 use clap::Parser;
@@ -24,7 +25,8 @@ use std::{path::PathBuf, time::Instant};
 /// Replica's off-chain GPU worker. `run` is the daemon: it registers the worker, executes the
 /// tasks the chain assigns to it with deterministic inference (libtorch), commits and reveals
 /// the results and serves them over HTTP. `task` submits and inspects tasks (for dapps),
-/// `model` registers models (for governance); the rest run engines and checks locally.
+/// `gov` and `model` change parameters and register models (for governance); the rest run
+/// engines and checks locally.
 #[derive(Parser, Debug)]
 #[command(name = "replica-worker", version)]
 struct Cli {
@@ -42,6 +44,13 @@ enum Command {
 	Task {
 		#[command(subcommand)]
 		command: TaskCommand,
+	},
+	/// Governance: changes pallet-tasks and pallet-workers parameters, registers and retires
+	/// models and changes their tolerances, through sudo (dev chain) or a Council motion
+	/// (propose, vote, close), printing the events; `gov show` prints the current state.
+	Gov {
+		#[command(subcommand)]
+		command: gov::GovCommand,
 	},
 	/// Registers a model on chain, or prints a model directory's weights digest (governance).
 	Model {
@@ -157,7 +166,8 @@ enum TaskCommand {
 
 #[derive(clap::Subcommand, Debug)]
 enum ModelCommand {
-	/// Registers a model directory on chain through sudo (the dev chain's governance).
+	/// Registers a model directory on chain through sudo (the dev chain's governance) or a
+	/// Council motion; the same as `gov register-model`.
 	Register(RegisterModelArgs),
 	/// Prints the weights digest of a model directory, as workers match it on chain.
 	Digest {
@@ -248,6 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::BenchChain(args) => bench_chain::run(args).await,
 		Command::Task { command: TaskCommand::Submit(args) } => dapp::submit(args).await,
 		Command::Task { command: TaskCommand::Show(args) } => dapp::show(args).await,
+		Command::Gov { command } => gov::run(command).await,
 		Command::Model { command: ModelCommand::Register(args) } => dapp::register_model(args).await,
 		Command::Model { command: ModelCommand::Digest { dir } } => {
 			anyhow::ensure!(
