@@ -95,3 +95,26 @@ fn the_text_model_writes_words() {
 		assert_eq!(engine.generate(prompt, 40, decoding).unwrap(), out);
 	}
 }
+
+/// What `model register` registers for the embedded image model is what its measurement in
+/// docs/verification/ recommends (`scripts/stats.sh` writes both): the committed
+/// tolerances.toml holds exactly the recommended hashes and tolerances, or there is none when
+/// the measurement recommended nothing.
+#[test]
+fn the_image_models_tolerances_are_what_its_measurement_recommends() {
+	use replica_primitives::HashAlg;
+	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/verification/digits-sd.json");
+	let report: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+	let committed = replica_worker::stats::tolerances::read(Path::new(IMAGE_MODEL)).unwrap();
+	if report["calibration"]["outcome"] != "recommended" {
+		assert!(committed.is_none(), "nothing was recommended, yet digits-sd has a tolerances.toml");
+		return;
+	}
+	let committed = committed.expect("the measurement recommended tolerances: digits-sd/tolerances.toml holds them");
+	for alg in HashAlg::ALL {
+		let key = replica_worker::stats::alg_name(alg);
+		let recommended = report["recommended"][key].as_u64().map(|t| t as u32);
+		let registered = committed.algs.contains(alg).then(|| u32::from(committed.of_alg(alg)));
+		assert_eq!(registered, recommended, "{key}");
+	}
+}
