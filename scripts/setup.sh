@@ -4,6 +4,8 @@
 #   - Rust: the wasm32-unknown-unknown target and rust-src (the runtime is built to WASM)
 #   - Debian: protobuf-compiler (libp2p), clang + libclang-dev (rocksdb bindings), pkg-config,
 #     fonts-dejavu-core (the text of `replica-worker stats`' plots)
+#   - Node.js >= 18 (Debian's nodejs and npm when missing) and clients/js's npm packages
+#     (@polkadot/api, pinned by its package-lock.json): the polkadot.js dapp client
 #   - Python: a venv at $REPLICA_VENV (default ~/.cache/replica/venv) holding the PyPI torch
 #     wheel (2.13.0) whose libtorch the worker links through tch, and used by the scripts.
 set -euo pipefail
@@ -59,6 +61,17 @@ TORCH_VERSION=2.13.0
 if ! "$venv/bin/python" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
 	log "installing torch==$TORCH_VERSION into $venv (libtorch for tch; about 4 GB with its CUDA libraries)"
 	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
+fi
+
+# --- Node.js: clients/js -------------------------------------------------------------------
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' >/dev/null 2>&1; then
+	apt_install nodejs npm
+fi
+# npm records the installed tree in node_modules/.package-lock.json: reinstall when the lock
+# file is newer (or nothing is installed).
+if [ ! -f clients/js/node_modules/.package-lock.json ] || [ clients/js/package-lock.json -nt clients/js/node_modules/.package-lock.json ]; then
+	log "installing clients/js's npm packages (@polkadot/api)"
+	(cd clients/js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 log "ok"

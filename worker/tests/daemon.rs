@@ -228,6 +228,16 @@ async fn assignment(client: &Client, task: u64, who: &AccountId) -> Option<chain
 	chain::assignment(client, task, who).await.ok().flatten()
 }
 
+/// Runs the polkadot.js dapp client (clients/js/replica-task.mjs; scripts/setup.sh installs its
+/// packages) and returns its output.
+fn js_client(args: &[&str]) -> String {
+	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../clients/js/replica-task.mjs");
+	let out = Command::new("node").arg(script).args(args).output().expect("run node (scripts/setup.sh installs Node.js)");
+	let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+	assert!(out.status.success(), "replica-task.mjs {args:?} failed:\n{stdout}\n{stderr}");
+	stdout.into_owned()
+}
+
 /// The task id of a `task submit` output ("task N created: …").
 fn task_id(output: &str) -> u64 {
 	let line = output.lines().find(|l| l.starts_with("task ") && l.contains(" created")).expect("a created line");
@@ -326,6 +336,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		"--beams", "4", "--max-tokens", "24", "--verifiers", "3", "--wait",
 	]);
 	let text_task = task_id(&out);
+	let rust_text_output = out.clone();
 	assert!(out.contains("verified text"), "{out}");
 	for w in &workers {
 		let a = assignment(&client, text_task, &w.account()).await.expect("assigned");
@@ -343,6 +354,32 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	}
 	let show = cli_ok(&["task", "show", "--node", &url, &image_task.to_string()]);
 	assert!(show.contains("finalized") && show.matches("Won").count() == 3, "{show}");
+
+	// The same through the polkadot.js dapp client (clients/js), which knows the chain only
+	// from the metadata the node serves: its image is the one the chain agreed on, and its text
+	// the same verified text the Rust client got for the same task parameters.
+	let js = js_client(&[
+		"--node", &url, "--key", "//Eve", "--model", "digits-sd", "--prompt", "a photo of the digit 4", "--seed", "4",
+		"--steps", "20", "--verifiers", "3", "--out-dir", out_dir.to_str().unwrap(),
+	]);
+	let js_task = task_id(&js);
+	let png_path = out_dir.join(format!("task-{js_task}-image-0.png"));
+	let png = std::fs::read(&png_path).unwrap_or_else(|e| panic!("{}: {e}\n{js}", png_path.display()));
+	let agreed = {
+		let a = assignment(&client, js_task, &workers[0].account()).await.expect("assigned");
+		match a.revealed {
+			Some(runtime::runtime_types::replica_primitives::types::ResultPayload::Image(images)) => images.0[0].png_digest,
+			other => panic!("{js}\nrevealed {other:?}"),
+		}
+	};
+	assert_eq!(sp_crypto_hashing::blake2_256(&png), agreed, "the JS client's PNG vs the on-chain digest");
+	let js = js_client(&[
+		"--node", &url, "--key", "//Eve", "--model", "fortunes-gpt", "--prompt", "Love is", "--beams", "4",
+		"--max-tokens", "24", "--verifiers", "3",
+	]);
+	let verified_text = |out: &str| out.lines().skip_while(|l| !l.starts_with("verified text")).take(2).collect::<Vec<_>>().join("\n");
+	assert!(js.contains("verified text"), "{js}");
+	assert_eq!(verified_text(&js), verified_text(&rust_text_output), "JS vs Rust client");
 	// `replica-worker status` asks a running daemon how it is.
 	let status = cli_ok(&["status", "--listen", &workers[0].listen]);
 	assert!(status.contains("device thread: running") && status.contains("open tasks:"), "{status}");
