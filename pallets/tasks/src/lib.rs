@@ -382,7 +382,11 @@ pub mod pallet {
 		NotCommitted,
 		/// The caller already revealed.
 		AlreadyRevealed,
-		/// Parameters out of range: see `params_are_valid`.
+		/// Parameters out of range: default verifiers and escalation step must be 1 to
+		/// MaxVerifiers and sampled verifiers fewer; the windows, assignment timeout, retention
+		/// and least sampling probability non-zero; the withhold and bad-reveal slashes at
+		/// least the outlier slash; and a task's longest lifetime within the workers'
+		/// unbonding period.
 		InvalidParams,
 		/// `MaxTasks` tasks are in storage; try again once some are pruned.
 		TooManyTasks,
