@@ -4,7 +4,8 @@
 //! with Replica's chain specs built in (`--dev`, `--chain local`, or a chain-spec file). It
 //! collates for a relay chain, or with `--dev` runs a one-node chain that seals and finalizes
 //! a block every `--dev-block-time` milliseconds (default 1000 here) or, with
-//! `--instant-seal`, one block per transaction.
+//! `--instant-seal`, one block per transaction. A new chain directory gets ParityDB unless
+//! `--database` says otherwise.
 
 mod chain_spec;
 
@@ -45,24 +46,34 @@ impl CliConfig for ReplicaCli {
 	}
 }
 
-/// The arguments with Replica's default dev block time added, when `--dev` is given alone.
-fn with_dev_block_time(args: &[String]) -> Option<Vec<String>> {
-	let para_args = args.iter().take_while(|a| a.as_str() != "--");
-	let mut dev = false;
-	for arg in para_args {
-		match arg.as_str() {
-			"--dev" => dev = true,
-			a if a == "--instant-seal" || a.starts_with("--dev-block-time") => return None,
-			_ => {},
-		}
-	}
-	if !dev {
+/// The arguments with Replica's defaults added where they are not given (the omni-node parses
+/// the process arguments itself, so `main` re-enters with them); `None` when nothing is added.
+/// Only running a node gets them, not a subcommand (`build-spec`, `purge-chain`, …), and only
+/// the parachain's arguments, not the relay chain's after `--`:
+/// - `--database auto`: a new chain directory gets ParityDB (an existing RocksDB one is still
+///   opened), where sc-cli's own default is RocksDB — whose C++ the `ci` profile compiles
+///   unoptimised to save a cold build 18 minutes;
+/// - with `--dev` and neither `--dev-block-time` nor `--instant-seal`: a block every
+///   [`DEV_BLOCK_TIME_MS`].
+fn with_defaults(args: &[String]) -> Option<Vec<String>> {
+	if args.get(1).is_some_and(|a| !a.starts_with('-')) {
 		return None;
 	}
 	let split = args.iter().position(|a| a == "--").unwrap_or(args.len());
+	let para_args = &args[1..split];
+	let given = |flag: &str| para_args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+	let mut added: Vec<String> = Vec::new();
+	if !given("--database") && !given("--db") {
+		added.extend(["--database".into(), "auto".into()]);
+	}
+	if given("--dev") && !given("--instant-seal") && !given("--dev-block-time") {
+		added.extend(["--dev-block-time".into(), DEV_BLOCK_TIME_MS.into()]);
+	}
+	if added.is_empty() {
+		return None;
+	}
 	let mut out = args[..split].to_vec();
-	out.push("--dev-block-time".into());
-	out.push(DEV_BLOCK_TIME_MS.into());
+	out.extend(added);
 	out.extend_from_slice(&args[split..]);
 	Some(out)
 }
@@ -86,8 +97,7 @@ fn main() -> color_eyre::eyre::Result<()> {
 	if args.get(1).is_some_and(|a| a == "benchmark-pallet") {
 		return benchmark_pallet(&args);
 	}
-	if let Some(args) = with_dev_block_time(&args) {
-		// The omni-node parses the process arguments itself, so re-enter with the default added.
+	if let Some(args) = with_defaults(&args) {
 		let err = std::process::Command::new(std::env::current_exe()?).args(&args[1..]).exec();
 		return Err(err.into());
 	}
@@ -109,27 +119,34 @@ mod tests {
 	}
 
 	#[test]
-	fn dev_gets_the_default_block_time() {
+	fn dev_gets_the_default_block_time_and_database() {
 		assert_eq!(
-			with_dev_block_time(&args("node --dev --tmp")),
-			Some(args("node --dev --tmp --dev-block-time 1000"))
+			with_defaults(&args("node --dev --tmp")),
+			Some(args("node --dev --tmp --database auto --dev-block-time 1000"))
 		);
 	}
 
 	#[test]
-	fn explicit_block_time_or_instant_seal_is_kept() {
-		assert_eq!(with_dev_block_time(&args("node --dev --dev-block-time 200")), None);
-		assert_eq!(with_dev_block_time(&args("node --dev --dev-block-time=200")), None);
-		assert_eq!(with_dev_block_time(&args("node --dev --instant-seal")), None);
-		assert_eq!(with_dev_block_time(&args("node --chain local")), None);
+	fn explicit_choices_are_kept() {
+		assert_eq!(with_defaults(&args("node --dev --dev-block-time 200 --database rocksdb")), None);
+		assert_eq!(with_defaults(&args("node --dev --dev-block-time=200 --db=paritydb")), None);
+		assert_eq!(with_defaults(&args("node --dev --instant-seal --database auto")), None);
+		assert_eq!(with_defaults(&args("node --chain local --database rocksdb")), None);
+		assert_eq!(with_defaults(&args("node --chain local")), Some(args("node --chain local --database auto")));
+	}
+
+	#[test]
+	fn subcommands_get_nothing() {
+		assert_eq!(with_defaults(&args("node purge-chain --dev -y")), None);
+		assert_eq!(with_defaults(&args("node build-spec --chain local")), None);
 	}
 
 	#[test]
 	fn relay_chain_arguments_stay_after_the_separator() {
 		assert_eq!(
-			with_dev_block_time(&args("node --dev -- --dev")),
-			Some(args("node --dev --dev-block-time 1000 -- --dev"))
+			with_defaults(&args("node --dev -- --dev")),
+			Some(args("node --dev --database auto --dev-block-time 1000 -- --dev"))
 		);
-		assert_eq!(with_dev_block_time(&args("node --tmp -- --dev")), None);
+		assert_eq!(with_defaults(&args("node --tmp --database paritydb -- --dev")), None);
 	}
 }

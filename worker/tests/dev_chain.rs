@@ -19,6 +19,8 @@ async fn dev_chain_produces_blocks_and_lands_a_signed_transfer() {
 	let mut node = DevNode::start(&[]);
 	let client = node.connect(NODE_START).await;
 	node.wait_for_height(&client, 3, Duration::from_secs(60)).await;
+	// replica-node's default database (its C++ RocksDB is unoptimised in the ci profile).
+	assert!(node.log().contains("Database: ParityDb at"), "{}", node.log());
 
 	let alice = dev::alice();
 	let bob = dev::bob().public_key().to_account_id();

@@ -74,8 +74,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 14_983_000 picoseconds.
-		Weight::from_parts(17_486_000, 0)
+		// Minimum execution time: 11_597_000 picoseconds.
+		Weight::from_parts(13_240_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -86,8 +86,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_734_000 picoseconds.
-		Weight::from_parts(17_776_000, 0)
+		// Minimum execution time: 12_749_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 116_474_000 picoseconds.
-		Weight::from_parts(140_369_000, 0)
+		// Minimum execution time: 98_337_000 picoseconds.
+		Weight::from_parts(106_920_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -156,8 +156,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2673`
 		//  Estimated: `10340`
-		// Minimum execution time: 104_246_000 picoseconds.
-		Weight::from_parts(169_503_000, 0)
+		// Minimum execution time: 86_980_000 picoseconds.
+		Weight::from_parts(94_060_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -175,11 +175,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223 + v * (454 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 63_925_000 picoseconds.
-		Weight::from_parts(69_548_576, 0)
+		// Minimum execution time: 51_867_000 picoseconds.
+		Weight::from_parts(45_646_537, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 233_893
-			.saturating_add(Weight::from_parts(20_897_369, 0).saturating_mul(v.into()))
+			// Standard Error: 15_916
+			.saturating_add(Weight::from_parts(11_000_714, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -193,8 +193,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4174`
 		//  Estimated: `23280`
-		// Minimum execution time: 71_026_000 picoseconds.
-		Weight::from_parts(91_977_000, 0)
+		// Minimum execution time: 54_852_000 picoseconds.
+		Weight::from_parts(63_605_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -222,11 +222,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3194 + v * (683 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 203_764_000 picoseconds.
-		Weight::from_parts(76_515_548, 0)
+		// Minimum execution time: 165_967_000 picoseconds.
+		Weight::from_parts(72_255_087, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 700_442
-			.saturating_add(Weight::from_parts(136_996_774, 0).saturating_mul(v.into()))
+			// Standard Error: 138_124
+			.saturating_add(Weight::from_parts(101_821_762, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -241,8 +241,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 14_271_000 picoseconds.
-		Weight::from_parts(17_927_000, 0)
+		// Minimum execution time: 10_786_000 picoseconds.
+		Weight::from_parts(12_168_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -255,8 +255,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 9_424_000 picoseconds.
-		Weight::from_parts(16_785_000, 0)
+		// Minimum execution time: 7_922_000 picoseconds.
+		Weight::from_parts(8_683_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -289,13 +289,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `356 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 469_891_000 picoseconds.
-		Weight::from_parts(475_800_000, 0)
+		// Minimum execution time: 350_643_000 picoseconds.
+		Weight::from_parts(101_991_973, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 1_813_125
-			.saturating_add(Weight::from_parts(19_594_886, 0).saturating_mul(v.into()))
-			// Standard Error: 115_396
-			.saturating_add(Weight::from_parts(2_750_762, 0).saturating_mul(c.into()))
+			// Standard Error: 490_447
+			.saturating_add(Weight::from_parts(15_342_058, 0).saturating_mul(v.into()))
+			// Standard Error: 29_251
+			.saturating_add(Weight::from_parts(2_768_312, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -327,8 +327,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `32686`
 		//  Estimated: `115134`
-		// Minimum execution time: 1_849_981_000 picoseconds.
-		Weight::from_parts(2_849_683_000, 0)
+		// Minimum execution time: 1_429_434_000 picoseconds.
+		Weight::from_parts(1_528_090_000, 0)
 			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(T::DbWeight::get().reads(71))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -359,12 +359,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3319 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±25)`
-		// Minimum execution time: 169_333_000 picoseconds.
-		Weight::from_parts(66_152_140, 0)
+		//  Estimated: `10340 + v * (11145 ±21)`
+		// Minimum execution time: 134_261_000 picoseconds.
+		Weight::from_parts(45_444_461, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 1_315_438
-			.saturating_add(Weight::from_parts(136_071_250, 0).saturating_mul(v.into()))
+			// Standard Error: 144_814
+			.saturating_add(Weight::from_parts(93_204_927, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -382,11 +382,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2738 + v * (118 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 32_989_000 picoseconds.
-		Weight::from_parts(48_831_807, 0)
+		// Minimum execution time: 24_166_000 picoseconds.
+		Weight::from_parts(25_881_597, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 98_249
-			.saturating_add(Weight::from_parts(3_316_403, 0).saturating_mul(v.into()))
+			// Standard Error: 10_401
+			.saturating_add(Weight::from_parts(1_873_360, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -417,8 +417,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `14278`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_882_919_000 picoseconds.
-		Weight::from_parts(2_388_925_000, 0)
+		// Minimum execution time: 1_527_289_000 picoseconds.
+		Weight::from_parts(1_647_519_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(T::DbWeight::get().reads(73))
 			.saturating_add(T::DbWeight::get().writes(72))
@@ -429,8 +429,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10340`
-		// Minimum execution time: 5_147_000 picoseconds.
-		Weight::from_parts(9_274_000, 0)
+		// Minimum execution time: 4_276_000 picoseconds.
+		Weight::from_parts(4_848_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -446,8 +446,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 14_983_000 picoseconds.
-		Weight::from_parts(17_486_000, 0)
+		// Minimum execution time: 11_597_000 picoseconds.
+		Weight::from_parts(13_240_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -458,8 +458,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_734_000 picoseconds.
-		Weight::from_parts(17_776_000, 0)
+		// Minimum execution time: 12_749_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -502,8 +502,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 116_474_000 picoseconds.
-		Weight::from_parts(140_369_000, 0)
+		// Minimum execution time: 98_337_000 picoseconds.
+		Weight::from_parts(106_920_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(9))
 			.saturating_add(RocksDbWeight::get().writes(8))
@@ -528,8 +528,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2673`
 		//  Estimated: `10340`
-		// Minimum execution time: 104_246_000 picoseconds.
-		Weight::from_parts(169_503_000, 0)
+		// Minimum execution time: 86_980_000 picoseconds.
+		Weight::from_parts(94_060_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -547,11 +547,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223 + v * (454 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 63_925_000 picoseconds.
-		Weight::from_parts(69_548_576, 0)
+		// Minimum execution time: 51_867_000 picoseconds.
+		Weight::from_parts(45_646_537, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 233_893
-			.saturating_add(Weight::from_parts(20_897_369, 0).saturating_mul(v.into()))
+			// Standard Error: 15_916
+			.saturating_add(Weight::from_parts(11_000_714, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -565,8 +565,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4174`
 		//  Estimated: `23280`
-		// Minimum execution time: 71_026_000 picoseconds.
-		Weight::from_parts(91_977_000, 0)
+		// Minimum execution time: 54_852_000 picoseconds.
+		Weight::from_parts(63_605_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -594,11 +594,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3194 + v * (683 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 203_764_000 picoseconds.
-		Weight::from_parts(76_515_548, 0)
+		// Minimum execution time: 165_967_000 picoseconds.
+		Weight::from_parts(72_255_087, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 700_442
-			.saturating_add(Weight::from_parts(136_996_774, 0).saturating_mul(v.into()))
+			// Standard Error: 138_124
+			.saturating_add(Weight::from_parts(101_821_762, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -613,8 +613,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 14_271_000 picoseconds.
-		Weight::from_parts(17_927_000, 0)
+		// Minimum execution time: 10_786_000 picoseconds.
+		Weight::from_parts(12_168_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -627,8 +627,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 9_424_000 picoseconds.
-		Weight::from_parts(16_785_000, 0)
+		// Minimum execution time: 7_922_000 picoseconds.
+		Weight::from_parts(8_683_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -661,13 +661,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `356 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 469_891_000 picoseconds.
-		Weight::from_parts(475_800_000, 0)
+		// Minimum execution time: 350_643_000 picoseconds.
+		Weight::from_parts(101_991_973, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 1_813_125
-			.saturating_add(Weight::from_parts(19_594_886, 0).saturating_mul(v.into()))
-			// Standard Error: 115_396
-			.saturating_add(Weight::from_parts(2_750_762, 0).saturating_mul(c.into()))
+			// Standard Error: 490_447
+			.saturating_add(Weight::from_parts(15_342_058, 0).saturating_mul(v.into()))
+			// Standard Error: 29_251
+			.saturating_add(Weight::from_parts(2_768_312, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
@@ -699,8 +699,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `32686`
 		//  Estimated: `115134`
-		// Minimum execution time: 1_849_981_000 picoseconds.
-		Weight::from_parts(2_849_683_000, 0)
+		// Minimum execution time: 1_429_434_000 picoseconds.
+		Weight::from_parts(1_528_090_000, 0)
 			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(RocksDbWeight::get().reads(71))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -731,12 +731,12 @@ impl WeightInfo for () {
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3319 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±25)`
-		// Minimum execution time: 169_333_000 picoseconds.
-		Weight::from_parts(66_152_140, 0)
+		//  Estimated: `10340 + v * (11145 ±21)`
+		// Minimum execution time: 134_261_000 picoseconds.
+		Weight::from_parts(45_444_461, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 1_315_438
-			.saturating_add(Weight::from_parts(136_071_250, 0).saturating_mul(v.into()))
+			// Standard Error: 144_814
+			.saturating_add(Weight::from_parts(93_204_927, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -754,11 +754,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2738 + v * (118 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 32_989_000 picoseconds.
-		Weight::from_parts(48_831_807, 0)
+		// Minimum execution time: 24_166_000 picoseconds.
+		Weight::from_parts(25_881_597, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 98_249
-			.saturating_add(Weight::from_parts(3_316_403, 0).saturating_mul(v.into()))
+			// Standard Error: 10_401
+			.saturating_add(Weight::from_parts(1_873_360, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -789,8 +789,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `14278`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_882_919_000 picoseconds.
-		Weight::from_parts(2_388_925_000, 0)
+		// Minimum execution time: 1_527_289_000 picoseconds.
+		Weight::from_parts(1_647_519_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(RocksDbWeight::get().reads(73))
 			.saturating_add(RocksDbWeight::get().writes(72))
@@ -801,8 +801,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10340`
-		// Minimum execution time: 5_147_000 picoseconds.
-		Weight::from_parts(9_274_000, 0)
+		// Minimum execution time: 4_276_000 picoseconds.
+		Weight::from_parts(4_848_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}
