@@ -155,25 +155,37 @@ function followFinalized(api, from, onBlock) {
   });
 }
 
+// A worker learns that its reveal was included a moment after the block that holds it, which
+// this client may see first: winners answering 403 ("not revealed yet") are asked again.
+const REVEAL_GRACE_MS = 30_000;
+
 /// Image `index` of `task` from the first winner whose copy has the on-chain digest.
 async function downloadVerified(api, winners, task, index, digest) {
-  const problems = [];
-  for (const winner of winners) {
-    const info = await api.query.workers.workers(winner);
-    if (info.isNone) continue;
-    const endpoint = info.unwrap().endpoint.toUtf8().replace(/\/+$/, '');
-    const url = `${endpoint}/tasks/${task}/image-${index}.png`;
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const png = new Uint8Array(await response.arrayBuffer());
-      if (u8aEq(blake2AsU8a(png, 256), digest)) return png;
-      problems.push(`${url}: digest differs from the chain's`);
-    } catch (e) {
-      problems.push(`${url}: ${e.message}`);
+  const giveUp = Date.now() + REVEAL_GRACE_MS;
+  for (;;) {
+    const problems = [];
+    let notYet = false;
+    for (const winner of winners) {
+      const info = await api.query.workers.workers(winner);
+      if (info.isNone) continue;
+      const endpoint = info.unwrap().endpoint.toUtf8().replace(/\/+$/, '');
+      const url = `${endpoint}/tasks/${task}/image-${index}.png`;
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+        if (response.status === 403) notYet = true;
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const png = new Uint8Array(await response.arrayBuffer());
+        if (u8aEq(blake2AsU8a(png, 256), digest)) return png;
+        problems.push(`${url}: digest differs from the chain's`);
+      } catch (e) {
+        problems.push(`${url}: ${e.message}`);
+      }
     }
+    if (!notYet || Date.now() >= giveUp) {
+      fail(`no winner served image ${index} of task ${task} with the on-chain digest: ${problems.join('; ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  fail(`no winner served image ${index} of task ${task} with the on-chain digest: ${problems.join('; ')}`);
 }
 
 async function main() {

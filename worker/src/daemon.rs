@@ -863,7 +863,12 @@ impl Session<'_> {
 	fn finish(&mut self, task: u64, outcome: Option<Outcome>) -> anyhow::Result<()> {
 		self.seen_at.remove(&task);
 		self.store.update(task, |r| {
-			// A result that was revealed stays servable.
+			// A result that was revealed stays servable. A winner's reveal is on chain (only
+			// matching reveals are paid) even when the verdict's block is seen before the
+			// reveal's own inclusion report: dapps download as soon as they see the verdict.
+			if matches!(outcome, Some(Outcome::Won { .. })) {
+				r.revealed = true;
+			}
 			r.phase = Phase::Done;
 			if outcome.is_some() {
 				r.outcome = outcome;

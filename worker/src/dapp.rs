@@ -230,20 +230,36 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
 	Ok(())
 }
 
+/// How long a download waits for winners that answer "not revealed yet": a worker learns that
+/// its reveal was included a moment after the block that holds it, which a dapp may see first.
+const REVEAL_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The PNG `index` of `task` from the first winner whose copy has the on-chain digest.
 async fn download_verified(client: &Client, winners: &[AccountId], task: u64, index: usize, digest: &[u8; 32]) -> anyhow::Result<Vec<u8>> {
-	let mut problems = Vec::new();
-	for winner in winners {
-		let Some(info) = chain::worker_info(client, winner).await? else { continue };
-		let endpoint = String::from_utf8_lossy(&info.endpoint.0).trim_end_matches('/').to_string();
-		let url = format!("{endpoint}/tasks/{task}/image-{index}.png");
-		match replica_worker::http::get(&url).await {
-			Ok(png) if sp_crypto_hashing::blake2_256(&png) == *digest => return Ok(png),
-			Ok(_) => problems.push(format!("{url}: digest differs from the chain's")),
-			Err(e) => problems.push(format!("{e:#}")),
+	let give_up = std::time::Instant::now() + REVEAL_GRACE;
+	loop {
+		let mut problems = Vec::new();
+		let mut not_yet = false;
+		for winner in winners {
+			let Some(info) = chain::worker_info(client, winner).await? else { continue };
+			let endpoint = String::from_utf8_lossy(&info.endpoint.0).trim_end_matches('/').to_string();
+			let url = format!("{endpoint}/tasks/{task}/image-{index}.png");
+			match replica_worker::http::get(&url).await {
+				Ok(png) if sp_crypto_hashing::blake2_256(&png) == *digest => return Ok(png),
+				Ok(_) => problems.push(format!("{url}: digest differs from the chain's")),
+				Err(e) => {
+					not_yet |= e
+						.downcast_ref::<replica_worker::http::BadStatus>()
+						.is_some_and(|bad| bad.status == hyper::StatusCode::FORBIDDEN);
+					problems.push(format!("{e:#}"));
+				},
+			}
 		}
+		if !not_yet || std::time::Instant::now() >= give_up {
+			anyhow::bail!("no winner served image {index} of task {task} with the on-chain digest: {}", problems.join("; "));
+		}
+		tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 	}
-	anyhow::bail!("no winner served image {index} of task {task} with the on-chain digest: {}", problems.join("; "))
 }
 
 /// Prints a task as the chain has it.

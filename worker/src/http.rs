@@ -255,7 +255,23 @@ fn store_error() -> Response {
 	text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the store\n")
 }
 
-/// Downloads `url` (`http://` or `https://`), failing on any status but 200, after
+/// A server's answer other than 200 to [`get`]; callers downcast to it to tell "not revealed
+/// yet" (403) from other failures.
+#[derive(Debug)]
+pub struct BadStatus {
+	pub url: String,
+	pub status: StatusCode,
+}
+
+impl std::fmt::Display for BadStatus {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		write!(f, "GET {}: {}", self.url, self.status)
+	}
+}
+
+impl std::error::Error for BadStatus {}
+
+/// Downloads `url` (`http://` or `https://`), failing on any status but 200 (as [`BadStatus`]), after
 /// [`DOWNLOAD_TIMEOUT`], or beyond [`MAX_DOWNLOAD`] bytes. `https://` trusts the system's root
 /// certificates, or those in `SSL_CERT_FILE`/`SSL_CERT_DIR` when set.
 pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
@@ -280,7 +296,9 @@ pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
 		}
 		.with_context(|| format!("GET {url}"))?;
 		let status = response.status();
-		anyhow::ensure!(status == StatusCode::OK, "GET {url}: {status}");
+		if status != StatusCode::OK {
+			return Err(anyhow::Error::new(BadStatus { url: url.to_string(), status }));
+		}
 		let length = response.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
 		anyhow::ensure!(length.is_none_or(|n| n <= MAX_DOWNLOAD), "GET {url}: more than the {MAX_DOWNLOAD} bytes accepted");
 		let mut body = response.into_body();
