@@ -2,6 +2,8 @@
 //! path, readiness by RPC, and the node's log printed when a test fails.
 #![allow(dead_code)]
 
+pub mod daemons;
+
 use std::{
 	io::Read,
 	net::TcpListener,
