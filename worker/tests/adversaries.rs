@@ -31,12 +31,13 @@ use std::{
 };
 
 use common::{
+	copy_dir, cpu_profile,
 	daemons::{cli_ok, models_dir, wait_until, Worker},
 	DevNode, NODE_START,
 };
-use replica_primitives::{commitment, seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ResultPayload};
+use replica_primitives::{commitment, seal, HashAlg, ImageHashes, ImageResult, ResultPayload};
 use replica_worker::{
-	chain::{self, runtime, to_runtime, AccountId, Client, SubmitError, TaskInfo, TaskStatus, WorkerStatus},
+	chain::{self, runtime, to_runtime, AccountId, Client, SubmitError, TaskInfo, TaskStatus},
 	engines::{determinism, weights},
 	models::{self, LocalKind, LocalModel},
 	pipeline::{Job, Runner},
@@ -84,12 +85,7 @@ async fn run() {
 		Worker::start(&node, "Dave", dev::dave()),
 	];
 	for w in &honest {
-		let who = w.account();
-		wait_until(&format!("{} online", w.name), Duration::from_secs(120), || {
-			let (client, who) = (client.clone(), who.clone());
-			async move { matches!(chain::worker_info(&client, &who).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online)) }
-		})
-		.await;
+		w.wait_online(&client).await;
 	}
 	let honest_accounts: Vec<AccountId> = honest.iter().map(Worker::account).collect();
 
@@ -185,7 +181,7 @@ async fn run() {
 			matches!(&refused, Err(e) if e.is("Tasks::DrawUnderway") || e.is("Tasks::NotPending")),
 			"a cancel after the creation block: {refused:?}"
 		);
-		s.drawn(task, &[]).await;
+		// Drawn among the three honest workers, it is over in a few blocks.
 		s.expect(task, &[]).await;
 		tasks.push(task);
 	}
@@ -329,7 +325,7 @@ impl Adversary {
 			.transfer_keep_alive(subxt::utils::MultiAddress::Id(adversary.account()), 2 * ADVERSARY_STAKE);
 		chain::submit(client, &fund, &dev::alice()).await.unwrap();
 		let register = runtime::transactions().workers().register(
-			to_runtime(&profile()).unwrap(),
+			to_runtime(&cpu_profile()).unwrap(),
 			vec![model],
 			b"http://127.0.0.1:9".to_vec(),
 			ADVERSARY_STAKE,
@@ -525,19 +521,6 @@ fn halved_unet_copy(from: &Path, to: &Path) -> LocalModel {
 	LocalModel { dir: to.to_path_buf(), kind: LocalKind::Image, digest: models::digest(to).unwrap() }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-	std::fs::create_dir_all(to).unwrap();
-	for entry in std::fs::read_dir(from).unwrap() {
-		let entry = entry.unwrap();
-		let target = to.join(entry.file_name());
-		if entry.file_type().unwrap().is_dir() {
-			copy_dir(&entry.path(), &target);
-		} else {
-			std::fs::copy(entry.path(), target).unwrap();
-		}
-	}
-}
-
 fn random_key() -> [u8; 32] {
 	let mut key = [0u8; 32];
 	getrandom::getrandom(&mut key).unwrap();
@@ -554,19 +537,6 @@ fn random_result() -> ResultPayload {
 	}
 	let png_digest = bytes[32..].try_into().unwrap();
 	ResultPayload::Image(vec![ImageResult { hashes, png_digest }].try_into().unwrap())
-}
-
-fn profile() -> ExecutionProfile {
-	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();
-	ExecutionProfile {
-		gpu_model: field("cpu"),
-		vram_mib: 16_384,
-		driver: field(""),
-		cuda: field(""),
-		libtorch: field("2.13.0"),
-		dtype: Dtype::F32,
-		worker_version: field("0.1.0"),
-	}
 }
 
 /// Every account's free + held balance and the total issuance, at one finalized block.

@@ -1,5 +1,9 @@
 //! The `replica-worker` command line: hashing files, clear errors for bad input.
 
+mod common;
+
+use common::copy_dir;
+
 use std::process::Command;
 
 fn worker() -> Command {
@@ -156,18 +160,6 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
 		.ok_or(())
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-	std::fs::create_dir_all(to).unwrap();
-	for entry in std::fs::read_dir(from).unwrap() {
-		let entry = entry.unwrap();
-		let target = to.join(entry.file_name());
-		if entry.file_type().unwrap().is_dir() {
-			copy_dir(&entry.path(), &target);
-		} else {
-			std::fs::copy(entry.path(), target).unwrap();
-		}
-	}
-}
 
 /// A copy of the embedded image model without its tolerances.toml, in a temporary directory
 /// (kept alive by the returned guard).

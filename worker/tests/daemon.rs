@@ -110,12 +110,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		Worker::start_with_fault(&node, "Dave", dev::dave(), Some("oom:1")),
 	];
 	for w in &workers {
-		let who = w.account();
-		wait_until(&format!("{} online", w.name), Duration::from_secs(120), || {
-			let (client, who) = (client.clone(), who.clone());
-			async move { matches!(chain::worker_info(&client, &who).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online)) }
-		})
-		.await;
+		w.wait_online(&client).await;
 	}
 	// A model registered after the workers started: each loads it, then declares it.
 	register_model("fortunes-gpt");

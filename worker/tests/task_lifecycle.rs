@@ -9,8 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{submit, DevNode, NODE_START};
-use replica_primitives::{seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ResultPayload};
+use common::{cpu_profile, submit, DevNode, NODE_START};
+use replica_primitives::{seal, HashAlg, ImageHashes, ImageResult, ResultPayload};
 use replica_worker::chain::{runtime, to_runtime};
 use runtime::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
@@ -21,18 +21,6 @@ use subxt_signer::sr25519::{dev, Keypair};
 
 const UNIT: u128 = 1_000_000_000_000;
 
-fn profile() -> ExecutionProfile {
-	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();
-	ExecutionProfile {
-		gpu_model: field("cpu"),
-		vram_mib: 16_384,
-		driver: field(""),
-		cuda: field(""),
-		libtorch: field("2.13.0"),
-		dtype: Dtype::F32,
-		worker_version: field("0.1.0"),
-	}
-}
 
 /// What every honest worker computes for the task (the real engines produce this).
 fn result() -> ResultPayload {
@@ -84,7 +72,7 @@ async fn image_task_is_assigned_committed_revealed_and_paid() {
 	let workers = [dev::bob(), dev::charlie(), dev::dave()];
 	for w in &workers {
 		let register = runtime::transactions().workers().register(
-			to_runtime(&profile()).unwrap(),
+			to_runtime(&cpu_profile()).unwrap(),
 			vec![model],
 			b"http://127.0.0.1:8081".to_vec(),
 			100 * UNIT,

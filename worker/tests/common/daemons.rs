@@ -96,6 +96,17 @@ impl Worker {
 		self.key.public_key().to_account_id()
 	}
 
+	/// Waits until the chain has this worker online.
+	pub async fn wait_online(&self, client: &replica_worker::chain::Client) {
+		use replica_worker::chain::{self, WorkerStatus};
+		let who = self.account();
+		wait_until(&format!("{} online", self.name), Duration::from_secs(120), || {
+			let (client, who) = (client.clone(), who.clone());
+			async move { matches!(chain::worker_info(&client, &who).await, Ok(Some(info)) if matches!(info.status, WorkerStatus::Online)) }
+		})
+		.await;
+	}
+
 	pub fn signal(&self, signal: libc::c_int) {
 		let pid = self.child.as_ref().expect("running").id() as libc::pid_t;
 		// SAFETY: kill(2) on a child process this test started and has not reaped.

@@ -193,3 +193,31 @@ pub async fn submit<C: subxt::transactions::Payload>(
 		.await
 		.unwrap_or_else(|e| panic!("transaction failed: {e}\n{}", node.log()))
 }
+
+/// The execution profile of a CPU worker, for accounts the tests register themselves.
+pub fn cpu_profile() -> replica_primitives::ExecutionProfile {
+	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();
+	replica_primitives::ExecutionProfile {
+		gpu_model: field("cpu"),
+		vram_mib: 16_384,
+		driver: field(""),
+		cuda: field(""),
+		libtorch: field("2.13.0"),
+		dtype: replica_primitives::Dtype::F32,
+		worker_version: field("0.1.0"),
+	}
+}
+
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+	std::fs::create_dir_all(to).unwrap();
+	for entry in std::fs::read_dir(from).unwrap() {
+		let entry = entry.unwrap();
+		let target = to.join(entry.file_name());
+		if entry.file_type().unwrap().is_dir() {
+			copy_dir(&entry.path(), &target);
+		} else {
+			std::fs::copy(entry.path(), target).unwrap();
+		}
+	}
+}
