@@ -127,7 +127,7 @@ async fn run() {
 	{
 		let guesser = adversary("Guesser");
 		let task = s.start(&[guesser], 12).await;
-		let guess = execute(&mut runner, model, &task, Some(task.seed + 1));
+		let guess = execute(&mut runner, model, &task, s.params(task.id).await, Some(task.seed + 1));
 		let key = guesser.commit(&client, task.id, task.round, &guess).await;
 		s.reveal_phase(task.id).await;
 		guesser.reveal(&client, task.id, key).await.unwrap();
@@ -160,7 +160,7 @@ async fn run() {
 	{
 		let withholder = adversary("Withholder");
 		let task = s.start(&[withholder], 14).await;
-		let guess = execute(&mut runner, model, &task, Some(task.seed + 1));
+		let guess = execute(&mut runner, model, &task, s.params(task.id).await, Some(task.seed + 1));
 		let key = withholder.commit(&client, task.id, task.round, &guess).await;
 		s.reveal_phase(task.id).await;
 		let revealed = s.honest_reveals(task.id).await;
@@ -190,7 +190,7 @@ async fn run() {
 	{
 		let sybils = [adversary("Sybil1"), adversary("Sybil2")];
 		let task = s.start(&sybils, 16).await;
-		let guess = execute(&mut runner, model, &task, Some(task.seed + 1));
+		let guess = execute(&mut runner, model, &task, s.params(task.id).await, Some(task.seed + 1));
 		let mut keys = Vec::new();
 		for sybil in sybils {
 			keys.push(sybil.commit(&client, task.id, task.round, &guess).await);
@@ -208,7 +208,7 @@ async fn run() {
 	{
 		let cheat = adversary("WrongModel");
 		let task = s.start(&[cheat], 17).await;
-		let result = execute(&mut runner, wrong_model, &task, None);
+		let result = execute(&mut runner, wrong_model, &task, s.params(task.id).await, None);
 		let key = cheat.commit(&client, task.id, task.round, &result).await;
 		s.reveal_phase(task.id).await;
 		cheat.reveal(&client, task.id, key).await.unwrap();
@@ -362,7 +362,6 @@ struct Drawn {
 	id: u64,
 	round: u32,
 	seed: u64,
-	params: TaskParams,
 }
 
 struct Scenario<'a> {
@@ -385,7 +384,7 @@ impl Scenario<'_> {
 		let info = self.drawn(id, &accounts).await;
 		let TaskStatus::Committing { round, .. } = info.status else { unreachable!() };
 		let TaskParams::Image(ImageParams { seed, .. }) = &info.params else { panic!("an image task") };
-		Drawn { id, round, seed: *seed, params: info.params }
+		Drawn { id, round, seed: *seed }
 	}
 
 	async fn create(&self, seed: u64, verifiers: u32) -> u64 {
@@ -447,6 +446,11 @@ impl Scenario<'_> {
 		}
 	}
 
+	/// The task's parameters as the chain holds them.
+	async fn params(&self, task: u64) -> TaskParams {
+		chain::task_info(self.client, task).await.unwrap().expect("the task exists").params
+	}
+
 	async fn reveal_phase(&self, task: u64) {
 		self.poll(task, "revealing", |info| matches!(info.status, TaskStatus::Revealing { .. })).await;
 	}
@@ -495,8 +499,7 @@ impl Scenario<'_> {
 }
 
 /// Runs `task` on `model` as a worker would, with `seed` instead of the task's when given.
-fn execute(runner: &mut Runner, model: u32, task: &Drawn, seed: Option<u64>) -> ResultPayload {
-	let mut params = task.params.clone();
+fn execute(runner: &mut Runner, model: u32, task: &Drawn, mut params: TaskParams, seed: Option<u64>) -> ResultPayload {
 	if let (TaskParams::Image(p), Some(seed)) = (&mut params, seed) {
 		p.seed = seed;
 	}
