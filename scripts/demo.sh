@@ -13,7 +13,7 @@ source scripts/env.sh
 
 PROFILE=ci
 # Measured on a 2-core, 24 GiB machine from an empty target dir (README › Measured build times).
-COLD_BUILD_MINUTES=46
+COLD_BUILD_MINUTES=38
 COLD_UNITS=1500
 RPC_PORT="${REPLICA_RPC_PORT:-9944}"
 NODE="ws://127.0.0.1:$RPC_PORT"
