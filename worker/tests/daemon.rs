@@ -208,13 +208,14 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	// `replica-worker status` asks a running daemon how it is.
 	let status = cli_ok(&["status", "--listen", &workers[0].listen]);
 	assert!(status.contains("device thread: running") && status.contains("open tasks:"), "{status}");
-	// Each worker's Prometheus metrics count the two tasks.
+	// Each worker's Prometheus metrics count the four tasks (an image and a text task from each
+	// client).
 	for w in &workers {
 		let metrics = replica_worker::http::get(&format!("http://{}/metrics", w.metrics)).await.unwrap();
 		let metrics = String::from_utf8(metrics).unwrap();
-		for line in ["replica_worker_tasks_assigned_total 2", "replica_worker_tasks_executed_total 2",
-			"replica_worker_tasks_finalized_total 2", "replica_worker_tasks_slashed_total 0", "replica_worker_queue_length 0",
-			"replica_worker_execution_seconds_count 2", "replica_worker_reveal_latency_seconds_count 2"]
+		for line in ["replica_worker_tasks_assigned_total 4", "replica_worker_tasks_executed_total 4",
+			"replica_worker_tasks_finalized_total 4", "replica_worker_tasks_slashed_total 0", "replica_worker_queue_length 0",
+			"replica_worker_execution_seconds_count 4", "replica_worker_reveal_latency_seconds_count 4"]
 		{
 			assert!(metrics.lines().any(|l| l == line), "{}: no `{line}` in\n{metrics}", w.name);
 		}
