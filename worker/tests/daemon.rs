@@ -224,6 +224,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	// 2. Crash after commit. Dave is frozen, so the reveal phase cannot start; Bob commits and
 	// is SIGKILLed; Dave thaws and commits; the restarted Bob must reveal from its store.
 	workers[2].signal(libc::SIGSTOP);
+	let crash_task = next_task_id(&client).await;
 	let submit = tokio::task::spawn_blocking({
 		let url = url.clone();
 		move || {
@@ -234,7 +235,6 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 			])
 		}
 	});
-	let crash_task = image_task + 2;
 	let bob = workers[0].account();
 	wait_until("Bob's commitment", Duration::from_secs(60), || {
 		let (client, bob) = (client.clone(), bob.clone());
