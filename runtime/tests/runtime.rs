@@ -154,7 +154,7 @@ fn a_verified_task_fits_the_per_block_budget() {
 	use pallet_workers::WorkerRegistry;
 	use replica_runtime::{configs::RuntimeBlockWeights, Runtime};
 	type Weights = <Runtime as pallet_tasks::Config>::WeightInfo;
-	const FLOOR: u64 = 125;
+	const FLOOR: u64 = 200;
 	const VERIFIERS: u32 = 3;
 
 	let block = RuntimeBlockWeights::get();

@@ -534,6 +534,22 @@ fn summary(args: &BenchChainArgs, limits: &Limits, measured: &[BlockFigures], wa
 			builds.iter().sum::<u64>() as f64 / builds.len() as f64,
 			builds.iter().max().unwrap()
 		);
+		// The weights must not undercharge: a block takes this share of the ref time it is
+		// charged to build here (the heaviest share is the one that matters).
+		let shares: Vec<f64> = measured
+			.iter()
+			.filter_map(|b| b.build_ms.filter(|_| b.ref_time > 0).map(|ms| ms as f64 * 1e9 / b.ref_time as f64))
+			.collect();
+		if !shares.is_empty() {
+			println!(
+				"  build time / charged ref time: mean {:.0}%, max {:.0}% (under 100%: the weights do not undercharge this machine)",
+				100.0 * shares.iter().sum::<f64>() / shares.len() as f64,
+				100.0 * shares.iter().cloned().fold(0.0, f64::max)
+			);
+		}
+	}
+	if let (Some(first), Some(last)) = (measured.first(), measured.last()) {
+		println!("  measured blocks: {}..={}", first.number, last.number);
 	}
 	if finalized == 0 {
 		println!("  no task was finalized in the measured blocks: no ceiling to derive");
