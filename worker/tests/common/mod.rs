@@ -71,25 +71,22 @@ fn spawn_node(base: &std::path::Path, log: &std::path::Path, rpc_port: u16, p2p_
 		.expect("spawn replica-node")
 }
 
-/// A loopback port nobody listens on, never handed out twice by this process.
+/// A loopback port nobody listens on, not handed out before by this process.
 ///
 /// Asking the kernel for an ephemeral port (`bind(0)`) and closing it is not enough: the kernel
 /// may hand the same port out again at once (two daemons of one CI run got 38723), and outgoing
 /// connections take their source ports from the same ephemeral range. So ports come from
-/// below that range (Linux: 32768..61000), from an offset chosen by the process id, and each
-/// one is remembered.
+/// below that range (Linux: 32768..61000), in turn from an offset chosen by the process id: a
+/// port comes round again only after the other 11,999.
 pub fn free_port() -> u16 {
-	use std::{collections::HashSet, sync::Mutex};
+	use std::sync::atomic::{AtomicU32, Ordering};
 	const RANGE: std::ops::Range<u16> = 20_000..32_000;
-	static HANDED_OUT: Mutex<Option<(u16, HashSet<u16>)>> = Mutex::new(None);
-	let span = RANGE.end - RANGE.start;
-	let mut state = HANDED_OUT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-	let (next, handed_out) = state.get_or_insert_with(|| ((std::process::id() % span as u32) as u16, HashSet::new()));
+	static HANDED_OUT: AtomicU32 = AtomicU32::new(0);
+	let span = u32::from(RANGE.end - RANGE.start);
 	for _ in 0..span {
-		let port = RANGE.start + *next;
-		*next = (*next + 1) % span;
-		if !handed_out.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
-			handed_out.insert(port);
+		let turn = HANDED_OUT.fetch_add(1, Ordering::Relaxed);
+		let port = RANGE.start + ((std::process::id() + turn) % span) as u16;
+		if TcpListener::bind(("127.0.0.1", port)).is_ok() {
 			return port;
 		}
 	}
