@@ -110,6 +110,8 @@ pub type UncheckedExtrinsic =
 pub type Migrations = (
 	// Permanent.
 	pallet_xcm::migration::MigrateToLatestXcmVersion<Runtime>,
+	// Unreleased: remove once applied.
+	pallet_tasks::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Executive: handles dispatch to the various modules.

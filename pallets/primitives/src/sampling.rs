@@ -23,7 +23,7 @@
 //! block of size `2^64 mod m` (so every value is equally likely and no platform-dependent
 //! float is involved).
 
-use alloc::vec::Vec;
+use alloc::{collections::BinaryHeap, vec::Vec};
 use codec::Encode;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -83,7 +83,13 @@ fn exponential(h: u64) -> u128 {
 /// without replacement, in draw order. Candidates of weight zero are never drawn; equal keys
 /// (a 2^-64 event) are ordered by the hash and then by the encoded id. See the module docs.
 pub fn sample_weighted<Id: Encode + Clone>(seed: [u8; 32], candidates: &[(Id, u128)], k: usize) -> Vec<Id> {
-	WeightedOrder::new(seed, candidates).items.into_iter().take(k).map(|item| item.id).collect()
+	let mut order = WeightedOrder::new(seed, candidates);
+	let mut drawn = Vec::with_capacity(k.min(order.len()));
+	while drawn.len() < k {
+		let Some(id) = order.take_first() else { break };
+		drawn.push(id);
+	}
+	drawn
 }
 
 struct Keyed<Id> {
@@ -91,74 +97,108 @@ struct Keyed<Id> {
 	exp: u128,
 	weight: u128,
 	hash: u64,
-	encoded: Vec<u8>,
 	id: Id,
 }
 
-impl<Id> Keyed<Id> {
+impl<Id: Encode> Keyed<Id> {
 	fn precedes(&self, other: &Self) -> core::cmp::Ordering {
 		(self.exp * other.weight)
 			.cmp(&(other.exp * self.weight))
 			.then(self.hash.cmp(&other.hash))
-			.then_with(|| self.encoded.cmp(&other.encoded))
+			// Only on equal keys and hashes, a 2^-64 event: encoded on demand.
+			.then_with(|| self.id.encode().cmp(&other.id.encode()))
 	}
 }
 
-/// The full draw order of [`sample_weighted`], which can take a lowered weight without
-/// rehashing: a candidate's key depends only on the seed, its id and its weight, so after
-/// [`WeightedOrder::lower`] the order is exactly the one a fresh draw with the new weight
-/// would give, and the candidates before it keep their places.
+// The heap is a max-heap: the candidate that comes first is the greatest.
+impl<Id: Encode> Ord for Keyed<Id> {
+	fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+		self.precedes(other).reverse()
+	}
+}
+impl<Id: Encode> PartialOrd for Keyed<Id> {
+	fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+		Some(self.cmp(other))
+	}
+}
+impl<Id: Encode> PartialEq for Keyed<Id> {
+	fn eq(&self, other: &Self) -> bool {
+		self.cmp(other).is_eq()
+	}
+}
+impl<Id: Encode> Eq for Keyed<Id> {}
+
+/// The draw order of [`sample_weighted`], produced lazily: building it hashes each candidate
+/// once and heapifies (linear in the candidates); each candidate taken costs a logarithmic
+/// step, so a draw that needs the first few pays for no full sort. It can take a lowered
+/// weight without rehashing: a candidate's key depends only on the seed, its id and its
+/// weight, so after [`WeightedOrder::lower_first`] the order is exactly the one a fresh draw
+/// with the new weight would give, and the candidates taken before keep their places.
 pub struct WeightedOrder<Id> {
-	items: Vec<Keyed<Id>>,
+	heap: BinaryHeap<Keyed<Id>>,
 }
 
 impl<Id: Encode + Clone> WeightedOrder<Id> {
 	/// Orders `candidates` (weights above [`MAX_WEIGHT`] count as `MAX_WEIGHT`; zero weights
-	/// are left out).
+	/// are left out), hashing with the portable BLAKE2b-256.
 	pub fn new(seed: [u8; 32], candidates: &[(Id, u128)]) -> Self {
-		let mut items: Vec<Keyed<Id>> = candidates
+		Self::new_with_hasher(seed, candidates, sp_crypto_hashing::blake2_256)
+	}
+
+	/// [`Self::new`] with `blake2_256` supplied by the caller: a runtime passes its host's
+	/// (native) BLAKE2b-256, which gives the same order faster than one compiled to WASM.
+	pub fn new_with_hasher(seed: [u8; 32], candidates: &[(Id, u128)], blake2_256: impl Fn(&[u8]) -> [u8; 32]) -> Self {
+		// The hash input is `SCALE((seed, SCALE(id)))`: the seed, then the encoded id as a
+		// length-prefixed byte string. One buffer serves every candidate.
+		let mut id_bytes = Vec::new();
+		let mut input = Vec::new();
+		let heap = candidates
 			.iter()
 			.filter(|(_, w)| *w > 0)
 			.map(|(id, w)| {
-				let encoded = id.encode();
-				let h = sp_crypto_hashing::blake2_256(&(seed, &encoded).encode());
+				id_bytes.clear();
+				id.encode_to(&mut id_bytes);
+				input.clear();
+				(seed, &id_bytes).encode_to(&mut input);
+				let h = blake2_256(&input);
 				let hash = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-				Keyed { exp: exponential(hash), weight: (*w).min(MAX_WEIGHT), hash, encoded, id: id.clone() }
+				Keyed { exp: exponential(hash), weight: (*w).min(MAX_WEIGHT), hash, id: id.clone() }
 			})
-			.collect();
-		items.sort_by(|a, b| a.precedes(b));
-		Self { items }
+			.collect::<Vec<_>>()
+			.into();
+		Self { heap }
 	}
 
-	/// The candidate at `position` in draw order, with its weight.
-	pub fn get(&self, position: usize) -> Option<(&Id, u128)> {
-		self.items.get(position).map(|item| (&item.id, item.weight))
+	/// The candidate that comes next in draw order, with its weight.
+	pub fn first(&self) -> Option<(&Id, u128)> {
+		self.heap.peek().map(|item| (&item.id, item.weight))
 	}
 
-	/// How many candidates are in the order.
+	/// Takes the candidate that comes next out of the order.
+	pub fn take_first(&mut self) -> Option<Id> {
+		self.heap.pop().map(|item| item.id)
+	}
+
+	/// How many candidates are left in the order.
 	pub fn len(&self) -> usize {
-		self.items.len()
+		self.heap.len()
 	}
 
 	/// Whether no candidate is left.
 	pub fn is_empty(&self) -> bool {
-		self.items.is_empty()
+		self.heap.is_empty()
 	}
 
-	/// Lowers the weight of the candidate at `position` to `weight` (zero takes it out) and
-	/// moves it to its new place, at or after `position`. A higher weight is ignored: raising
-	/// it could move the candidate ahead of ones already taken.
-	pub fn lower(&mut self, position: usize, weight: u128) {
-		if position >= self.items.len() {
-			return;
-		}
-		let mut item = self.items.remove(position);
+	/// Lowers the weight of the candidate that comes next to `weight` (zero takes it out) and
+	/// moves it to its new place, which lies at or after the first. A higher weight is
+	/// ignored: raising it could move the candidate ahead of ones already taken.
+	pub fn lower_first(&mut self, weight: u128) {
+		let Some(mut item) = self.heap.pop() else { return };
 		if weight == 0 {
 			return;
 		}
 		item.weight = weight.min(item.weight);
-		let after = self.items[position..].partition_point(|other| other.precedes(&item).is_lt());
-		self.items.insert(position + after, item);
+		self.heap.push(item);
 	}
 }
 
@@ -211,17 +251,54 @@ mod tests {
 		for s in 0..30u8 {
 			let mut order = WeightedOrder::new([s; 32], &items);
 			let position = (s as usize) % 10;
-			let id = *order.get(position).expect("in range").0;
+			let taken: Vec<u32> = (0..position).map(|_| order.take_first().expect("in range")).collect();
+			let id = *order.first().expect("in range").0;
 			let lowered = if s % 3 == 0 { 0 } else { 1 + s as u128 };
-			order.lower(position, lowered);
+			order.lower_first(lowered);
 			let corrected: Vec<(u32, u128)> =
 				items.iter().map(|&(i, w)| (i, if i == id { lowered } else { w })).collect();
 			let fresh = sample_weighted([s; 32], &corrected, corrected.len());
-			let got: Vec<u32> = (0..order.len()).map(|p| *order.get(p).expect("in range").0).collect();
+			let mut got = taken.clone();
+			while let Some(next) = order.take_first() {
+				got.push(next);
+			}
 			assert_eq!(got, fresh, "seed {s}");
 			let before: Vec<u32> = sample_weighted([s; 32], &items, position);
-			assert_eq!(&got[..position], &before[..], "earlier picks keep their places");
+			assert_eq!(taken, before, "earlier picks keep their places");
 		}
+	}
+
+	/// The lazy heap gives exactly the full sort by key: the order is defined by the keys, not
+	/// by how it is produced. The golden draw is the one the earlier full-sort implementation
+	/// gave, so the chain's draws did not change with the data structure.
+	#[test]
+	fn the_order_is_the_sort_by_key() {
+		let items: Vec<(u32, u128)> = (0..64).map(|i| (i, 1 + (i as u128 * 7919) % 1000)).collect();
+		for s in 0..20u8 {
+			let mut keyed: Vec<(u128, u128, u64, u32)> = items
+				.iter()
+				.map(|(id, w)| {
+					let h = sp_crypto_hashing::blake2_256(&([s; 32], id.encode()).encode());
+					let hash = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
+					(exponential(hash), *w, hash, *id)
+				})
+				.collect();
+			keyed.sort_by(|a, b| (a.0 * b.1).cmp(&(b.0 * a.1)).then(a.2.cmp(&b.2)));
+			let sorted: Vec<u32> = keyed.iter().map(|k| k.3).collect();
+			assert_eq!(sample_weighted([s; 32], &items, items.len()), sorted, "seed {s}");
+		}
+		assert_eq!(sample_weighted([3u8; 32], &items, 5), [45, 53, 63, 4, 7]);
+	}
+
+	#[test]
+	fn a_native_hasher_gives_the_same_order() {
+		let items: Vec<([u8; 32], u128)> = (0..50u8).map(|i| ([i; 32], 10 + i as u128)).collect();
+		let mut portable = WeightedOrder::new([9u8; 32], &items);
+		let mut supplied = WeightedOrder::new_with_hasher([9u8; 32], &items, |b| sp_crypto_hashing::blake2_256(b));
+		while let Some(id) = portable.take_first() {
+			assert_eq!(supplied.take_first(), Some(id));
+		}
+		assert!(supplied.is_empty());
 	}
 
 	#[test]

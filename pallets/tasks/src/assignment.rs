@@ -60,21 +60,21 @@ impl<T: Config> Pallet<T> {
 		full: impl Fn(&T::AccountId) -> bool,
 		looked: &mut u32,
 	) -> Option<Vec<(T::AccountId, ProfileId)>> {
-		let mut order = WeightedOrder::new(seed, weighted);
+		// The host's BLAKE2b: the same order as the portable one, at native speed.
+		let mut order = WeightedOrder::new_with_hasher(seed, weighted, sp_io::hashing::blake2_256);
 		let mut looks = Self::draw_look_limit();
 		let mut group = None;
 		let mut drawn = Vec::with_capacity(count as usize);
-		let mut position = 0;
 		while (drawn.len() as u32) < count {
-			let ((who, worker_profile), indexed) = order.get(position).map(|(id, w)| (id.clone(), w))?;
+			let ((who, worker_profile), indexed) = order.first().map(|(id, w)| (id.clone(), w))?;
 			if group.is_some_and(|g| g != worker_profile) {
-				position += 1;
+				order.take_first();
 				continue;
 			}
 			looks = looks.checked_sub(1)?;
 			*looked += 1;
 			if full(&who) {
-				position += 1;
+				order.take_first();
 				continue;
 			}
 			match T::Workers::confirm_drawn(model, &who, indexed) {
@@ -83,11 +83,11 @@ impl<T: Config> Pallet<T> {
 						group = Some(worker_profile);
 					}
 					drawn.push((who, worker_profile));
-					position += 1;
+					order.take_first();
 				},
 				// Stale: it moves to where its true weight puts it (or out), at or after here.
-				Some(weight) => order.lower(position, weight),
-				None => order.lower(position, 0),
+				Some(weight) => order.lower_first(weight),
+				None => order.lower_first(0),
 			}
 		}
 		Some(drawn)
@@ -126,7 +126,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let indexed = T::Workers::eligible(info.model, info.vram_mib, profile);
 		let index_len = (indexed.len() as u32).max(1);
-		let candidates: Vec<Candidate<T::AccountId, BlockNumberFor<T>>> = indexed
+		let mut candidates: Vec<Candidate<T::AccountId, BlockNumberFor<T>>> = indexed
 				.into_iter()
 				// Entered or gained weight before the randomness could be known.
 				.filter(|c| c.since < known_since)
@@ -137,7 +137,7 @@ impl<T: Config> Pallet<T> {
 			Verification::Sampled { .. } if info.round == 0 => 1 + params.sampled_verifiers,
 			_ => count,
 		};
-		let pool: Vec<&Candidate<T::AccountId, BlockNumberFor<T>>> = if is_text && profile.is_none() {
+		if is_text && profile.is_none() {
 			// Exact match is only sound on identical hardware and software: one group, big
 			// enough, chosen by stake (the group of the first stake-weighted pick).
 			let mut sizes: BTreeMap<ProfileId, u32> = BTreeMap::new();
@@ -145,15 +145,13 @@ impl<T: Config> Pallet<T> {
 				*sizes.entry(c.profile_id).or_default() += 1;
 			}
 			let big: BTreeSet<ProfileId> = sizes.into_iter().filter(|(_, n)| *n >= group_needs).map(|(p, _)| p).collect();
-			candidates.iter().filter(|c| big.contains(&c.profile_id)).collect()
-		} else {
-			candidates.iter().collect()
-		};
-		if (pool.len() as u32) < count.max(group_needs) {
+			candidates.retain(|c| big.contains(&c.profile_id));
+		}
+		if (candidates.len() as u32) < count.max(group_needs) {
 			return (false, T::WeightInfo::deadline_assign(1, index_len));
 		}
 		let weighted: Vec<((T::AccountId, ProfileId), u128)> =
-			pool.iter().map(|c| ((c.who.clone(), c.profile_id), c.weight)).collect();
+			candidates.into_iter().map(|c| ((c.who, c.profile_id), c.weight)).collect();
 		let mut looked = 0;
 		let drawn = Self::confirmed_draw(info.model, seed, &weighted, count, is_text, full, &mut looked);
 		let weight = match &drawn {

@@ -7,7 +7,10 @@ use crate::pallet::{Call, Config, Pallet};
 use alloc::{vec, vec::Vec};
 use codec::Encode;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
+use frame_support::{
+	traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
+	BoundedVec,
+};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use replica_primitives::{
 	seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ModelId, ResultPayload,
@@ -212,6 +215,18 @@ mod benchmarks {
 		_(RawOrigin::Signed(who), spec::<T>(model, T::MaxVerifiers::get()));
 	}
 
+	/// A batch of `n` creations by one creator, each a worst-case spec.
+	#[benchmark]
+	fn create_tasks(n: Linear<1, { T::MaxCreateBatch::get() }>) {
+		let model = registered_model::<T>();
+		let who = creator::<T>();
+		let specs: Vec<_> = (0..n).map(|_| spec::<T>(model, T::MaxVerifiers::get())).collect();
+		let specs: BoundedVec<_, T::MaxCreateBatch> = specs.try_into().expect("within the bound");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), specs);
+		assert_eq!(TaskCount::<T>::get(), n);
+	}
+
 	#[benchmark]
 	fn cancel_task() {
 		let model = registered_model::<T>();
@@ -222,17 +237,31 @@ mod benchmarks {
 		_(RawOrigin::Signed(who), task);
 	}
 
+	/// A commit that does not end the phase: the next-to-last of `v` workers commits (it
+	/// checks the others' commitments for a copy; the last worker's is still missing).
+	#[benchmark]
+	fn commit_result(v: Linear<2, { T::MaxVerifiers::get() }>) {
+		let (task, workers) = assigned_task::<T>(v);
+		let next_to_last = workers.len() - 2;
+		commit_all::<T>(task, &workers[..next_to_last]);
+		let who = workers[next_to_last].clone();
+		let sealed = seal(&result(0), task, 0, &Pallet::<T>::worker_bytes(&who), &key(next_to_last));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), task, sealed.ciphertext, sealed.commitment);
+		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Committing { .. }));
+	}
+
 	/// The last of `v` workers commits: it checks the others' commitments for a copy and
 	/// starts the reveal phase.
 	#[benchmark]
-	fn commit_result(v: Linear<1, { T::MaxVerifiers::get() }>) {
+	fn commit_result_ends_phase(v: Linear<1, { T::MaxVerifiers::get() }>) {
 		let (task, workers) = assigned_task::<T>(v);
 		// All but the last commit; the last one's commit starts the reveal phase.
 		commit_all::<T>(task, &workers[..workers.len() - 1]);
 		let last = workers.last().expect("workers").clone();
 		let sealed = seal(&result(0), task, 0, &Pallet::<T>::worker_bytes(&last), &key(workers.len() - 1));
 		#[extrinsic_call]
-		_(RawOrigin::Signed(last), task, sealed.ciphertext, sealed.commitment);
+		commit_result(RawOrigin::Signed(last), task, sealed.ciphertext, sealed.commitment);
 		assert!(matches!(Tasks::<T>::get(task).expect("task").status, TaskStatus::Revealing { .. }));
 	}
 

@@ -41,13 +41,15 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::ResultCommitted { task, worker });
 
 		let all_committed = Self::round_workers(task, &info, round).all(|(_, a)| a.commitment.is_some());
-		// The copy check and this check read one assignment per worker the task has.
-		let used = T::WeightInfo::commit_result((info.workers.len() as u32).max(1));
+		// The copy check and this check read one assignment per worker the task has; only the
+		// last commit of the round writes the task and moves its agenda entry.
+		let workers = (info.workers.len() as u32).max(1);
 		if all_committed {
 			Self::end_commit_phase(task, &mut info, frame_system::Pallet::<T>::block_number());
 			Tasks::<T>::insert(task, info);
+			return Ok(T::WeightInfo::commit_result_ends_phase(workers));
 		}
-		Ok(used)
+		Ok(T::WeightInfo::commit_result(workers))
 	}
 
 	/// The task's workers whose round passes `keep`, with their assignments.

@@ -120,7 +120,6 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		NextTaskId::<T>::put(task.saturating_add(1));
 		TaskCount::<T>::mutate(|n| *n = n.saturating_add(1));
-		FeeLedger::<T>::mutate(|l| l.held = l.held.saturating_add(spec.fee));
 		let mut info = TaskInfo {
 			creator: creator.clone(),
 			model: spec.model,

@@ -69,6 +69,7 @@ mod commit_reveal;
 mod creation;
 mod deadlines;
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -137,7 +138,9 @@ pub mod pallet {
 	use sp_runtime::traits::BlockNumberProvider;
 
 	/// v1: one agenda entry per task in a double map, fresh-draw bookkeeping in `TaskInfo`.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// v2: no global fee ledger (each task records the fee still held for it; see
+	/// [`migrations::v2`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -191,6 +194,10 @@ pub mod pallet {
 		/// The most open tasks one worker may be assigned at once.
 		#[pallet::constant]
 		type MaxOpenTasksPerWorker: Get<u32>;
+
+		/// The most tasks one `create_tasks` batch may create.
+		#[pallet::constant]
+		type MaxCreateBatch: Get<u32>;
 
 		/// The storage proof recorded so far in this block, where the host records one (a
 		/// parachain block builder: cumulus' `get_proof_size`); `None` elsewhere. Where it is
@@ -261,10 +268,6 @@ pub mod pallet {
 	/// Governance-set parameters.
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, OptionQuery>;
-
-	/// Fee bookkeeping: every fee ever held equals what was paid, refunded and is still held.
-	#[pallet::storage]
-	pub type FeeLedger<T: Config> = StorageValue<_, FeeTotals<BalanceOf<T>>, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -493,6 +496,26 @@ pub mod pallet {
 			Self::do_create_task(creator, spec).map(|_| ())
 		}
 
+		/// Creates several tasks, each as `create_task` would, in one extrinsic (one signature,
+		/// nonce and fee) for a dapp's batch of requests. Any signed account. Items are
+		/// independent: one that fails (with `create_task`'s errors) changes nothing and is
+		/// reported by `BatchItemFailed`; the others stand. At most `MaxCreateBatch` items, at
+		/// least one (`EmptyBatch`). Charged for the number of items.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::create_tasks(specs.len() as u32))]
+		pub fn create_tasks(
+			origin: OriginFor<T>,
+			specs: BoundedVec<TaskSpec<BalanceOf<T>>, T::MaxCreateBatch>,
+		) -> DispatchResult {
+			let creator = ensure_signed(origin)?;
+			ensure!(!specs.is_empty(), Error::<T>::EmptyBatch);
+			// Declared per item: a failed item weighs no more than a created one.
+			Self::for_each_item(specs.into_inner(), |spec| {
+				Self::do_create_task(creator.clone(), spec).map(|_| Weight::zero()).map_err(|e| (e, Weight::zero()))
+			});
+			Ok(())
+		}
+
 		/// Cancels a task and refunds its fee. Its creator only, and only while no randomness
 		/// that could draw it can be known yet (`Config::Clock` has not moved since its
 		/// creation): later, cancelling would let a creator who dislikes the draw re-roll it
@@ -514,10 +537,12 @@ pub mod pallet {
 		}
 
 		/// Commits to a sealed result. A worker assigned to the task's current round only, once,
-		/// during the commit phase. Charged for the task's workers (their commitments are
-		/// checked for a copy; declared for the most).
+		/// during the commit phase. The commit that completes the round ends the commit phase.
+		/// Charged for the task's workers (their commitments are checked for a copy), as a
+		/// plain commit or as the one that ends the phase (declared for that, at the most
+		/// workers).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::commit_result(T::MaxVerifiers::get()))]
+		#[pallet::weight(T::WeightInfo::commit_result_ends_phase(T::MaxVerifiers::get()))]
 		pub fn commit_result(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -560,7 +585,7 @@ pub mod pallet {
 		/// `MaxOpenTasksPerWorker` items, at least one.
 		#[pallet::call_index(8)]
 		#[pallet::weight(
-			T::WeightInfo::commit_result(T::MaxVerifiers::get()).saturating_mul(results.len() as u64)
+			T::WeightInfo::commit_result_ends_phase(T::MaxVerifiers::get()).saturating_mul(results.len() as u64)
 		)]
 		pub fn commit_results(
 			origin: OriginFor<T>,
@@ -570,6 +595,8 @@ pub mod pallet {
 			ensure!(!results.is_empty(), Error::<T>::EmptyBatch);
 			let used = Self::for_each_item(results.into_inner(), |SealedResult { task, ciphertext, commitment }| {
 				Self::do_commit(worker.clone(), task, ciphertext.into_inner(), commitment)
+					// Every check comes before the first write: a failed item read no more than
+					// a plain commit does.
 					.map_err(|e| (e, T::WeightInfo::commit_result(T::MaxVerifiers::get())))
 			});
 			Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Pays::Yes })

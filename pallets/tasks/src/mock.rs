@@ -112,6 +112,7 @@ impl pallet_tasks::Config for Test {
 	type HookWeight = HookWeight;
 	type MaxCiphertextLen = ConstU32<4400>;
 	type MaxOpenTasksPerWorker = ConstU32<8>;
+	type MaxCreateBatch = ConstU32<8>;
 	type RecordedProofSize = RecordedProofSize;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

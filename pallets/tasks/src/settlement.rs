@@ -113,10 +113,7 @@ impl<T: Config> Pallet<T> {
 				Fortitude::Polite,
 			);
 			match moved {
-				Ok(_) => {
-					info.fee = info.fee.saturating_sub(amount);
-					FeeLedger::<T>::mutate(|l| l.paid = l.paid.saturating_add(amount));
-				},
+				Ok(_) => info.fee = info.fee.saturating_sub(amount),
 				Err(_) => {
 					frame_support::defensive!("paying a winner failed; the rest is refunded");
 				},
@@ -138,7 +135,6 @@ impl<T: Config> Pallet<T> {
 		if released != info.fee {
 			frame_support::defensive!("task fee hold smaller than recorded");
 		}
-		FeeLedger::<T>::mutate(|l| l.refunded = l.refunded.saturating_add(info.fee));
 		info.fee = Zero::zero();
 	}
 

@@ -281,17 +281,6 @@ pub struct TaskParamsConfig<BlockNumber> {
 	pub sampled_min_probability: Perbill,
 }
 
-/// Totals of task fees, for the conservation invariant `held = paid + refunded + open`.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct FeeTotals<Balance> {
-	/// Every fee ever held at task creation.
-	pub held: Balance,
-	/// Paid to winners.
-	pub paid: Balance,
-	/// Returned to creators (cancelled and failed tasks, payout failures).
-	pub refunded: Balance,
-}
-
 /// One item of `commit_results`: what `commit_result` takes for one task, the ciphertext
 /// bounded by `MaxCiphertextLen`.
 #[derive(

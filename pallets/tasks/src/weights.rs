@@ -49,8 +49,10 @@ pub trait WeightInfo {
 	fn retire_model() -> Weight;
 	fn set_model_tolerances() -> Weight;
 	fn create_task() -> Weight;
+	fn create_tasks(n: u32, ) -> Weight;
 	fn cancel_task() -> Weight;
 	fn commit_result(v: u32, ) -> Weight;
+	fn commit_result_ends_phase(v: u32, ) -> Weight;
 	fn reveal_result() -> Weight;
 	fn reveal_result_decides(v: u32, ) -> Weight;
 	fn set_params() -> Weight;
@@ -136,6 +138,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(8))
 	}
+	/// Provisional until benchmarked: `n` separate creations.
+	fn create_tasks(n: u32, ) -> Weight {
+		Self::create_task().saturating_mul(n.into())
+	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -172,6 +178,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2223 + v * (454 ±0)`
+		//  Estimated: `10340 + v * (11145 ±0)`
+		// Minimum execution time: 51_867_000 picoseconds.
+		Weight::from_parts(45_646_537, 0)
+			.saturating_add(Weight::from_parts(0, 10340))
+			// Standard Error: 15_916
+			.saturating_add(Weight::from_parts(11_000_714, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
+	}
+	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223 + v * (454 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
@@ -508,6 +528,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(9))
 			.saturating_add(RocksDbWeight::get().writes(8))
 	}
+	/// Provisional until benchmarked: `n` separate creations.
+	fn create_tasks(n: u32, ) -> Weight {
+		Self::create_task().saturating_mul(n.into())
+	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -544,6 +568,20 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2223 + v * (454 ±0)`
+		//  Estimated: `10340 + v * (11145 ±0)`
+		// Minimum execution time: 51_867_000 picoseconds.
+		Weight::from_parts(45_646_537, 0)
+			.saturating_add(Weight::from_parts(0, 10340))
+			// Standard Error: 15_916
+			.saturating_add(Weight::from_parts(11_000_714, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(2))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes(4))
+			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
+	}
+	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2223 + v * (454 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`

@@ -19,7 +19,7 @@
 //! sampled check (at least 5% probability); slashes: outlier 10%, withheld reveal 10%, bad
 //! reveal 10%, each at least 1 × the task's fee; no-show (never committed) 1%.
 //! `MaxVerifiers` 16, `MaxTasks` 4,096 (the agenda holds one entry per task),
-//! `MaxOpenTasksPerWorker` 32; the deadline hook spends at most 19% of a block and
+//! `MaxOpenTasksPerWorker` 32, `MaxCreateBatch` 64 (tasks per `create_tasks`); the deadline hook spends at most 19% of a block and
 //! carries the rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
@@ -98,6 +98,7 @@ impl pallet_tasks::Config for Runtime {
 	type HookWeight = DeadlineHookWeight;
 	type MaxCiphertextLen = ConstU32<MAX_CIPHERTEXT_LEN>;
 	type MaxOpenTasksPerWorker = ConstU32<32>;
+	type MaxCreateBatch = ConstU32<64>;
 	type RecordedProofSize = RecordedProofSize;
 	type WeightInfo = pallet_tasks::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

@@ -1,5 +1,6 @@
-//! `commit_results` and `reveal_results`: one extrinsic for a worker's due commitments or
-//! reveals, each item as the single call would do it, a failed item changing nothing.
+//! `create_tasks`, `commit_results` and `reveal_results`: one extrinsic for a dapp's requests
+//! or a worker's due commitments or reveals, each item as the single call would do it, a
+//! failed item changing nothing.
 
 use super::*;
 use crate::{SealedResult, WeightInfo};
@@ -101,5 +102,60 @@ fn an_empty_batch_is_refused() {
 		online(&WORKERS[..3], "RTX 4090");
 		assert_noop!(Tasks::commit_results(RuntimeOrigin::signed(WORKERS[0]), BoundedVec::new()), Error::<Test>::EmptyBatch);
 		assert_noop!(Tasks::reveal_results(RuntimeOrigin::signed(WORKERS[0]), BoundedVec::new()), Error::<Test>::EmptyBatch);
+		assert_noop!(Tasks::create_tasks(RuntimeOrigin::signed(DAPP), BoundedVec::new()), Error::<Test>::EmptyBatch);
+	});
+}
+
+/// A batch creates its tasks as `create_task` would, one after another: the same ids, stored
+/// tasks, holds and events; then the tasks are drawn and decided like any other.
+#[test]
+fn a_creation_batch_creates_as_single_calls_would() {
+	let specs = || {
+		vec![
+			image_spec(Some(Verification::Replicated { verifiers: 3 }), 301),
+			image_spec(None, 120),
+			text_spec(150),
+		]
+	};
+	let single = new_test_ext().execute_with(|| {
+		for spec in specs() {
+			create(spec);
+		}
+		let tasks: Vec<_> = TaskStore::<Test>::iter().map(|(id, info)| (id, info.encode())).collect();
+		(tasks, events(), Balances::balance_on_hold(&RuntimeHoldReason::Tasks(HoldReason::TaskFee), &DAPP))
+	});
+	test(|| {
+		let first = NextTaskId::<Test>::get();
+		assert_ok!(Tasks::create_tasks(RuntimeOrigin::signed(DAPP), BoundedVec::truncate_from(specs())));
+		let tasks: Vec<_> = TaskStore::<Test>::iter().map(|(id, info)| (id, info.encode())).collect();
+		assert_eq!(tasks, single.0);
+		assert_eq!(events(), single.1);
+		assert_eq!(Balances::balance_on_hold(&RuntimeHoldReason::Tasks(HoldReason::TaskFee), &DAPP), 571);
+
+		online(&WORKERS[..3], "RTX 4090");
+		run_to(System::block_number() + 1);
+		let ws = workers_of(first);
+		let result = image(0b1010, 0xff00);
+		let keys: Vec<_> = ws.iter().map(|w| commit(first, *w, &result)).collect();
+		for (w, k) in ws.iter().zip(keys) {
+			reveal(first, *w, k);
+		}
+		assert_eq!(status(first), TaskStatus::Finalized);
+	});
+}
+
+/// An item that fails creates nothing and holds nothing; the items around it stand.
+#[test]
+fn a_failed_creation_item_changes_nothing() {
+	test(|| {
+		let free_before = Balances::balance(&DAPP);
+		let first = NextTaskId::<Test>::get();
+		let specs = vec![image_spec(None, 120), image_spec(None, 1), image_spec(None, 130)];
+		assert_ok!(Tasks::create_tasks(RuntimeOrigin::signed(DAPP), BoundedVec::truncate_from(specs)));
+		assert!(events().contains(&Event::BatchItemFailed { index: 1, error: Error::<Test>::FeeTooLow.into() }));
+		assert_eq!(NextTaskId::<Test>::get(), first + 2, "the failed item took no id");
+		assert_eq!(TaskStore::<Test>::get(first + 1).expect("the third item").fee, 130);
+		assert_eq!(Balances::balance_on_hold(&RuntimeHoldReason::Tasks(HoldReason::TaskFee), &DAPP), 250);
+		assert_eq!(free_before - Balances::balance(&DAPP), 250);
 	});
 }

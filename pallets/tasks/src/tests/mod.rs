@@ -11,8 +11,7 @@ mod lifecycle;
 mod unrunnable;
 
 use crate::{
-	mock::*, Assignments, Decoding, Error, Event, FailReason, FeeLedger, FeeTotals,
-	HoldReason, ImageParams, ModelInfo, ModelKind, Models, NextTaskId, Outcome, TaskParams,
+	mock::*, Assignments, Decoding, Error, Event, FailReason, HoldReason, ImageParams, ModelInfo, ModelKind, Models, NextTaskId, Outcome, TaskParams,
 	TaskParamsConfig, TaskSpec, TaskStatus, Tasks as TaskStore, TextParams, Verification,
 };
 use frame_support::{assert_noop, assert_ok, traits::fungible::{Inspect, InspectHold}};
