@@ -74,6 +74,11 @@ pub struct BenchChainArgs {
 	/// `reveal_result` per task.
 	#[arg(long)]
 	batch: bool,
+	/// Each creator sends its new tasks of a block in `create_tasks` batches of up to this many
+	/// (at most the runtime's `MaxCreateBatch`), as a dapp with many requests would; 1 sends one
+	/// `create_task` per task.
+	#[arg(long, default_value_t = 1)]
+	create_batch: u32,
 }
 
 /// A signing account with the nonce of its next transaction.
@@ -178,6 +183,7 @@ struct Limits {
 	normal_proof_size: u64,
 	length: u32,
 	max_open_per_worker: u32,
+	max_create_batch: u32,
 	max_tasks: u32,
 	/// What the deadline hook may spend per block.
 	hook_ref_time: u64,
@@ -188,6 +194,11 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 	anyhow::ensure!(args.workers >= args.verifiers, "--workers must be at least --verifiers");
 	let client = chain::connect(&args.node).await?;
 	let limits = limits(&client).await?;
+	anyhow::ensure!(
+		(1..=limits.max_create_batch).contains(&args.create_batch),
+		"--create-batch must be 1 to the runtime's MaxCreateBatch ({})",
+		limits.max_create_batch
+	);
 	let mut sudo = Account::derive("//Alice")?;
 	sudo.sync_nonce(&client).await?;
 	println!(
@@ -325,7 +336,10 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			let event = event?;
 			let subxt::events::Phase::ApplyExtrinsic(index) = event.phase() else { continue };
 			if event.pallet_name() == "Tasks" &&
-				matches!(event.event_name(), "ResultCommitted" | "ResultRevealed" | "BadReveal" | "BatchItemFailed")
+				matches!(
+					event.event_name(),
+					"TaskCreated" | "ResultCommitted" | "ResultRevealed" | "BadReveal" | "BatchItemFailed"
+				)
 			{
 				*items_of.entry(index).or_default() += 1;
 			}
@@ -345,7 +359,7 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			let items = items_of.get(&index).copied().unwrap_or(0).max(1);
 			let cost = Cost { count: items, ref_time: weight.ref_time, proof_size: weight.proof_size };
 			match calls.get(index as usize).map(String::as_str) {
-				Some("Tasks.create_task") => figures.create.add(cost),
+				Some("Tasks.create_task" | "Tasks.create_tasks") => figures.create.add(cost),
 				Some("Tasks.commit_result" | "Tasks.commit_results") => figures.commit.add(cost),
 				Some("Tasks.reveal_result" | "Tasks.reveal_results") => figures.reveal.add(cost),
 				_ => {},
@@ -435,10 +449,22 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			eprintln!("task {} failed: {:?}", event.task, event.reason);
 		}
 		// New tasks, spread over the creators.
+		let mut due_specs: BTreeMap<usize, Vec<TaskSpec<u128>>> = BTreeMap::new();
 		for n in 0..args.tasks_per_block {
 			seed += 1;
-			let creator = &mut creators[n as usize % creators_count as usize];
-			txs.push(sign(&head, creator, &runtime::transactions().tasks().create_task(spec(seed)))?);
+			due_specs.entry(n as usize % creators_count as usize).or_default().push(spec(seed));
+		}
+		for (c, specs) in due_specs {
+			if args.create_batch == 1 {
+				for spec in specs {
+					txs.push(sign(&head, &mut creators[c], &runtime::transactions().tasks().create_task(spec))?);
+				}
+			} else {
+				for batch in in_batches(specs, args.create_batch as usize) {
+					let call = runtime::transactions().tasks().create_tasks(BoundedVec(batch));
+					txs.push(sign(&head, &mut creators[c], &call)?);
+				}
+			}
 		}
 		let refused = submit_all(txs).await;
 		if refused > 0 {
@@ -667,6 +693,7 @@ async fn limits(client: &Client) -> anyhow::Result<Limits> {
 		normal_proof_size: normal.proof_size,
 		length: length.max.normal,
 		max_open_per_worker: at.constants().entry(runtime::constants().tasks().max_open_tasks_per_worker())?,
+		max_create_batch: at.constants().entry(runtime::constants().tasks().max_create_batch())?,
 		max_tasks: at.constants().entry(runtime::constants().tasks().max_tasks())?,
 		hook_ref_time: hook.ref_time,
 		hook_proof_size: hook.proof_size,
