@@ -283,6 +283,20 @@ pub async fn assignment(client: &Client, task: u64, who: &AccountId) -> anyhow::
 	Ok(value.map(|v| v.decode()).transpose()?)
 }
 
+/// What a worker drawn into `round` that has not committed yet holds: the chain keeps no
+/// record for it until its commit.
+pub fn uncommitted_assignment(round: u32) -> Assignment {
+	Assignment {
+		round,
+		profile: [0; 32],
+		commitment: None,
+		ciphertext: None,
+		revealed: None,
+		reveal_attempted: false,
+		outcome: runtime::runtime_types::pallet_tasks::types::Outcome::Open,
+	}
+}
+
 /// Every registered model, by id.
 pub async fn models(client: &Client) -> anyhow::Result<Vec<(u32, ModelInfo<u128>)>> {
 	let at = client.at_current_block().await?;

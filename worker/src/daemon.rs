@@ -497,8 +497,13 @@ impl Session<'_> {
 			// Pruned: it ended long ago.
 			return self.finish(task, None);
 		};
-		let Some(assignment) = chain::assignment(&self.client, task, &self.account).await? else {
-			return self.finish(task, None);
+		let open = !matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled);
+		let assignment = match chain::assignment(&self.client, task, &self.account).await? {
+			Some(assignment) => assignment,
+			// The chain records an assignment from its commit on: drawn into the current round
+			// and not committed yet.
+			None if open && info.workers.0.contains(&self.account) => chain::uncommitted_assignment(info.round),
+			None => return self.finish(task, None),
 		};
 		let record = match self.store.get(task)? {
 			Some(record) => record,

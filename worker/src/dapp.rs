@@ -300,7 +300,7 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
 				if a.reveal_attempted { "revealed" } else { "not revealed" },
 				a.outcome
 			),
-			None => println!("  worker {worker}"),
+			None => println!("  worker {worker}: round {}, not committed", info.round),
 		}
 	}
 	Ok(())

@@ -272,7 +272,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	});
 	let restart_task = task_id(&submit.await.unwrap());
 	let charlie = workers[1].account();
-	wait_until("an assignment", Duration::from_secs(30), || {
+	// The chain records an assignment from the worker's commit on.
+	wait_until("a commitment", Duration::from_secs(30), || {
 		let (client, charlie) = (client.clone(), charlie.clone());
 		async move { assignment(&client, restart_task, &charlie).await.is_some() }
 	})

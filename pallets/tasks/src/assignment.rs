@@ -178,19 +178,7 @@ impl<T: Config> Pallet<T> {
 			if is_text {
 				info.profile = Some(worker_profile);
 			}
-			Assignments::<T>::insert(
-				task,
-				&who,
-				Assignment {
-					round: info.round,
-					profile: worker_profile,
-					commitment: None,
-					ciphertext: None,
-					revealed: None,
-					reveal_attempted: false,
-					outcome: Outcome::Open,
-				},
-			);
+			// No assignment record yet: the commit writes the first (see `Assignments`).
 			WorkerTasks::<T>::mutate(&who, |open| {
 				let _ = open.try_push(task);
 			});

@@ -12,6 +12,7 @@ use replica_primitives::{commitment::max_ciphertext_len, open, CannotExecute, Di
 use sp_runtime::traits::{BlockNumberProvider, One, Saturating};
 
 use crate::*;
+use pallet_workers::WorkerRegistry;
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
@@ -25,9 +26,14 @@ impl<T: Config> Pallet<T> {
 		let TaskStatus::Committing { round, .. } = info.status else {
 			return Err(Error::<T>::NotCommitPhase.into());
 		};
-		let mut assignment = Assignments::<T>::get(task, &worker).ok_or(Error::<T>::NotAssigned)?;
-		ensure!(assignment.round == round, Error::<T>::NotAssigned);
-		ensure!(assignment.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		let mut assignment = match Assignments::<T>::get(task, &worker) {
+			// A record of this round exists only from its commit on.
+			Some(a) if a.round == round => return Err(Error::<T>::AlreadyCommitted.into()),
+			// Settled in an earlier round.
+			Some(_) => return Err(Error::<T>::NotAssigned.into()),
+			None if info.workers.contains(&worker) => Self::drawn_assignment(&info, &worker),
+			None => return Err(Error::<T>::NotAssigned.into()),
+		};
 		ensure!(ciphertext.len() <= max_ciphertext_len(), Error::<T>::CiphertextTooLarge);
 		let ciphertext: BoundedVec<u8, T::MaxCiphertextLen> =
 			ciphertext.try_into().map_err(|_| Error::<T>::CiphertextTooLarge)?;
@@ -52,14 +58,38 @@ impl<T: Config> Pallet<T> {
 		Ok(T::WeightInfo::commit_result(workers))
 	}
 
-	/// The task's workers whose round passes `keep`, with their assignments.
+	/// The record of a worker drawn into the task's current round that has not committed: it
+	/// has none in storage yet. Its profile is the one it is registered with.
+	pub(crate) fn drawn_assignment(info: &TaskOf<T>, who: &T::AccountId) -> AssignmentOf<T> {
+		Assignment {
+			round: info.round,
+			profile: info.profile.or_else(|| T::Workers::profile_id(who)).unwrap_or_default(),
+			commitment: None,
+			ciphertext: None,
+			revealed: None,
+			reveal_attempted: false,
+			outcome: Outcome::Open,
+		}
+	}
+
+	/// The task's workers whose round passes `keep`, with their assignments (a worker without
+	/// a record is of the current round and has not committed; its profile is left out).
 	fn workers_where<'a>(
 		task: TaskId,
 		info: &'a TaskOf<T>,
 		keep: impl Fn(replica_primitives::Round) -> bool + 'a,
 	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
 		info.workers.iter().filter_map(move |w| {
-			Assignments::<T>::get(task, w).filter(|a| keep(a.round)).map(|a| (w.clone(), a))
+				let a = Assignments::<T>::get(task, w).unwrap_or_else(|| Assignment {
+				round: info.round,
+				profile: info.profile.unwrap_or_default(),
+				commitment: None,
+				ciphertext: None,
+				revealed: None,
+				reveal_attempted: false,
+				outcome: Outcome::Open,
+			});
+			keep(a.round).then(|| (w.clone(), a))
 		})
 	}
 
@@ -109,7 +139,11 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_reveal(worker: T::AccountId, task: TaskId, key: [u8; 32]) -> DispatchResultWithPostInfo {
 		let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(matches!(info.status, TaskStatus::Revealing { .. }), Error::<T>::NotRevealPhase);
-		let mut assignment = Assignments::<T>::get(task, &worker).ok_or(Error::<T>::NotAssigned)?;
+		let Some(mut assignment) = Assignments::<T>::get(task, &worker) else {
+			// A drawn worker has a record from its commit on.
+			let drawn = info.workers.contains(&worker);
+			return Err(if drawn { Error::<T>::NotCommitted } else { Error::<T>::NotAssigned }.into());
+		};
 		// Earlier rounds were settled when they ended without quorum.
 		ensure!(assignment.round >= info.tally_from, Error::<T>::NotAssigned);
 		let Some(commitment) = assignment.commitment else {

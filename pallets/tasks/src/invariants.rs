@@ -15,7 +15,8 @@ impl<T: Config> Pallet<T> {
 	/// - every task in storage has exactly one agenda entry, at its `agenda_at`, not before
 	///   the block the agenda resumes from — no deadline is lost — and the agenda holds
 	///   nothing else; `TaskCount` counts the tasks and stays within `MaxTasks`;
-	/// - a worker lists a task as open exactly while its assignment there is open.
+	/// - a worker lists a task as open exactly while its assignment there is open; a drawn
+	///   worker has no assignment record only while its task is open (before its commit).
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut per_creator: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let resume = IncompleteSince::<T>::get();
@@ -41,8 +42,13 @@ impl<T: Config> Pallet<T> {
 			ensure!(info.workers.len() as u32 <= T::MaxVerifiers::get(), "too many workers");
 			ensure!(info.tally_from <= info.round, "tally starts after the current round");
 			for w in info.workers.iter() {
-				let a = Assignments::<T>::get(task, w).ok_or("assigned worker without assignment")?;
 				let listed = WorkerTasks::<T>::get(w).contains(&task);
+				let Some(a) = Assignments::<T>::get(task, w) else {
+					// Drawn into the current round and not committed yet: only an open task
+					// has such workers (settling a round records every worker of it).
+					ensure!(open && listed, "a settled worker without its record");
+					continue;
+				};
 				ensure!(listed == (open && a.outcome == Outcome::Open), "worker's open-task index disagrees");
 				ensure!(a.round <= info.round, "assignment from a future round");
 			}

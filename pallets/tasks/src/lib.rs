@@ -236,7 +236,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextTaskId<T> = StorageValue<_, TaskId, ValueQuery>;
 
-	/// Each assigned worker's commitment, reveal and outcome, per task.
+	/// Each assigned worker's commitment, reveal and outcome, per task. A worker drawn into the
+	/// task's current round has no record until it commits (a draw writes only the task and the
+	/// workers' open-task lists); the round's settlement writes one for every worker of the
+	/// round, so a worker of `TaskInfo::workers` without a record is one of the current round
+	/// that has not committed.
 	#[pallet::storage]
 	pub type Assignments<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, AssignmentOf<T>>;

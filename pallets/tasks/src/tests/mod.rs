@@ -93,7 +93,9 @@ pub(super) fn key_of(task: TaskId, who: AccountId) -> [u8; 32] {
 
 /// Seals `payload` as `who` would and commits it; returns the key.
 pub(super) fn commit(task: TaskId, who: AccountId, payload: &ResultPayload) -> [u8; 32] {
-	let round = Assignments::<Test>::get(task, who).expect("assigned").round;
+	// Not committed yet, so drawn into the task's current round.
+	assert!(Assignments::<Test>::get(task, who).is_none(), "committed already");
+	let round = TaskStore::<Test>::get(task).expect("task").round;
 	let key = key_of(task, who);
 	let sealed = seal(payload, task, round, &worker_bytes(who), &key);
 	assert_ok!(Tasks::commit_result(RuntimeOrigin::signed(who), task, sealed.ciphertext, sealed.commitment));
