@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_340_000 picoseconds.
-		Weight::from_parts(14_922_000, 0)
+		// Minimum execution time: 13_290_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_652_000 picoseconds.
-		Weight::from_parts(16_094_000, 0)
+		// Minimum execution time: 14_131_000 picoseconds.
+		Weight::from_parts(15_573_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_782_000 picoseconds.
-		Weight::from_parts(16_074_000, 0)
+		// Minimum execution time: 14_742_000 picoseconds.
+		Weight::from_parts(16_084_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 103_725_000 picoseconds.
-		Weight::from_parts(110_986_000, 0)
+		// Minimum execution time: 106_078_000 picoseconds.
+		Weight::from_parts(113_560_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -161,11 +161,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 111_346_000 picoseconds.
-		Weight::from_parts(9_573_973, 0)
+		// Minimum execution time: 109_203_000 picoseconds.
+		Weight::from_parts(13_328_713, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 120_899
-			.saturating_add(Weight::from_parts(96_334_144, 0).saturating_mul(n.into()))
+			// Standard Error: 40_946
+			.saturating_add(Weight::from_parts(92_732_709, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -188,8 +188,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2601`
 		//  Estimated: `10340`
-		// Minimum execution time: 88_412_000 picoseconds.
-		Weight::from_parts(97_105_000, 0)
+		// Minimum execution time: 92_478_000 picoseconds.
+		Weight::from_parts(97_696_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -198,17 +198,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:1 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1810 + v * (454 ±0)`
+		//  Measured:  `1976 + v * (471 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 43_695_000 picoseconds.
-		Weight::from_parts(24_150_080, 0)
+		// Minimum execution time: 53_230_000 picoseconds.
+		Weight::from_parts(33_025_806, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 11_993
-			.saturating_add(Weight::from_parts(11_022_868, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(1))
+			// Standard Error: 16_414
+			.saturating_add(Weight::from_parts(11_502_483, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
@@ -217,6 +219,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:1 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -224,14 +228,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2187 + v * (454 ±0)`
+		//  Measured:  `2440 + v * (472 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 51_446_000 picoseconds.
-		Weight::from_parts(46_027_906, 0)
+		// Minimum execution time: 64_847_000 picoseconds.
+		Weight::from_parts(57_888_097, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 10_697
-			.saturating_add(Weight::from_parts(11_107_359, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(2))
+			// Standard Error: 26_653
+			.saturating_add(Weight::from_parts(12_004_228, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
@@ -244,8 +248,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4138`
 		//  Estimated: `23280`
-		// Minimum execution time: 58_007_000 picoseconds.
-		Weight::from_parts(66_018_000, 0)
+		// Minimum execution time: 59_038_000 picoseconds.
+		Weight::from_parts(68_613_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -271,11 +275,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3122 + v * (683 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 173_749_000 picoseconds.
-		Weight::from_parts(77_225_646, 0)
+		// Minimum execution time: 172_458_000 picoseconds.
+		Weight::from_parts(80_522_653, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 322_374
-			.saturating_add(Weight::from_parts(109_752_577, 0).saturating_mul(v.into()))
+			// Standard Error: 122_792
+			.saturating_add(Weight::from_parts(105_254_488, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -290,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 13_060_000 picoseconds.
-		Weight::from_parts(14_091_000, 0)
+		// Minimum execution time: 12_679_000 picoseconds.
+		Weight::from_parts(13_811_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -304,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_693_000 picoseconds.
-		Weight::from_parts(9_524_000, 0)
+		// Minimum execution time: 8_583_000 picoseconds.
+		Weight::from_parts(14_031_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -330,25 +334,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Assignments` (r:0 w:16)
-	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `318 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 369_893_000 picoseconds.
-		Weight::from_parts(3_208_768, 0)
+		// Minimum execution time: 316_422_000 picoseconds.
+		Weight::from_parts(163_934_730, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 787_746
-			.saturating_add(Weight::from_parts(25_771_819, 0).saturating_mul(v.into()))
-			// Standard Error: 46_982
-			.saturating_add(Weight::from_parts(1_586_054, 0).saturating_mul(c.into()))
+			// Standard Error: 1_072_179
+			.saturating_add(Weight::from_parts(10_209_047, 0).saturating_mul(v.into()))
+			// Standard Error: 63_946
+			.saturating_add(Weight::from_parts(1_607_876, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
 	}
@@ -376,8 +378,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `32650`
 		//  Estimated: `115134`
-		// Minimum execution time: 1_144_088_000 picoseconds.
-		Weight::from_parts(1_221_193_000, 0)
+		// Minimum execution time: 1_117_949_000 picoseconds.
+		Weight::from_parts(1_199_891_000, 0)
 			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(T::DbWeight::get().reads(71))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -406,12 +408,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3247 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 151_887_000 picoseconds.
-		Weight::from_parts(43_628_804, 0)
+		//  Estimated: `10340 + v * (11145 ±15)`
+		// Minimum execution time: 143_864_000 picoseconds.
+		Weight::from_parts(38_901_194, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 168_225
-			.saturating_add(Weight::from_parts(107_269_041, 0).saturating_mul(v.into()))
+			// Standard Error: 162_278
+			.saturating_add(Weight::from_parts(104_042_766, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -429,11 +431,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2702 + v * (118 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 29_104_000 picoseconds.
-		Weight::from_parts(28_942_370, 0)
+		// Minimum execution time: 26_480_000 picoseconds.
+		Weight::from_parts(27_297_846, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 18_981
-			.saturating_add(Weight::from_parts(2_719_984, 0).saturating_mul(v.into()))
+			// Standard Error: 15_531
+			.saturating_add(Weight::from_parts(2_472_231, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -462,8 +464,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `14206`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_662_443_000 picoseconds.
-		Weight::from_parts(1_753_488_000, 0)
+		// Minimum execution time: 1_614_841_000 picoseconds.
+		Weight::from_parts(1_760_859_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(T::DbWeight::get().reads(72))
 			.saturating_add(T::DbWeight::get().writes(71))
@@ -474,8 +476,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10340`
-		// Minimum execution time: 4_948_000 picoseconds.
-		Weight::from_parts(5_519_000, 0)
+		// Minimum execution time: 4_667_000 picoseconds.
+		Weight::from_parts(5_147_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -491,8 +493,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_340_000 picoseconds.
-		Weight::from_parts(14_922_000, 0)
+		// Minimum execution time: 13_290_000 picoseconds.
+		Weight::from_parts(14_371_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -503,8 +505,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_652_000 picoseconds.
-		Weight::from_parts(16_094_000, 0)
+		// Minimum execution time: 14_131_000 picoseconds.
+		Weight::from_parts(15_573_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -515,8 +517,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_782_000 picoseconds.
-		Weight::from_parts(16_074_000, 0)
+		// Minimum execution time: 14_742_000 picoseconds.
+		Weight::from_parts(16_084_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -545,8 +547,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 103_725_000 picoseconds.
-		Weight::from_parts(110_986_000, 0)
+		// Minimum execution time: 106_078_000 picoseconds.
+		Weight::from_parts(113_560_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(7))
@@ -576,11 +578,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 111_346_000 picoseconds.
-		Weight::from_parts(9_573_973, 0)
+		// Minimum execution time: 109_203_000 picoseconds.
+		Weight::from_parts(13_328_713, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 120_899
-			.saturating_add(Weight::from_parts(96_334_144, 0).saturating_mul(n.into()))
+			// Standard Error: 40_946
+			.saturating_add(Weight::from_parts(92_732_709, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(4))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -603,8 +605,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2601`
 		//  Estimated: `10340`
-		// Minimum execution time: 88_412_000 picoseconds.
-		Weight::from_parts(97_105_000, 0)
+		// Minimum execution time: 92_478_000 picoseconds.
+		Weight::from_parts(97_696_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -613,17 +615,19 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:1 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1810 + v * (454 ±0)`
+		//  Measured:  `1976 + v * (471 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 43_695_000 picoseconds.
-		Weight::from_parts(24_150_080, 0)
+		// Minimum execution time: 53_230_000 picoseconds.
+		Weight::from_parts(33_025_806, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 11_993
-			.saturating_add(Weight::from_parts(11_022_868, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(1))
+			// Standard Error: 16_414
+			.saturating_add(Weight::from_parts(11_502_483, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
@@ -632,6 +636,8 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:1 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -639,14 +645,14 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2187 + v * (454 ±0)`
+		//  Measured:  `2440 + v * (472 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 51_446_000 picoseconds.
-		Weight::from_parts(46_027_906, 0)
+		// Minimum execution time: 64_847_000 picoseconds.
+		Weight::from_parts(57_888_097, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 10_697
-			.saturating_add(Weight::from_parts(11_107_359, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(2))
+			// Standard Error: 26_653
+			.saturating_add(Weight::from_parts(12_004_228, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(4))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
@@ -659,8 +665,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4138`
 		//  Estimated: `23280`
-		// Minimum execution time: 58_007_000 picoseconds.
-		Weight::from_parts(66_018_000, 0)
+		// Minimum execution time: 59_038_000 picoseconds.
+		Weight::from_parts(68_613_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -686,11 +692,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3122 + v * (683 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 173_749_000 picoseconds.
-		Weight::from_parts(77_225_646, 0)
+		// Minimum execution time: 172_458_000 picoseconds.
+		Weight::from_parts(80_522_653, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 322_374
-			.saturating_add(Weight::from_parts(109_752_577, 0).saturating_mul(v.into()))
+			// Standard Error: 122_792
+			.saturating_add(Weight::from_parts(105_254_488, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -705,8 +711,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 13_060_000 picoseconds.
-		Weight::from_parts(14_091_000, 0)
+		// Minimum execution time: 12_679_000 picoseconds.
+		Weight::from_parts(13_811_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -719,8 +725,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_693_000 picoseconds.
-		Weight::from_parts(9_524_000, 0)
+		// Minimum execution time: 8_583_000 picoseconds.
+		Weight::from_parts(14_031_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -745,25 +751,23 @@ impl WeightInfo for () {
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Assignments` (r:0 w:16)
-	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `318 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 369_893_000 picoseconds.
-		Weight::from_parts(3_208_768, 0)
+		// Minimum execution time: 316_422_000 picoseconds.
+		Weight::from_parts(163_934_730, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 787_746
-			.saturating_add(Weight::from_parts(25_771_819, 0).saturating_mul(v.into()))
-			// Standard Error: 46_982
-			.saturating_add(Weight::from_parts(1_586_054, 0).saturating_mul(c.into()))
+			// Standard Error: 1_072_179
+			.saturating_add(Weight::from_parts(10_209_047, 0).saturating_mul(v.into()))
+			// Standard Error: 63_946
+			.saturating_add(Weight::from_parts(1_607_876, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
 	}
@@ -791,8 +795,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `32650`
 		//  Estimated: `115134`
-		// Minimum execution time: 1_144_088_000 picoseconds.
-		Weight::from_parts(1_221_193_000, 0)
+		// Minimum execution time: 1_117_949_000 picoseconds.
+		Weight::from_parts(1_199_891_000, 0)
 			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(RocksDbWeight::get().reads(71))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -821,12 +825,12 @@ impl WeightInfo for () {
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3247 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 151_887_000 picoseconds.
-		Weight::from_parts(43_628_804, 0)
+		//  Estimated: `10340 + v * (11145 ±15)`
+		// Minimum execution time: 143_864_000 picoseconds.
+		Weight::from_parts(38_901_194, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 168_225
-			.saturating_add(Weight::from_parts(107_269_041, 0).saturating_mul(v.into()))
+			// Standard Error: 162_278
+			.saturating_add(Weight::from_parts(104_042_766, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -844,11 +848,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2702 + v * (118 ±0)`
 		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 29_104_000 picoseconds.
-		Weight::from_parts(28_942_370, 0)
+		// Minimum execution time: 26_480_000 picoseconds.
+		Weight::from_parts(27_297_846, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 18_981
-			.saturating_add(Weight::from_parts(2_719_984, 0).saturating_mul(v.into()))
+			// Standard Error: 15_531
+			.saturating_add(Weight::from_parts(2_472_231, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -877,8 +881,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `14206`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_662_443_000 picoseconds.
-		Weight::from_parts(1_753_488_000, 0)
+		// Minimum execution time: 1_614_841_000 picoseconds.
+		Weight::from_parts(1_760_859_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(RocksDbWeight::get().reads(72))
 			.saturating_add(RocksDbWeight::get().writes(71))
@@ -889,8 +893,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10340`
-		// Minimum execution time: 4_948_000 picoseconds.
-		Weight::from_parts(5_519_000, 0)
+		// Minimum execution time: 4_667_000 picoseconds.
+		Weight::from_parts(5_147_000, 0)
 			.saturating_add(Weight::from_parts(0, 10340))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}
