@@ -19,7 +19,7 @@
 //! sampled check (at least 5% probability); slashes: outlier 10%, withheld reveal 10%, bad
 //! reveal 10%, each at least 1 × the task's fee; no-show (never committed) 1%.
 //! `MaxVerifiers` 16, `MaxTasks` 4,096 (the agenda holds one entry per task),
-//! `MaxOpenTasksPerWorker` 32, `MaxCreateBatch` 64 (tasks per `create_tasks`); the deadline hook spends at most 19% of a block and
+//! `MaxOpenTasksPerWorker` 32, `MaxCreateBatch` 64 (tasks per `create_tasks`); the deadline hook spends at most 29% of a block and
 //! carries the rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
@@ -66,12 +66,13 @@ impl pallet_relay_randomness::Config for Runtime {
 }
 
 parameter_types! {
-	/// 19% of a block for the deadline hook (with the 75% of normal extrinsics, 5% for the
+	/// 29% of a block for the deadline hook (with the 65% of normal extrinsics, 5% for the
 	/// other hooks and inherents and the base block weight, a block stays within its limits);
-	/// due work beyond it carries over. Each task's draw and pruning run here, about a fifth
-	/// of what a verified task costs (docs/performance.md).
+	/// due work beyond it carries over. Each task's draw and pruning run here, about 31% of
+	/// what a verified task costs when its calls are batched (docs/performance.md), so the
+	/// hook and the calls run out of room at about the same number of tasks per block.
 	pub DeadlineHookWeight: frame_support::weights::Weight =
-		sp_runtime::Perbill::from_percent(19) * crate::configs::RuntimeBlockWeights::get().max_block;
+		sp_runtime::Perbill::from_percent(29) * crate::configs::RuntimeBlockWeights::get().max_block;
 }
 
 /// The ciphertext bound: the largest sealed result is ~4.2 KiB.
