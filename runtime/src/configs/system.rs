@@ -59,7 +59,8 @@ impl frame_system::Config for Runtime {
 	/// validators check a block from its proof in memory, cheaper still. That blocks are not
 	/// undercharged is measured, not assumed: `scripts/bench-chain.sh` prints the time the node
 	/// took to build each full block beside the ref time the block was charged
-	/// (docs/performance.md: under 60% on a 2-core machine).
+	/// (docs/performance.md, 2-core machine: 59% on average and at most 97% in the heaviest
+	/// run, the bench's own client sharing the two cores).
 	type DbWeight = ParityDbWeight;
 	type SystemWeightInfo = frame_system::weights::SubstrateWeight<Runtime>;
 	type ExtensionsWeightInfo = frame_system::SubstrateExtensionsWeight<Runtime>;
