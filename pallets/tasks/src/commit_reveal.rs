@@ -12,8 +12,8 @@ use replica_primitives::{commitment::max_ciphertext_len, open, CannotExecute, Di
 use sp_runtime::traits::{BlockNumberProvider, One, Saturating};
 
 use crate::*;
-use pallet_workers::WorkerRegistry;
 use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_workers::WorkerRegistry;
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_commit(
@@ -61,9 +61,13 @@ impl<T: Config> Pallet<T> {
 	/// The record of a worker drawn into the task's current round that has not committed: it
 	/// has none in storage yet. Its profile is the one it is registered with.
 	pub(crate) fn drawn_assignment(info: &TaskOf<T>, who: &T::AccountId) -> AssignmentOf<T> {
+		Self::uncommitted(info, info.profile.or_else(|| T::Workers::profile_id(who)).unwrap_or_default())
+	}
+
+	fn uncommitted(info: &TaskOf<T>, profile: replica_primitives::ProfileId) -> AssignmentOf<T> {
 		Assignment {
 			round: info.round,
-			profile: info.profile.or_else(|| T::Workers::profile_id(who)).unwrap_or_default(),
+			profile,
 			commitment: None,
 			ciphertext: None,
 			revealed: None,
@@ -73,22 +77,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The task's workers whose round passes `keep`, with their assignments (a worker without
-	/// a record is of the current round and has not committed; its profile is left out).
+	/// a record is of the current round and has not committed; its profile is not looked up).
 	fn workers_where<'a>(
 		task: TaskId,
 		info: &'a TaskOf<T>,
 		keep: impl Fn(replica_primitives::Round) -> bool + 'a,
 	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
 		info.workers.iter().filter_map(move |w| {
-				let a = Assignments::<T>::get(task, w).unwrap_or_else(|| Assignment {
-				round: info.round,
-				profile: info.profile.unwrap_or_default(),
-				commitment: None,
-				ciphertext: None,
-				revealed: None,
-				reveal_attempted: false,
-				outcome: Outcome::Open,
-			});
+			let a = Assignments::<T>::get(task, w)
+				.unwrap_or_else(|| Self::uncommitted(info, info.profile.unwrap_or_default()));
 			keep(a.round).then(|| (w.clone(), a))
 		})
 	}

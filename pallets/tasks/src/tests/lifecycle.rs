@@ -736,3 +736,31 @@ fn a_drawn_worker_cannot_deregister_until_its_task_is_settled() {
 		assert_ok!(Workers::deregister(RuntimeOrigin::signed(ws[0])));
 	});
 }
+
+/// A draw writes no assignment records (the task and the workers' open-task lists only): a
+/// worker's record appears with its commit, and a worker that never commits gets one, as a
+/// no-show, when its round is settled.
+#[test]
+fn assignment_records_are_written_by_commits_and_settlement() {
+	test(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		for w in &ws {
+			assert!(Assignments::<Test>::get(task, w).is_none(), "the draw wrote a record");
+			assert!(crate::WorkerTasks::<Test>::get(w).contains(&task));
+		}
+		let r = image(1, 1);
+		let keys: Vec<_> = ws[..2].iter().map(|w| commit(task, *w, &r)).collect();
+		assert_eq!(Assignments::<Test>::get(task, ws[0]).expect("committed").round, 0);
+		assert!(Assignments::<Test>::get(task, ws[2]).is_none());
+		let TaskStatus::Committing { deadline, .. } = status(task) else { panic!("committing") };
+		run_to(deadline + 1);
+		for (w, k) in ws[..2].iter().zip(keys) {
+			reveal(task, *w, k);
+		}
+		assert_eq!(status(task), TaskStatus::Finalized);
+		let no_show = Assignments::<Test>::get(task, ws[2]).expect("settled");
+		assert_eq!(no_show.outcome, Outcome::NoShow);
+		assert_eq!(no_show.profile, profile("RTX 4090").profile_id(), "the registered profile");
+	});
+}
