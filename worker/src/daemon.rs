@@ -497,12 +497,12 @@ impl Session<'_> {
 			// Pruned: it ended long ago.
 			return self.finish(task, None);
 		};
-		let open = !matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled);
+		let ended = matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled);
 		let assignment = match chain::assignment(&self.client, task, &self.account).await? {
 			Some(assignment) => assignment,
 			// The chain records an assignment from its commit on: drawn into the current round
 			// and not committed yet.
-			None if open && info.workers.0.contains(&self.account) => chain::uncommitted_assignment(info.round),
+			None if !ended && info.workers.0.contains(&self.account) => chain::uncommitted_assignment(info.round),
 			None => return self.finish(task, None),
 		};
 		let record = match self.store.get(task)? {
@@ -518,7 +518,6 @@ impl Session<'_> {
 				record
 			},
 		};
-		let ended = matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled);
 		if !ended && !matches!(assignment.outcome, ChainOutcome::Open) {
 			// Its round ended without quorum and was settled; the task goes on without it.
 			return self.finish(task, Some(Outcome::Failed { reason: "no quorum in its round".into() }));

@@ -31,7 +31,7 @@ impl<T: Config> Pallet<T> {
 			Some(a) if a.round == round => return Err(Error::<T>::AlreadyCommitted.into()),
 			// Settled in an earlier round.
 			Some(_) => return Err(Error::<T>::NotAssigned.into()),
-			None if info.workers.contains(&worker) => Self::drawn_assignment(&info, &worker),
+			None if info.workers.contains(&worker) => Self::uncommitted(&info, Self::drawn_profile(&info, &worker)),
 			None => return Err(Error::<T>::NotAssigned.into()),
 		};
 		ensure!(ciphertext.len() <= max_ciphertext_len(), Error::<T>::CiphertextTooLarge);
@@ -58,12 +58,14 @@ impl<T: Config> Pallet<T> {
 		Ok(T::WeightInfo::commit_result(workers))
 	}
 
-	/// The record of a worker drawn into the task's current round that has not committed: it
-	/// has none in storage yet. Its profile is the one it is registered with.
-	pub(crate) fn drawn_assignment(info: &TaskOf<T>, who: &T::AccountId) -> AssignmentOf<T> {
-		Self::uncommitted(info, info.profile.or_else(|| T::Workers::profile_id(who)).unwrap_or_default())
+	/// The profile a drawn worker's record carries: the text task's group, or the one the
+	/// worker is registered with.
+	pub(crate) fn drawn_profile(info: &TaskOf<T>, who: &T::AccountId) -> replica_primitives::ProfileId {
+		info.profile.or_else(|| T::Workers::profile_id(who)).unwrap_or_default()
 	}
 
+	/// The record of a worker drawn into the task's current round that has not committed (it
+	/// has none in storage yet), with `profile`.
 	fn uncommitted(info: &TaskOf<T>, profile: replica_primitives::ProfileId) -> AssignmentOf<T> {
 		Assignment {
 			round: info.round,

@@ -180,7 +180,7 @@ impl<T: Config> Pallet<T> {
 			a.ciphertext = None;
 			if a.commitment.is_none() {
 				// Never committed: its record is written now, with the profile it is registered with.
-				a.profile = Self::drawn_assignment(info, who).profile;
+				a.profile = Self::drawn_profile(info, who);
 			}
 			Assignments::<T>::insert(task, who, a);
 			WorkerTasks::<T>::mutate_exists(who, |open| {
