@@ -112,6 +112,7 @@ pub type Migrations = (
 	pallet_xcm::migration::MigrateToLatestXcmVersion<Runtime>,
 	// Unreleased: remove once applied.
 	pallet_tasks::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_tasks::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Executive: handles dispatch to the various modules.

@@ -177,7 +177,7 @@ fn a_verified_task_fits_the_per_block_budget() {
 		.fold(Weight::zero(), |sum, w| sum.saturating_add(*w).saturating_add(base.saturating_div(worker_batch)))
 		.saturating_add(Weights::create_tasks(create_batch).saturating_add(base).saturating_div(create_batch.into()));
 	let candidates = <Runtime as pallet_tasks::Config>::Workers::max_candidates();
-	let hook = Weights::deadline_assign(VERIFIERS, candidates).saturating_add(Weights::deadline_prune(VERIFIERS));
+	let hook = Weights::deadline_assign(VERIFIERS, candidates).saturating_add(Weights::deadline_prune());
 
 	let normal_total = normal.max_total.expect("normal class is bounded").ref_time();
 	let hook_total = <Runtime as pallet_tasks::Config>::HookWeight::get().ref_time();

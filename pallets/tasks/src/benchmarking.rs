@@ -356,9 +356,10 @@ mod benchmarks {
 		}
 	}
 
+	/// Pruning a finished task of the most workers (its records are gone since its verdict).
 	#[benchmark]
-	fn deadline_prune(v: Linear<1, { T::MaxVerifiers::get() }>) {
-		let (task, workers) = assigned_task::<T>(v);
+	fn deadline_prune() {
+		let (task, workers) = assigned_task::<T>(T::MaxVerifiers::get());
 		commit_all::<T>(task, &workers);
 		for (i, w) in workers.iter().enumerate() {
 			Pallet::<T>::reveal_result(RawOrigin::Signed(w.clone()).into(), task, key(i)).expect("reveal");

@@ -29,9 +29,9 @@ impl<T: Config> Pallet<T> {
 		let mut assignment = match Assignments::<T>::get(task, &worker) {
 			// A record of this round exists only from its commit on.
 			Some(a) if a.round == round => return Err(Error::<T>::AlreadyCommitted.into()),
-			// Settled in an earlier round.
+			// Committed in an earlier round still being tallied (a sampled task's executor).
 			Some(_) => return Err(Error::<T>::NotAssigned.into()),
-			None if info.workers.contains(&worker) => Self::uncommitted(&info, Self::drawn_profile(&info, &worker)),
+			None if Self::is_unsettled(&info, &worker) => Self::uncommitted(&info, Self::drawn_profile(&info, &worker)),
 			None => return Err(Error::<T>::NotAssigned.into()),
 		};
 		ensure!(ciphertext.len() <= max_ciphertext_len(), Error::<T>::CiphertextTooLarge);
@@ -78,14 +78,20 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The task's workers whose round passes `keep`, with their assignments (a worker without
-	/// a record is of the current round and has not committed; its profile is not looked up).
+	/// Whether `who` is one of the task's workers whose round is not settled yet.
+	pub(crate) fn is_unsettled(info: &TaskOf<T>, who: &T::AccountId) -> bool {
+		info.workers.iter().skip(info.settled.len()).any(|w| w == who)
+	}
+
+	/// The task's workers of unsettled rounds whose round passes `keep`, with their
+	/// assignments (a worker without a record is of the current round and has not committed;
+	/// its profile is not looked up). Workers of settled rounds have no record any more.
 	fn workers_where<'a>(
 		task: TaskId,
 		info: &'a TaskOf<T>,
 		keep: impl Fn(replica_primitives::Round) -> bool + 'a,
 	) -> impl Iterator<Item = (T::AccountId, AssignmentOf<T>)> + 'a {
-		info.workers.iter().filter_map(move |w| {
+		info.workers.iter().skip(info.settled.len()).filter_map(move |w| {
 			let a = Assignments::<T>::get(task, w)
 				.unwrap_or_else(|| Self::uncommitted(info, info.profile.unwrap_or_default()));
 			keep(a.round).then(|| (w.clone(), a))
@@ -139,8 +145,8 @@ impl<T: Config> Pallet<T> {
 		let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(matches!(info.status, TaskStatus::Revealing { .. }), Error::<T>::NotRevealPhase);
 		let Some(mut assignment) = Assignments::<T>::get(task, &worker) else {
-			// A drawn worker has a record from its commit on.
-			let drawn = info.workers.contains(&worker);
+			// A drawn worker has a record from its commit on, until its round is settled.
+			let drawn = Self::is_unsettled(&info, &worker);
 			return Err(if drawn { Error::<T>::NotCommitted } else { Error::<T>::NotAssigned }.into());
 		};
 		// Earlier rounds were settled when they ended without quorum.

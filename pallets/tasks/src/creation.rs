@@ -139,6 +139,7 @@ impl<T: Config> Pallet<T> {
 			draw_after: T::Clock::current_block_number(),
 			agenda_at: now,
 			workers: Default::default(),
+			settled: Default::default(),
 			profile: None,
 			created_at: now,
 			result: None,

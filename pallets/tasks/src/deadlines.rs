@@ -34,7 +34,7 @@ impl<T: Config> Pallet<T> {
 		let v = T::MaxVerifiers::get();
 		Self::draw_weight()
 			.max(T::WeightInfo::deadline_verdict(v))
-			.max(T::WeightInfo::deadline_prune(v))
+			.max(T::WeightInfo::deadline_prune())
 			.max(T::WeightInfo::deadline_stale())
 	}
 
@@ -78,7 +78,7 @@ impl<T: Config> Pallet<T> {
 	/// is scheduled by the step it runs.
 	pub(crate) fn process_deadline(now: BlockNumberFor<T>, task: TaskId, deadline: Deadline) -> Weight {
 		let Some(mut info) = Tasks::<T>::get(task) else { return T::WeightInfo::deadline_stale() };
-		// Verdicts and pruning touch one assignment per worker the task ever had.
+		// A verdict touches one assignment per worker the task ever had.
 		let v = (info.workers.len() as u32).max(1);
 		match (deadline, info.status) {
 			(Deadline::Assign, TaskStatus::Pending { timeout_at }) => {
@@ -112,11 +112,11 @@ impl<T: Config> Pallet<T> {
 				T::WeightInfo::deadline_verdict(v)
 			},
 			(Deadline::Prune, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled) => {
-				let _ = Assignments::<T>::clear_prefix(task, T::MaxVerifiers::get(), None);
+				// Its workers' records went when their rounds were settled.
 				Tasks::<T>::remove(task);
 				TaskCount::<T>::mutate(|n| *n = n.saturating_sub(1));
 				Self::deposit_event(Event::TaskPruned { task });
-				T::WeightInfo::deadline_prune(v)
+				T::WeightInfo::deadline_prune()
 			},
 			_ => {
 				frame_support::defensive!("an agenda entry that does not match its task");

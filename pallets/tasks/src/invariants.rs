@@ -15,12 +15,16 @@ impl<T: Config> Pallet<T> {
 	/// - every task in storage has exactly one agenda entry, at its `agenda_at`, not before
 	///   the block the agenda resumes from — no deadline is lost — and the agenda holds
 	///   nothing else; `TaskCount` counts the tasks and stays within `MaxTasks`;
-	/// - a worker lists a task as open exactly while its assignment there is open; a drawn
-	///   worker has no assignment record only while its task is open (before its commit).
+	/// - a worker lists a task as open exactly while its round is not settled; the outcomes of
+	///   settled rounds are the first `settled.len()` of `workers`, none of them open, and a
+	///   finished task has settled every worker;
+	/// - assignment records exist only for workers of unsettled rounds, from their commit on
+	///   (so a finished task, and a pruned one, leaves none behind).
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut per_creator: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let resume = IncompleteSince::<T>::get();
 		let mut tasks = 0u32;
+		let mut records = 0usize;
 		for (task, info) in Tasks::<T>::iter() {
 			tasks += 1;
 			let entry = per_creator.entry(info.creator.clone()).or_default();
@@ -41,22 +45,31 @@ impl<T: Config> Pallet<T> {
 			}
 			ensure!(info.workers.len() as u32 <= T::MaxVerifiers::get(), "too many workers");
 			ensure!(info.tally_from <= info.round, "tally starts after the current round");
-			for w in info.workers.iter() {
+			ensure!(info.settled.len() <= info.workers.len(), "more outcomes than workers");
+			ensure!(info.settled.iter().all(|o| *o != Outcome::Open), "a settled worker still open");
+			ensure!(open || info.settled.len() == info.workers.len(), "a finished task with an unsettled worker");
+			for (i, w) in info.workers.iter().enumerate() {
 				let listed = WorkerTasks::<T>::get(w).contains(&task);
-				let Some(a) = Assignments::<T>::get(task, w) else {
-					// Drawn into the current round and not committed yet: only an open task
-					// has such workers (settling a round records every worker of it).
-					ensure!(open && listed, "a settled worker without its record");
+				let record = Assignments::<T>::get(task, w);
+				if i < info.settled.len() {
+					ensure!(!listed, "a settled worker still lists the task as open");
+					ensure!(record.is_none(), "a settled worker's record was kept");
 					continue;
-				};
-				ensure!(listed == (open && a.outcome == Outcome::Open), "worker's open-task index disagrees");
-				ensure!(a.round <= info.round, "assignment from a future round");
+				}
+				ensure!(open && listed, "an unsettled worker not listed, or of a finished task");
+				if let Some(a) = record {
+					records += 1;
+					ensure!(a.commitment.is_some(), "a record without a commitment");
+					ensure!(matches!(a.outcome, Outcome::Open | Outcome::BadReveal), "an unsettled record with an outcome");
+					ensure!(a.round <= info.round && a.round >= info.tally_from, "a record outside the tallied rounds");
+				}
 			}
 			if let TaskStatus::Finalized = info.status {
 				ensure!(info.result.is_some(), "finalized task without result");
 			}
 		}
 		ensure!(Deadlines::<T>::iter().count() as u32 == tasks, "agenda entries without a task");
+		ensure!(Assignments::<T>::iter().count() == records, "assignment records of no unsettled worker");
 		ensure!(TaskCount::<T>::get() == tasks, "TaskCount disagrees with the tasks stored");
 		ensure!(tasks <= T::MaxTasks::get(), "more tasks than MaxTasks");
 		for (creator, fees) in per_creator {

@@ -140,7 +140,7 @@ pub mod pallet {
 	/// v1: one agenda entry per task in a double map, fresh-draw bookkeeping in `TaskInfo`.
 	/// v2: no global fee ledger (each task records the fee still held for it; see
 	/// [`migrations::v2`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -236,11 +236,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextTaskId<T> = StorageValue<_, TaskId, ValueQuery>;
 
-	/// Each assigned worker's commitment, reveal and outcome, per task. A worker drawn into the
-	/// task's current round has no record until it commits (a draw writes only the task and the
-	/// workers' open-task lists); the round's settlement writes one for every worker of the
-	/// round, so a worker of `TaskInfo::workers` without a record is one of the current round
-	/// that has not committed.
+	/// The commitment and reveal of each worker of a task's unsettled rounds, per task. A worker
+	/// drawn into the current round has no record until it commits (a draw writes only the
+	/// task and the workers' open-task lists). Settling a round deletes its workers' records
+	/// and keeps their outcomes in `TaskInfo::settled`, so pruning a task touches nothing else.
 	#[pallet::storage]
 	pub type Assignments<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, AssignmentOf<T>>;

@@ -138,16 +138,18 @@ impl<T: Config> Pallet<T> {
 		info.fee = Zero::zero();
 	}
 
-	/// Records the outcome of every worker of the open tally, slashes faults, reports
-	/// reputation and releases them. `value` is the task's fee: wrong, withheld and bad
+	/// Settles every worker of the open tally: slashes faults, reports reputation, releases
+	/// it from its open tasks, records its outcome in `info.settled` and deletes its assignment
+	/// record (the caller stores `info`). `value` is the task's fee: wrong, withheld and bad
 	/// results lose at least `fee_slash_multiple` times it.
-	fn settle(task: TaskId, info: &TaskOf<T>, judgement: Judgement<'_, T::AccountId>, value: BalanceOf<T>) {
+	fn settle(task: TaskId, info: &mut TaskOf<T>, judgement: Judgement<'_, T::AccountId>, value: BalanceOf<T>) {
 		let params = Self::params();
 		let at_least = value.saturating_mul(params.fee_slash_multiple.into());
 		// Earlier rounds were settled when they ended.
-		for (who, mut a) in Self::tallied(task, info) {
+		let tallied: Vec<(T::AccountId, AssignmentOf<T>)> = Self::tallied(task, info).collect();
+		for (who, a) in tallied {
 			let who = &who;
-			a.outcome = if matches!(judgement, Judgement::Aborted) {
+			let outcome = if matches!(judgement, Judgement::Aborted) {
 				// Ended before any reveal phase, for want of workers: nobody is at fault.
 				Outcome::Unpaid
 			} else if a.outcome == Outcome::BadReveal {
@@ -177,12 +179,13 @@ impl<T: Config> Pallet<T> {
 					_ => Outcome::Unpaid,
 				}
 			};
-			a.ciphertext = None;
-			if a.commitment.is_none() {
-				// Never committed: its record is written now, with the profile it is registered with.
-				a.profile = Self::drawn_profile(info, who);
+			if info.settled.try_push(outcome).is_err() {
+				frame_support::defensive!("more settled outcomes than workers");
 			}
-			Assignments::<T>::insert(task, who, a);
+			// A record exists from the commit on; a no-show never had one.
+			if a.commitment.is_some() {
+				Assignments::<T>::remove(task, who);
+			}
 			WorkerTasks::<T>::mutate_exists(who, |open| {
 				if let Some(list) = open {
 					list.retain(|t| *t != task);
@@ -198,6 +201,18 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn finish(task: TaskId, info: &mut TaskOf<T>) {
 		let at = frame_system::Pallet::<T>::block_number().saturating_add(Self::params().retention);
 		Self::schedule(task, info, at, Deadline::Prune);
+	}
+
+	/// How `who`'s part in `task` stands: its outcome once its round is settled, before that
+	/// `Open` (or `BadReveal` from a reveal that did not open). `None` when it was never drawn
+	/// into the task, or the task is pruned.
+	pub fn outcome_of(task: TaskId, who: &T::AccountId) -> Option<Outcome> {
+		let info = Tasks::<T>::get(task)?;
+		let index = info.workers.iter().position(|w| w == who)?;
+		if let Some(outcome) = info.settled.get(index) {
+			return Some(*outcome);
+		}
+		Some(Assignments::<T>::get(task, who).map_or(Outcome::Open, |a| a.outcome))
 	}
 
 	/// The open tasks of a worker (runtime API).

@@ -185,6 +185,10 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxVerifiers: frame_support
 	pub agenda_at: BlockNumber,
 	/// Every worker assigned so far, in assignment order.
 	pub workers: BoundedVec<AccountId, MaxVerifiers>,
+	/// How the workers of the rounds settled so far ended, in the order of `workers`: rounds
+	/// settle in the order they were drawn, so these are the first `settled.len()` workers.
+	/// Settling a round deletes its workers' assignment records; the outcomes stay here.
+	pub settled: BoundedVec<Outcome, MaxVerifiers>,
 	/// Text tasks: the one execution profile all their workers share.
 	pub profile: Option<ProfileId>,
 	pub created_at: BlockNumber,

@@ -60,7 +60,7 @@ pub trait WeightInfo {
 	fn deadline_assign(v: u32, c: u32, ) -> Weight;
 	fn draw_corrections() -> Weight;
 	fn deadline_verdict(v: u32, ) -> Weight;
-	fn deadline_prune(v: u32, ) -> Weight;
+	fn deadline_prune() -> Weight;
 	fn advance_task() -> Weight;
 	fn deadline_stale() -> Weight;
 }
@@ -427,20 +427,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::TaskCount` (r:1 w:1)
 	/// Proof: `Tasks::TaskCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
-	fn deadline_prune(v: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `2702 + v * (118 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 26_480_000 picoseconds.
-		Weight::from_parts(27_297_846, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 15_531
-			.saturating_add(Weight::from_parts(2_472_231, 0).saturating_mul(v.into()))
+	fn deadline_prune() -> Weight {
+		Weight::from_parts(40_000_000, 10340)
 			.saturating_add(T::DbWeight::get().reads(2))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
-			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -844,20 +834,10 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::TaskCount` (r:1 w:1)
 	/// Proof: `Tasks::TaskCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
-	fn deadline_prune(v: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `2702 + v * (118 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 26_480_000 picoseconds.
-		Weight::from_parts(27_297_846, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 15_531
-			.saturating_add(Weight::from_parts(2_472_231, 0).saturating_mul(v.into()))
+	fn deadline_prune() -> Weight {
+		Weight::from_parts(40_000_000, 10340)
 			.saturating_add(RocksDbWeight::get().reads(2))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(2))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(v.into())))
-			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)

@@ -122,7 +122,7 @@ fn agenda_entries_are_charged_for_what_they_touch() {
 		assert!(drawn.all_lte(Tasks::draw_weight()) && drawn != Tasks::draw_weight());
 		assert_eq!(workers_of(task).len(), 3);
 
-		// Pruning the finished task touches its three assignments.
+		// The verdict deletes the three assignment records; pruning removes the task alone.
 		let payload = image(0xAAAA, 0xBBBB);
 		let workers = workers_of(task);
 		let keys: Vec<_> = workers.iter().map(|w| commit(task, *w, &payload)).collect();
@@ -130,12 +130,12 @@ fn agenda_entries_are_charged_for_what_they_touch() {
 			reveal(task, *w, key);
 		}
 		assert!(matches!(status(task), TaskStatus::Finalized));
+		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0, "the verdict deleted the records");
 		let prune_at = TaskStore::<Test>::get(task).unwrap().agenda_at;
 		System::set_block_number(prune_at);
 		Deadlines::<Test>::remove(prune_at, task);
-		assert_eq!(Tasks::process_deadline(prune_at, task, Deadline::Prune), <W as WeightInfo>::deadline_prune(3));
+		assert_eq!(Tasks::process_deadline(prune_at, task, Deadline::Prune), <W as WeightInfo>::deadline_prune());
 		assert!(TaskStore::<Test>::get(task).is_none());
-		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0, "every assignment pruned");
 	});
 }
 

@@ -147,7 +147,7 @@ fn a_checked_sampled_task_without_checkers_fails_with_a_refund() {
 		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoCheckers });
 		assert!(!events().contains(&Event::SamplingDecided { task, verified: true }));
 		assert_eq!(held_stake(executor), STAKE);
-		assert_eq!(Assignments::<Test>::get(task, executor).unwrap().outcome, Outcome::Unpaid);
+		assert_eq!(Tasks::outcome_of(task, &executor).unwrap(), Outcome::Unpaid);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::TaskFee.into(), &DAPP), 0);
 	});
 }

@@ -54,11 +54,11 @@ fn attack_an_escalation_verifier_copying_a_published_result_loses() {
 			reveal(task, *w, k);
 		}
 		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Assignments::<Test>::get(task, copier).unwrap().outcome, Outcome::Outlier);
+		assert_eq!(Tasks::outcome_of(task, &copier).unwrap(), Outcome::Outlier);
 		assert!(held_stake(copier) <= STAKE - 400, "slashed at least the fee");
 		// Round 0 was settled when it ended: revealers unpaid, not slashed, and not re-judged.
 		for w in round0 {
-			assert_eq!(Assignments::<Test>::get(task, w).unwrap().outcome, Outcome::Unpaid);
+			assert_eq!(Tasks::outcome_of(task, &w).unwrap(), Outcome::Unpaid);
 			assert_eq!(held_stake(w), STAKE);
 		}
 	});
@@ -77,7 +77,7 @@ fn a_reveal_from_an_earlier_round_is_refused_and_withholding_is_slashed() {
 		reveal(task, ws[1], k1);
 		// ws[2] withholds; the reveal window closes without quorum.
 		run_to(System::block_number() + REVEAL_WINDOW + 1);
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::Withheld);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::Withheld);
 		assert!(held_stake(ws[2]) < STAKE);
 		run_to(System::block_number() + 1);
 		let round1: Vec<_> = workers_of(task).into_iter().filter(|w| !ws.contains(w)).collect();

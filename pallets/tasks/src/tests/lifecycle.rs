@@ -50,7 +50,7 @@ fn an_outlier_is_slashed_and_the_fee_goes_to_the_two_honest() {
 		// Outlier slash: 10% of its stake, but at least the fee (300), to the pot.
 		assert_eq!(held_stake(ws[2]), STAKE - 300);
 		assert_eq!(Balances::balance(&POT), pot + 300);
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::Outlier);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::Outlier);
 		assert!(System::events().iter().any(|r| r.event
 			== pallet_workers::Event::Slashed {
 				worker: ws[2],
@@ -82,8 +82,8 @@ fn exhausted_escalation_fails_and_refunds_without_slashing_revealers() {
 			};
 			let fresh: Vec<_> = workers_of(task)
 				.into_iter()
-				// Workers of earlier rounds have settled records; this round's have none yet.
-				.filter(|w| Assignments::<Test>::get(task, w).is_none_or(|a| a.round == round))
+				// Workers of earlier rounds are settled; this round's have no record yet.
+				.filter(|w| Tasks::outcome_of(task, w) == Some(Outcome::Open) && Assignments::<Test>::get(task, w).is_none())
 				.collect();
 			let keys: Vec<_> = fresh
 				.iter()
@@ -101,7 +101,7 @@ fn exhausted_escalation_fails_and_refunds_without_slashing_revealers() {
 		assert_eq!(Balances::balance(&DAPP), dapp_before, "full refund");
 		for w in workers_of(task) {
 			assert_eq!(held_stake(w), STAKE, "revealers are not slashed");
-			assert_eq!(Assignments::<Test>::get(task, w).unwrap().outcome, Outcome::Unpaid);
+			assert_eq!(Tasks::outcome_of(task, &w).unwrap(), Outcome::Unpaid);
 		}
 	});
 }
@@ -120,7 +120,7 @@ fn a_non_revealer_is_slashed_and_counts_against_quorum() {
 		let TaskStatus::Revealing { deadline, .. } = status(task) else { panic!("revealing") };
 		run_to(deadline);
 		assert_eq!(status(task), TaskStatus::Finalized, "2 of 3 is a majority");
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::Withheld);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::Withheld);
 		assert_eq!(held_stake(ws[2]), STAKE - 300, "withholding: 10%, at least the fee");
 		assert_eq!(pallet_workers::Workers::<Test>::get(ws[2]).unwrap().reputation.faults, 1);
 	});
@@ -140,7 +140,7 @@ fn non_committers_are_no_shows_and_the_rest_reveal_after_the_deadline() {
 		reveal(task, ws[0], k0);
 		reveal(task, ws[1], k1);
 		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::NoShow);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::NoShow);
 	});
 }
 
@@ -158,7 +158,7 @@ fn a_bad_reveal_is_slashed() {
 		reveal(task, ws[2], [0u8; 32]);
 		assert!(events().contains(&Event::BadReveal { task, worker: ws[2] }));
 		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::BadReveal);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::BadReveal);
 		assert_eq!(held_stake(ws[2]), STAKE - 300, "10% bad-reveal slash, at least the fee");
 	});
 }
@@ -174,7 +174,7 @@ fn a_result_of_the_wrong_shape_is_a_bad_reveal() {
 		}
 		// Three identical but wrong-shaped results do not win: all are bad reveals.
 		assert!(matches!(status(task), TaskStatus::Failed { .. } | TaskStatus::Pending { .. }));
-		assert_eq!(Assignments::<Test>::get(task, ws[0]).unwrap().outcome, Outcome::BadReveal);
+		assert_eq!(Tasks::outcome_of(task, &ws[0]).unwrap(), Outcome::BadReveal);
 	});
 }
 
@@ -209,7 +209,7 @@ fn copying_another_workers_commitment_is_rejected_or_useless() {
 		reveal(task, ws[0], key);
 		reveal(task, ws[1], key);
 		reveal(task, ws[2], k2);
-		assert_eq!(Assignments::<Test>::get(task, ws[1]).unwrap().outcome, Outcome::BadReveal);
+		assert_eq!(Tasks::outcome_of(task, &ws[1]).unwrap(), Outcome::BadReveal);
 		assert_eq!(status(task), TaskStatus::Finalized);
 	});
 }
@@ -235,7 +235,7 @@ fn text_tasks_use_one_profile_group_and_exact_match() {
 		}
 		assert_eq!(status(task), TaskStatus::Finalized);
 		assert_eq!(TaskStore::<Test>::get(task).unwrap().result, Some(text("the end")));
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::Outlier);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::Outlier);
 	});
 }
 
@@ -289,8 +289,7 @@ fn sampled_verifiers_that_never_commit_do_not_cost_the_executor_its_reveal() {
 		run_to(deadline);
 		assert!(matches!(status(task), TaskStatus::Revealing { .. }));
 		reveal(task, executor, key);
-		let a = Assignments::<Test>::get(task, executor).unwrap();
-		assert!(a.reveal_attempted && a.revealed.is_some());
+		assert!(events().contains(&Event::ResultRevealed { task, worker: executor }));
 		// One of three assigned is no quorum and nobody is left to draw: the escalation waits,
 		// then the task fails and is refunded; the executor, who revealed, is not slashed —
 		// the silent verifiers are.
@@ -298,10 +297,10 @@ fn sampled_verifiers_that_never_commit_do_not_cost_the_executor_its_reveal() {
 		run_to(System::block_number() + TIMEOUT + 1);
 		assert_eq!(status(task), TaskStatus::Failed { reason: FailReason::NoQuorum });
 		assert_eq!(held_stake(executor), STAKE);
-		assert_eq!(Assignments::<Test>::get(task, executor).unwrap().outcome, Outcome::Unpaid);
+		assert_eq!(Tasks::outcome_of(task, &executor).unwrap(), Outcome::Unpaid);
 		let verifiers: Vec<_> = workers_of(task).into_iter().filter(|w| *w != executor).collect();
 		for v in verifiers {
-			assert_eq!(Assignments::<Test>::get(task, v).unwrap().outcome, Outcome::NoShow);
+			assert_eq!(Tasks::outcome_of(task, &v).unwrap(), Outcome::NoShow);
 			assert_eq!(held_stake(v), STAKE - 10);
 		}
 	});
@@ -738,16 +737,18 @@ fn a_drawn_worker_cannot_deregister_until_its_task_is_settled() {
 }
 
 /// A draw writes no assignment records (the task and the workers' open-task lists only): a
-/// worker's record appears with its commit, and a worker that never commits gets one, as a
-/// no-show, when its round is settled.
+/// worker's record appears with its commit, and its round's settlement deletes it and keeps
+/// the outcome in the task, a never-committed worker's as a no-show; pruning then removes
+/// the task alone.
 #[test]
-fn assignment_records_are_written_by_commits_and_settlement() {
+fn assignment_records_live_from_the_commit_to_the_settlement() {
 	test(|| {
 		online(&WORKERS[..3], "RTX 4090");
 		let (task, ws) = assigned_image_task(3, 300);
 		for w in &ws {
 			assert!(Assignments::<Test>::get(task, w).is_none(), "the draw wrote a record");
 			assert!(crate::WorkerTasks::<Test>::get(w).contains(&task));
+			assert_eq!(Tasks::outcome_of(task, w), Some(Outcome::Open));
 		}
 		let r = image(1, 1);
 		let keys: Vec<_> = ws[..2].iter().map(|w| commit(task, *w, &r)).collect();
@@ -759,8 +760,15 @@ fn assignment_records_are_written_by_commits_and_settlement() {
 			reveal(task, *w, k);
 		}
 		assert_eq!(status(task), TaskStatus::Finalized);
-		let no_show = Assignments::<Test>::get(task, ws[2]).expect("settled");
-		assert_eq!(no_show.outcome, Outcome::NoShow);
-		assert_eq!(no_show.profile, profile("RTX 4090").profile_id(), "the registered profile");
+		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0, "the settlement deleted the records");
+		let info = TaskStore::<Test>::get(task).expect("kept until pruned");
+		assert_eq!(info.settled.into_inner(), [Outcome::Won, Outcome::Won, Outcome::NoShow]);
+		for w in &ws {
+			assert!(!crate::WorkerTasks::<Test>::get(w).contains(&task), "released");
+		}
+		assert_eq!(Tasks::outcome_of(task, &ws[2]), Some(Outcome::NoShow));
+		assert_eq!(Tasks::outcome_of(task, &WORKERS[5]), None, "never drawn");
+		run_to(info.agenda_at);
+		assert!(TaskStore::<Test>::get(task).is_none(), "pruned");
 	});
 }

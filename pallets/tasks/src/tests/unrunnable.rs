@@ -43,7 +43,7 @@ fn attack_an_unrunnable_task_fails_with_a_refund_and_slashes_nobody() {
 		assert_eq!(Balances::balance(&DAPP), dapp, "full refund");
 		for w in ws {
 			assert_eq!(held_stake(w), STAKE, "nobody slashed");
-			assert_eq!(Assignments::<Test>::get(task, w).unwrap().outcome, Outcome::Unpaid);
+			assert_eq!(Tasks::outcome_of(task, &w).unwrap(), Outcome::Unpaid);
 		}
 	});
 }
@@ -61,7 +61,7 @@ fn a_refusal_of_an_image_task_is_a_bad_reveal_and_a_minority_refusal_an_outlier(
 		reveal(task, ws[1], k1);
 		reveal(task, ws[2], k2);
 		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::BadReveal);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::BadReveal);
 
 		let task = create(text_spec(100));
 		run_to(System::block_number() + 1);
@@ -73,6 +73,6 @@ fn a_refusal_of_an_image_task_is_a_bad_reveal_and_a_minority_refusal_an_outlier(
 		reveal(task, ws[1], k1);
 		reveal(task, ws[2], k2);
 		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Assignments::<Test>::get(task, ws[2]).unwrap().outcome, Outcome::Outlier);
+		assert_eq!(Tasks::outcome_of(task, &ws[2]).unwrap(), Outcome::Outlier);
 	});
 }
