@@ -84,7 +84,7 @@ pub fn to_runtime<A: codec::Encode, B: codec::Decode>(value: &A) -> anyhow::Resu
 }
 
 pub use runtime::runtime_types::{
-	pallet_tasks::types::{Assignment, ModelInfo, ModelKind, TaskInfo, TaskStatus},
+	pallet_tasks::types::{Assignment, ModelInfo, ModelKind, Outcome, TaskInfo, TaskStatus},
 	pallet_workers::types::{WorkerInfo, WorkerStatus},
 };
 
@@ -276,11 +276,33 @@ pub async fn task_info(client: &Client, task: u64) -> anyhow::Result<Option<Task
 	Ok(value.map(|v| v.decode()).transpose()?)
 }
 
-/// A worker's commitment, reveal and outcome in a task, if it was assigned to it.
+/// A worker's commitment and reveal in a task, from its commit until its round is settled
+/// (see [`settled_outcome`] after that).
 pub async fn assignment(client: &Client, task: u64, who: &AccountId) -> anyhow::Result<Option<Assignment>> {
 	let at = client.at_current_block().await?;
 	let value = at.storage().try_fetch(runtime::storage().tasks().assignments(), (task, who.clone())).await?;
 	Ok(value.map(|v| v.decode()).transpose()?)
+}
+
+/// The outcome of `who` in `info` once its round is settled: settling deletes the worker's
+/// assignment record and keeps the outcome in the task (`settled`, in the order of
+/// `workers`) until the task is pruned. `None` while its round is open, or if never drawn.
+pub fn settled_outcome(info: &TaskInfo<AccountId, u128, u32>, who: &AccountId) -> Option<Outcome> {
+	let index = info.workers.0.iter().position(|w| w == who)?;
+	info.settled.0.get(index).cloned()
+}
+
+/// How `who` stands in `task`: its settled outcome, or `Open` while its round is open (with or
+/// without a commitment). `None` if it was never drawn into the task, or the task is pruned.
+pub async fn outcome(client: &Client, task: u64, who: &AccountId) -> anyhow::Result<Option<Outcome>> {
+	let Some(info) = task_info(client, task).await? else { return Ok(None) };
+	if !info.workers.0.contains(who) {
+		return Ok(None);
+	}
+	if let Some(outcome) = settled_outcome(&info, who) {
+		return Ok(Some(outcome));
+	}
+	Ok(Some(assignment(client, task, who).await?.map_or(Outcome::Open, |a| a.outcome)))
 }
 
 /// What a worker drawn into `round` that has not committed yet holds: the chain keeps no
@@ -293,7 +315,7 @@ pub fn uncommitted_assignment(round: u32) -> Assignment {
 		ciphertext: None,
 		revealed: None,
 		reveal_attempted: false,
-		outcome: runtime::runtime_types::pallet_tasks::types::Outcome::Open,
+		outcome: Outcome::Open,
 	}
 }
 

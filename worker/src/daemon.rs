@@ -498,6 +498,16 @@ impl Session<'_> {
 			return self.finish(task, None);
 		};
 		let ended = matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled);
+		if let Some(outcome) = chain::settled_outcome(&info, &self.account) {
+			// Its round was settled (the chain keeps the outcome, not the record).
+			let outcome = match outcome {
+				_ if !ended => Outcome::Failed { reason: "no quorum in its round".into() },
+				ChainOutcome::Won => Outcome::Won { share: None },
+				ChainOutcome::Unpaid => Outcome::Failed { reason: "no quorum".into() },
+				_ => Outcome::NotPaid,
+			};
+			return self.finish(task, Some(outcome));
+		}
 		let assignment = match chain::assignment(&self.client, task, &self.account).await? {
 			Some(assignment) => assignment,
 			// The chain records an assignment from its commit on: drawn into the current round
@@ -518,9 +528,9 @@ impl Session<'_> {
 				record
 			},
 		};
-		if !ended && !matches!(assignment.outcome, ChainOutcome::Open) {
-			// Its round ended without quorum and was settled; the task goes on without it.
-			return self.finish(task, Some(Outcome::Failed { reason: "no quorum in its round".into() }));
+		if !matches!(assignment.outcome, ChainOutcome::Open) {
+			// A reveal that did not open its commitment: its round will settle it as such.
+			return self.finish(task, Some(Outcome::NotPaid));
 		}
 		let committed = assignment.commitment.is_some();
 		if let (Some(on_chain), Some(sealed)) = (assignment.commitment, record.sealed.as_ref()) {

@@ -292,6 +292,10 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
 		TaskParams::Text(p) => println!("  text: \"{}\", {} tokens, {:?}", String::from_utf8_lossy(&p.prompt.0), p.max_tokens, p.decoding),
 	}
 	for worker in &info.workers.0 {
+		if let Some(outcome) = chain::settled_outcome(&info, worker) {
+			println!("  worker {worker}: settled, {outcome:?}");
+			continue;
+		}
 		match chain::assignment(&client, args.task, worker).await? {
 			Some(a) => println!(
 				"  worker {worker}: round {}, {}, {}, {:?}",

@@ -257,7 +257,7 @@ async fn run() {
 	}
 	for w in &honest {
 		for task in &tasks {
-			let outcome = chain::assignment(&client, *task, &w.account()).await.unwrap().map(|a| a.outcome);
+			let outcome = chain::outcome(&client, *task, &w.account()).await.unwrap();
 			assert!(matches!(outcome, Some(Outcome::Won)), "{} in task {task}: {outcome:?}", w.name);
 		}
 		assert!(!w.log().contains("slashed"), "{}'s log:\n{}", w.name, w.log());
@@ -481,11 +481,11 @@ impl Scenario<'_> {
 		let info = self.poll(task, "settled", |info| matches!(info.status, TaskStatus::Finalized | TaskStatus::Failed { .. })).await;
 		assert!(matches!(info.status, TaskStatus::Finalized), "task {task}: {:?}", info.status);
 		for who in self.honest {
-			let outcome = chain::assignment(self.client, task, who).await.unwrap().map(|a| a.outcome);
+			let outcome = chain::outcome(self.client, task, who).await.unwrap();
 			assert!(matches!(outcome, Some(Outcome::Won)), "honest {who} in task {task}: {outcome:?}");
 		}
 		for (adversary, expected) in outcomes {
-			let outcome = chain::assignment(self.client, task, &adversary.account()).await.unwrap().map(|a| a.outcome);
+			let outcome = chain::outcome(self.client, task, &adversary.account()).await.unwrap();
 			assert_eq!(format!("{outcome:?}"), format!("{:?}", Some(expected)), "{} in task {task}", adversary.name);
 		}
 	}

@@ -58,6 +58,20 @@ async fn assignment(client: &Client, task: u64, who: &AccountId) -> Option<chain
 	chain::assignment(client, task, who).await.ok().flatten()
 }
 
+/// How `who` stands in `task` (its settled outcome once its round is settled).
+async fn outcome(client: &Client, task: u64, who: &AccountId) -> Option<Outcome> {
+	chain::outcome(client, task, who).await.ok().flatten()
+}
+
+/// The PNG digest of the first image of the result a task was finalized with.
+async fn agreed_digest(client: &Client, task: u64) -> [u8; 32] {
+	let info = chain::task_info(client, task).await.unwrap().expect("not pruned yet");
+	match info.result {
+		Some(runtime::runtime_types::replica_primitives::types::ResultPayload::Image(images)) => images.0[0].png_digest,
+		other => panic!("task {task}: result {other:?}"),
+	}
+}
+
 /// Runs the polkadot.js dapp client (clients/js/replica-task.mjs; scripts/setup.sh installs its
 /// packages) and returns its output.
 fn js_client(args: &[&str]) -> String {
@@ -141,17 +155,11 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let winners = out.lines().skip_while(|l| !l.starts_with("winners")).skip(1).take_while(|l| l.starts_with("  ")).count();
 	assert_eq!(winners, 3, "{out}");
 	// The digest the chain agreed on, read from the chain, not from the CLI.
-	let agreed = {
-		let mut digest = None;
-		for w in &workers {
-			let a = assignment(&client, image_task, &w.account()).await.expect("assigned");
-			assert!(matches!(a.outcome, Outcome::Won), "{}: {:?}", w.name, a.outcome);
-			if let Some(runtime::runtime_types::replica_primitives::types::ResultPayload::Image(images)) = a.revealed {
-				digest = Some(images.0[0].png_digest);
-			}
-		}
-		digest.expect("a revealed image result")
-	};
+	for w in &workers {
+		let o = outcome(&client, image_task, &w.account()).await;
+		assert!(matches!(o, Some(Outcome::Won)), "{}: {o:?}", w.name);
+	}
+	let agreed = agreed_digest(&client, image_task).await;
 	assert_eq!(sp_crypto_hashing::blake2_256(&png), agreed, "downloaded PNG vs on-chain digest");
 	assert!(png.starts_with(b"\x89PNG"), "a PNG");
 
@@ -164,8 +172,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let rust_text_output = out.clone();
 	assert!(out.contains("verified text"), "{out}");
 	for w in &workers {
-		let a = assignment(&client, text_task, &w.account()).await.expect("assigned");
-		assert!(matches!(a.outcome, Outcome::Won), "{}: {:?}", w.name, a.outcome);
+		let o = outcome(&client, text_task, &w.account()).await;
+		assert!(matches!(o, Some(Outcome::Won)), "{}: {o:?}", w.name);
 	}
 	// Paid: each got its two shares, less the fees of its own transactions.
 	for (w, before) in workers.iter().zip(&before) {
@@ -190,13 +198,7 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let js_task = task_id(&js);
 	let png_path = out_dir.join(format!("task-{js_task}-image-0.png"));
 	let png = std::fs::read(&png_path).unwrap_or_else(|e| panic!("{}: {e}\n{js}", png_path.display()));
-	let agreed = {
-		let a = assignment(&client, js_task, &workers[0].account()).await.expect("assigned");
-		match a.revealed {
-			Some(runtime::runtime_types::replica_primitives::types::ResultPayload::Image(images)) => images.0[0].png_digest,
-			other => panic!("{js}\nrevealed {other:?}"),
-		}
-	};
+	let agreed = agreed_digest(&client, js_task).await;
 	assert_eq!(sp_crypto_hashing::blake2_256(&png), agreed, "the JS client's PNG vs the on-chain digest");
 	let js = js_client(&[
 		"--node", &url, "--key", "//Eve", "--model", "fortunes-gpt", "--prompt", "Love is", "--beams", "4",
@@ -248,8 +250,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	workers[2].signal(libc::SIGCONT);
 	let out = submit.await.unwrap();
 	assert!(out.contains("verified image"), "{out}");
-	let a = assignment(&client, crash_task, &bob).await.unwrap();
-	assert!(a.reveal_attempted && matches!(a.outcome, Outcome::Won), "Bob revealed after the restart: {a:?}");
+	let o = outcome(&client, crash_task, &bob).await;
+	assert!(matches!(o, Some(Outcome::Won)), "Bob revealed after the restart: {o:?}");
 	let log = workers[0].log();
 	// Killed just before or just after recording its commitment (the chain had it either way):
 	// the restart found it and sent no second one, and nothing was rejected.
@@ -288,8 +290,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	})
 	.await;
 	for w in &workers {
-		let a = assignment(&client, restart_task, &w.account()).await.expect("assigned");
-		assert!(matches!(a.outcome, Outcome::Won), "{}: {:?}", w.name, a.outcome);
+		let o = outcome(&client, restart_task, &w.account()).await;
+		assert!(matches!(o, Some(Outcome::Won)), "{}: {o:?}", w.name);
 		assert!(w.log().contains("reconnecting to"), "{} reconnected", w.name);
 	}
 
@@ -321,8 +323,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 			})
 			.await;
 			for w in &workers {
-				let a = assignment(&client, task, &w.account()).await.expect("assigned");
-				assert!(matches!(a.outcome, Outcome::Won), "{} in burst task {task}: {:?}", w.name, a.outcome);
+				let o = outcome(&client, task, &w.account()).await;
+				assert!(matches!(o, Some(Outcome::Won)), "{} in burst task {task}: {o:?}", w.name);
 			}
 		}
 	}
@@ -341,8 +343,8 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 			"--seed", "9", "--steps", "20", "--verifiers", "3", "--wait", "--out-dir", std::env::temp_dir().to_str().unwrap(),
 		]);
 		let twin_task = task_id(&out);
-		let a = assignment(&client, twin_task, &workers[0].account()).await.expect("Bob assigned");
-		assert!(matches!(a.outcome, Outcome::Won), "Bob with two processes: {a:?}");
+		let o = outcome(&client, twin_task, &workers[0].account()).await;
+		assert!(matches!(o, Some(Outcome::Won)), "Bob with two processes: {o:?}");
 		let warned =
 			|log: String| about(&log, twin_task).any(|l| l.contains("the commitment on chain for this account is not the one"));
 		assert!(warned(twin.log()) || warned(workers[0].log()), "one of the two noticed the other:\n{}\n{}", twin.log(), workers[0].log());
@@ -427,10 +429,10 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 	let log = workers[0].log();
 	for &task in &load_tasks {
 		assert!(about(&log, task).filter(|l| l.contains(": executing")).count() <= 1, "task {task} ran twice:\n{log}");
-		if let Some(a) = assignment(&client, task, &bob).await {
+		if let Some(o) = outcome(&client, task, &bob).await {
 			assert!(
-				matches!(a.outcome, Outcome::Won | Outcome::Unpaid),
-				"Bob slashed in task {task}: {a:?}\nBob on it:\n{}",
+				matches!(o, Outcome::Won | Outcome::Unpaid),
+				"Bob slashed in task {task}: {o:?}\nBob on it:\n{}",
 				lines_about(&log, task)
 			);
 		}

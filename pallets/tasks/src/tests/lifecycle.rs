@@ -71,15 +71,15 @@ fn exhausted_escalation_fails_and_refunds_without_slashing_revealers() {
 		let mut n = 0u64;
 		// Everybody disagrees with everybody, round after round, up to MaxVerifiers (7).
 		loop {
-			let round = match status(task) {
-				TaskStatus::Committing { round, .. } => round,
+			match status(task) {
+				TaskStatus::Committing { .. } => {},
 				// An escalation is drawn in a later block.
 				TaskStatus::Pending { .. } => {
 					run_to(System::block_number() + 1);
 					continue;
 				},
 				_ => break,
-			};
+			}
 			let fresh: Vec<_> = workers_of(task)
 				.into_iter()
 				// Workers of earlier rounds are settled; this round's have no record yet.
