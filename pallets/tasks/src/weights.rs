@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_290_000 picoseconds.
-		Weight::from_parts(14_371_000, 0)
+		// Minimum execution time: 13_961_000 picoseconds.
+		Weight::from_parts(17_166_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_131_000 picoseconds.
-		Weight::from_parts(15_573_000, 0)
+		// Minimum execution time: 15_072_000 picoseconds.
+		Weight::from_parts(16_654_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_742_000 picoseconds.
-		Weight::from_parts(16_084_000, 0)
+		// Minimum execution time: 14_983_000 picoseconds.
+		Weight::from_parts(16_475_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -125,13 +125,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	fn create_task() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 106_078_000 picoseconds.
-		Weight::from_parts(113_560_000, 0)
+		// Minimum execution time: 103_925_000 picoseconds.
+		Weight::from_parts(116_944_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -155,23 +155,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Deadlines` (r:0 w:128)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:64)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn create_tasks(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 109_203_000 picoseconds.
-		Weight::from_parts(13_328_713, 0)
+		// Minimum execution time: 113_259_000 picoseconds.
+		Weight::from_parts(18_139_558, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 40_946
-			.saturating_add(Weight::from_parts(92_732_709, 0).saturating_mul(n.into()))
+			// Standard Error: 132_362
+			.saturating_add(Weight::from_parts(99_247_897, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
 	/// Proof: `ParachainSystem::ValidationData` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `ParachainSystem::LastRelayChainBlockNumber` (r:1 w:0)
@@ -186,16 +186,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2601`
-		//  Estimated: `10340`
-		// Minimum execution time: 92_478_000 picoseconds.
-		Weight::from_parts(97_696_000, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
+		//  Measured:  `2602`
+		//  Estimated: `10357`
+		// Minimum execution time: 93_099_000 picoseconds.
+		Weight::from_parts(98_377_000, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
@@ -203,20 +203,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1976 + v * (471 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 53_230_000 picoseconds.
-		Weight::from_parts(33_025_806, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 16_414
-			.saturating_add(Weight::from_parts(11_502_483, 0).saturating_mul(v.into()))
+		//  Measured:  `1977 + v * (471 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 52_839_000 picoseconds.
+		Weight::from_parts(33_192_514, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 11_214
+			.saturating_add(Weight::from_parts(11_205_947, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
@@ -228,34 +228,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2440 + v * (472 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 64_847_000 picoseconds.
-		Weight::from_parts(57_888_097, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 26_653
-			.saturating_add(Weight::from_parts(12_004_228, 0).saturating_mul(v.into()))
+		//  Measured:  `2441 + v * (472 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 63_775_000 picoseconds.
+		Weight::from_parts(56_846_528, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 11_557
+			.saturating_add(Weight::from_parts(11_307_493, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:2 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4138`
+		//  Measured:  `4139`
 		//  Estimated: `23280`
-		// Minimum execution time: 59_038_000 picoseconds.
-		Weight::from_parts(68_613_000, 0)
+		// Minimum execution time: 57_966_000 picoseconds.
+		Weight::from_parts(63_274_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:16)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -273,13 +273,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3122 + v * (683 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 172_458_000 picoseconds.
-		Weight::from_parts(80_522_653, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 122_792
-			.saturating_add(Weight::from_parts(105_254_488, 0).saturating_mul(v.into()))
+		//  Measured:  `3123 + v * (683 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 173_128_000 picoseconds.
+		Weight::from_parts(76_871_278, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 90_953
+			.saturating_add(Weight::from_parts(103_533_428, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -294,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_679_000 picoseconds.
-		Weight::from_parts(13_811_000, 0)
+		// Minimum execution time: 12_359_000 picoseconds.
+		Weight::from_parts(13_430_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -308,14 +308,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_583_000 picoseconds.
-		Weight::from_parts(14_031_000, 0)
+		// Minimum execution time: 8_373_000 picoseconds.
+		Weight::from_parts(9_164_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::Latest` (r:1 w:0)
 	/// Proof: `RelayRandomness::Latest` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::InsecureFallback` (r:1 w:0)
@@ -338,15 +338,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `318 + c * (101 ±0) + v * (268 ±0)`
+		//  Measured:  `319 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 316_422_000 picoseconds.
-		Weight::from_parts(163_934_730, 0)
+		// Minimum execution time: 316_553_000 picoseconds.
+		Weight::from_parts(4_872_839, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 1_072_179
-			.saturating_add(Weight::from_parts(10_209_047, 0).saturating_mul(v.into()))
-			// Standard Error: 63_946
-			.saturating_add(Weight::from_parts(1_607_876, 0).saturating_mul(c.into()))
+			// Standard Error: 337_747
+			.saturating_add(Weight::from_parts(20_717_532, 0).saturating_mul(v.into()))
+			// Standard Error: 20_143
+			.saturating_add(Weight::from_parts(1_662_982, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -355,7 +355,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::Latest` (r:1 w:0)
 	/// Proof: `RelayRandomness::Latest` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::InsecureFallback` (r:1 w:0)
@@ -376,16 +376,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32650`
+		//  Measured:  `32651`
 		//  Estimated: `115134`
-		// Minimum execution time: 1_117_949_000 picoseconds.
-		Weight::from_parts(1_199_891_000, 0)
+		// Minimum execution time: 1_125_991_000 picoseconds.
+		Weight::from_parts(1_223_126_000, 0)
 			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(T::DbWeight::get().reads(71))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:16)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
@@ -407,13 +407,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3247 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±15)`
-		// Minimum execution time: 143_864_000 picoseconds.
-		Weight::from_parts(38_901_194, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 162_278
-			.saturating_add(Weight::from_parts(104_042_766, 0).saturating_mul(v.into()))
+		//  Measured:  `3248 + v * (692 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 144_676_000 picoseconds.
+		Weight::from_parts(41_128_092, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 222_058
+			.saturating_add(Weight::from_parts(102_679_251, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -421,21 +421,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Assignments` (r:16 w:16)
-	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskCount` (r:1 w:1)
 	/// Proof: `Tasks::TaskCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// The range of component `v` is `[1, 16]`.
 	fn deadline_prune() -> Weight {
-		Weight::from_parts(40_000_000, 10340)
+		// Proof Size summary in bytes:
+		//  Measured:  `3200`
+		//  Estimated: `10357`
+		// Minimum execution time: 23_795_000 picoseconds.
+		Weight::from_parts(30_866_000, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:16)
@@ -452,23 +454,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14206`
+		//  Measured:  `14207`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_614_841_000 picoseconds.
-		Weight::from_parts(1_760_859_000, 0)
+		// Minimum execution time: 1_638_837_000 picoseconds.
+		Weight::from_parts(1_725_847_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(T::DbWeight::get().reads(72))
 			.saturating_add(T::DbWeight::get().writes(71))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	fn deadline_stale() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
-		//  Estimated: `10340`
-		// Minimum execution time: 4_667_000 picoseconds.
-		Weight::from_parts(5_147_000, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
+		//  Estimated: `10357`
+		// Minimum execution time: 4_627_000 picoseconds.
+		Weight::from_parts(5_078_000, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 }
@@ -483,8 +485,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_290_000 picoseconds.
-		Weight::from_parts(14_371_000, 0)
+		// Minimum execution time: 13_961_000 picoseconds.
+		Weight::from_parts(17_166_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -495,8 +497,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_131_000 picoseconds.
-		Weight::from_parts(15_573_000, 0)
+		// Minimum execution time: 15_072_000 picoseconds.
+		Weight::from_parts(16_654_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -507,8 +509,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_742_000 picoseconds.
-		Weight::from_parts(16_084_000, 0)
+		// Minimum execution time: 14_983_000 picoseconds.
+		Weight::from_parts(16_475_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -532,13 +534,13 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	fn create_task() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 106_078_000 picoseconds.
-		Weight::from_parts(113_560_000, 0)
+		// Minimum execution time: 103_925_000 picoseconds.
+		Weight::from_parts(116_944_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(7))
@@ -562,23 +564,23 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Deadlines` (r:0 w:128)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:64)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn create_tasks(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 109_203_000 picoseconds.
-		Weight::from_parts(13_328_713, 0)
+		// Minimum execution time: 113_259_000 picoseconds.
+		Weight::from_parts(18_139_558, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 40_946
-			.saturating_add(Weight::from_parts(92_732_709, 0).saturating_mul(n.into()))
+			// Standard Error: 132_362
+			.saturating_add(Weight::from_parts(99_247_897, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(4))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
 	/// Proof: `ParachainSystem::ValidationData` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `ParachainSystem::LastRelayChainBlockNumber` (r:1 w:0)
@@ -593,16 +595,16 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2601`
-		//  Estimated: `10340`
-		// Minimum execution time: 92_478_000 picoseconds.
-		Weight::from_parts(97_696_000, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
+		//  Measured:  `2602`
+		//  Estimated: `10357`
+		// Minimum execution time: 93_099_000 picoseconds.
+		Weight::from_parts(98_377_000, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(5))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
@@ -610,20 +612,20 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1976 + v * (471 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 53_230_000 picoseconds.
-		Weight::from_parts(33_025_806, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 16_414
-			.saturating_add(Weight::from_parts(11_502_483, 0).saturating_mul(v.into()))
+		//  Measured:  `1977 + v * (471 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 52_839_000 picoseconds.
+		Weight::from_parts(33_192_514, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 11_214
+			.saturating_add(Weight::from_parts(11_205_947, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
@@ -635,34 +637,34 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2440 + v * (472 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 64_847_000 picoseconds.
-		Weight::from_parts(57_888_097, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 26_653
-			.saturating_add(Weight::from_parts(12_004_228, 0).saturating_mul(v.into()))
+		//  Measured:  `2441 + v * (472 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 63_775_000 picoseconds.
+		Weight::from_parts(56_846_528, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 11_557
+			.saturating_add(Weight::from_parts(11_307_493, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(4))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:2 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4138`
+		//  Measured:  `4139`
 		//  Estimated: `23280`
-		// Minimum execution time: 59_038_000 picoseconds.
-		Weight::from_parts(68_613_000, 0)
+		// Minimum execution time: 57_966_000 picoseconds.
+		Weight::from_parts(63_274_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:16)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -680,13 +682,13 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3122 + v * (683 ±0)`
-		//  Estimated: `10340 + v * (11145 ±0)`
-		// Minimum execution time: 172_458_000 picoseconds.
-		Weight::from_parts(80_522_653, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 122_792
-			.saturating_add(Weight::from_parts(105_254_488, 0).saturating_mul(v.into()))
+		//  Measured:  `3123 + v * (683 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 173_128_000 picoseconds.
+		Weight::from_parts(76_871_278, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 90_953
+			.saturating_add(Weight::from_parts(103_533_428, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -701,8 +703,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_679_000 picoseconds.
-		Weight::from_parts(13_811_000, 0)
+		// Minimum execution time: 12_359_000 picoseconds.
+		Weight::from_parts(13_430_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -715,14 +717,14 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_583_000 picoseconds.
-		Weight::from_parts(14_031_000, 0)
+		// Minimum execution time: 8_373_000 picoseconds.
+		Weight::from_parts(9_164_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::Latest` (r:1 w:0)
 	/// Proof: `RelayRandomness::Latest` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::InsecureFallback` (r:1 w:0)
@@ -745,15 +747,15 @@ impl WeightInfo for () {
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `318 + c * (101 ±0) + v * (268 ±0)`
+		//  Measured:  `319 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 316_422_000 picoseconds.
-		Weight::from_parts(163_934_730, 0)
+		// Minimum execution time: 316_553_000 picoseconds.
+		Weight::from_parts(4_872_839, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 1_072_179
-			.saturating_add(Weight::from_parts(10_209_047, 0).saturating_mul(v.into()))
-			// Standard Error: 63_946
-			.saturating_add(Weight::from_parts(1_607_876, 0).saturating_mul(c.into()))
+			// Standard Error: 337_747
+			.saturating_add(Weight::from_parts(20_717_532, 0).saturating_mul(v.into()))
+			// Standard Error: 20_143
+			.saturating_add(Weight::from_parts(1_662_982, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
@@ -762,7 +764,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::Latest` (r:1 w:0)
 	/// Proof: `RelayRandomness::Latest` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::InsecureFallback` (r:1 w:0)
@@ -783,16 +785,16 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32650`
+		//  Measured:  `32651`
 		//  Estimated: `115134`
-		// Minimum execution time: 1_117_949_000 picoseconds.
-		Weight::from_parts(1_199_891_000, 0)
+		// Minimum execution time: 1_125_991_000 picoseconds.
+		Weight::from_parts(1_223_126_000, 0)
 			.saturating_add(Weight::from_parts(0, 115134))
 			.saturating_add(RocksDbWeight::get().reads(71))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:16)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
@@ -814,13 +816,13 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3247 + v * (692 ±0)`
-		//  Estimated: `10340 + v * (11145 ±15)`
-		// Minimum execution time: 143_864_000 picoseconds.
-		Weight::from_parts(38_901_194, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
-			// Standard Error: 162_278
-			.saturating_add(Weight::from_parts(104_042_766, 0).saturating_mul(v.into()))
+		//  Measured:  `3248 + v * (692 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 144_676_000 picoseconds.
+		Weight::from_parts(41_128_092, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
+			// Standard Error: 222_058
+			.saturating_add(Weight::from_parts(102_679_251, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -828,21 +830,23 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Assignments` (r:16 w:16)
-	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskCount` (r:1 w:1)
 	/// Proof: `Tasks::TaskCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// The range of component `v` is `[1, 16]`.
 	fn deadline_prune() -> Weight {
-		Weight::from_parts(40_000_000, 10340)
+		// Proof Size summary in bytes:
+		//  Measured:  `3200`
+		//  Estimated: `10357`
+		// Minimum execution time: 23_795_000 picoseconds.
+		Weight::from_parts(30_866_000, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(2))
 	}
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:16 w:16)
@@ -859,23 +863,23 @@ impl WeightInfo for () {
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14206`
+		//  Measured:  `14207`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_614_841_000 picoseconds.
-		Weight::from_parts(1_760_859_000, 0)
+		// Minimum execution time: 1_638_837_000 picoseconds.
+		Weight::from_parts(1_725_847_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(RocksDbWeight::get().reads(72))
 			.saturating_add(RocksDbWeight::get().writes(71))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6875), added: 9350, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
 	fn deadline_stale() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
-		//  Estimated: `10340`
-		// Minimum execution time: 4_667_000 picoseconds.
-		Weight::from_parts(5_147_000, 0)
-			.saturating_add(Weight::from_parts(0, 10340))
+		//  Estimated: `10357`
+		// Minimum execution time: 4_627_000 picoseconds.
+		Weight::from_parts(5_078_000, 0)
+			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}
 }
