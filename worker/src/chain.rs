@@ -23,7 +23,8 @@ use subxt::{OnlineClient, SubstrateConfig};
 		path = "replica_primitives::types::ResultPayload",
 		derive = "::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
 		recursive
-	)
+	),
+	derive_for_type(path = "pallet_tasks::types::Outcome", derive = "Clone, Copy, PartialEq, Eq")
 )]
 pub mod runtime {}
 

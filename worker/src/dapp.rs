@@ -266,7 +266,7 @@ async fn download_verified(client: &Client, winners: &[AccountId], task: u64, in
 pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
 	let client = chain::connect(&args.node).await?;
 	let info = chain::task_info(&client, args.task).await?.with_context(|| format!("no task {} (never created, or pruned)", args.task))?;
-	let status = match info.status {
+	let status = match &info.status {
 		TaskStatus::Pending { timeout_at } => format!("pending (times out at #{timeout_at})"),
 		TaskStatus::Committing { round, deadline } => format!("round {round}: committing until #{deadline}"),
 		TaskStatus::Sampling { committed_by } => format!("sampled: executor committed by #{committed_by}; verification draw pending"),
