@@ -471,13 +471,14 @@ impl Session<'_> {
 		let at = self.client.at_current_block().await?;
 		let now = at.block_number();
 		self.health.saw_block(now);
+		// The tasks it is drawn into whose round is not settled, from its worker record.
 		let open: Vec<u64> = at
 			.storage()
-			.try_fetch(runtime::storage().tasks().worker_tasks(), (self.account.clone(),))
+			.try_fetch(runtime::storage().workers().workers(), (self.account.clone(),))
 			.await?
 			.map(|v| v.decode())
 			.transpose()?
-			.map(|tasks| tasks.0)
+			.map(|info| info.open_tasks.0)
 			.unwrap_or_default();
 		let mut tasks: Vec<u64> = self.store.unfinished()?.iter().map(|r| r.task).collect();
 		tasks.extend(open);

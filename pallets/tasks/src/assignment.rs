@@ -121,9 +121,7 @@ impl<T: Config> Pallet<T> {
 		// other round picks a group.
 		let profile = info.profile;
 		let is_text = matches!(info.params, TaskParams::Text(_));
-		let full = |who: &T::AccountId| {
-			WorkerTasks::<T>::decode_len(who).unwrap_or(0) as u32 >= T::MaxOpenTasksPerWorker::get()
-		};
+		let full = |who: &T::AccountId| !T::Workers::has_room(who);
 		let indexed = T::Workers::eligible(info.model, info.vram_mib, profile);
 		let index_len = (indexed.len() as u32).max(1);
 		let mut candidates: Vec<Candidate<T::AccountId, BlockNumberFor<T>>> = indexed
@@ -179,9 +177,9 @@ impl<T: Config> Pallet<T> {
 				info.profile = Some(worker_profile);
 			}
 			// No assignment record yet: the commit writes the first (see `Assignments`).
-			WorkerTasks::<T>::mutate(&who, |open| {
-				let _ = open.try_push(task);
-			});
+			if !T::Workers::open_task(&who, task) {
+				frame_support::defensive!("a drawn worker without room, checked in the draw");
+			}
 			workers.push(who);
 		}
 		if checking {

@@ -5,6 +5,7 @@ use frame_support::{ensure, traits::fungible::InspectHold};
 use sp_runtime::traits::{Saturating, Zero};
 
 use crate::*;
+use pallet_workers::WorkerRegistry;
 use frame_support::pallet_prelude::Get;
 
 impl<T: Config> Pallet<T> {
@@ -49,7 +50,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(info.settled.iter().all(|o| *o != Outcome::Open), "a settled worker still open");
 			ensure!(open || info.settled.len() == info.workers.len(), "a finished task with an unsettled worker");
 			for (i, w) in info.workers.iter().enumerate() {
-				let listed = WorkerTasks::<T>::get(w).contains(&task);
+				let listed = T::Workers::open_tasks(w).contains(&task);
 				let record = Assignments::<T>::get(task, w);
 				if i < info.settled.len() {
 					ensure!(!listed, "a settled worker still lists the task as open");

@@ -98,14 +98,6 @@ pub type SealedResultOf<T> = SealedResult<<T as Config>::MaxCiphertextLen>;
 /// The parameters as stored.
 pub type ParamsOf<T> = TaskParamsConfig<frame_system::pallet_prelude::BlockNumberFor<T>>;
 
-/// A worker has open assignments while its list of open tasks is not empty (`WorkerTasks`:
-/// a task joins it when drawn and leaves it when settled), for `pallet-workers`.
-impl<T: Config> pallet_workers::OpenAssignments<T::AccountId> for Pallet<T> {
-	fn has_open_assignments(who: &T::AccountId) -> bool {
-		WorkerTasks::<T>::decode_len(who).unwrap_or(0) > 0
-	}
-}
-
 /// The longest a task can keep its workers' stake at risk under the parameters in force, for
 /// `pallet-workers`' `LongestTaskLifetime` (its unbonding period may not be shorter).
 pub struct LongestTaskLifetime<T>(core::marker::PhantomData<T>);
@@ -140,7 +132,7 @@ pub mod pallet {
 	/// v1: one agenda entry per task in a double map, fresh-draw bookkeeping in `TaskInfo`.
 	/// v2: no global fee ledger (each task records the fee still held for it; see
 	/// [`migrations::v2`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -191,7 +183,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxCiphertextLen: Get<u32>;
 
-		/// The most open tasks one worker may be assigned at once.
+		/// The most items of one `commit_results` or `reveal_results` batch: a worker's open
+		/// tasks at most, so set it to pallet-workers' `MaxOpenTasks`.
 		#[pallet::constant]
 		type MaxOpenTasksPerWorker: Get<u32>;
 
@@ -238,21 +231,11 @@ pub mod pallet {
 
 	/// The commitment and reveal of each worker of a task's unsettled rounds, per task. A worker
 	/// drawn into the current round has no record until it commits (a draw writes only the
-	/// task and the workers' open-task lists). Settling a round deletes its workers' records
+	/// task and the workers' open-task lists, kept in pallet-workers' records). Settling a round deletes its workers' records
 	/// and keeps their outcomes in `TaskInfo::settled`, so pruning a task touches nothing else.
 	#[pallet::storage]
 	pub type Assignments<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, AssignmentOf<T>>;
-
-	/// The open tasks each worker is assigned to.
-	#[pallet::storage]
-	pub type WorkerTasks<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		BoundedVec<TaskId, T::MaxOpenTasksPerWorker>,
-		ValueQuery,
-	>;
 
 	/// The agenda: the one next deadline of every task in storage, by block. Its size is
 	/// bounded by `MaxTasks`.

@@ -154,6 +154,53 @@ pub mod v3 {
 	>;
 }
 
+/// v3 → v4: a worker's open tasks move into its pallet-workers record (`open_tasks`), which a
+/// settlement writes anyway for the worker's reputation: the verdict writes one record per
+/// worker instead of two, and a draw reads one. Run after
+/// `pallet_workers::migrations::v1`, which gives every record an empty list.
+pub mod v4 {
+	use crate::{Config, Pallet};
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::UncheckedOnRuntimeUpgrade,
+	};
+	use pallet_workers::WorkerRegistry;
+	use replica_primitives::TaskId;
+
+	/// The removed map of each worker's open tasks.
+	#[frame_support::storage_alias]
+	pub(crate) type WorkerTasks<T: Config> = StorageMap<
+		Pallet<T>,
+		Blake2_128Concat,
+		<T as frame_system::Config>::AccountId,
+		BoundedVec<TaskId, <T as Config>::MaxOpenTasksPerWorker>,
+		ValueQuery,
+	>;
+
+	/// Moves every list into the worker's record and clears the map.
+	pub struct MoveOpenTasks<T>(core::marker::PhantomData<T>);
+	impl<T: Config> UncheckedOnRuntimeUpgrade for MoveOpenTasks<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut moved = 0u64;
+			for (who, tasks) in WorkerTasks::<T>::drain() {
+				moved += 1;
+				for task in tasks {
+					if !T::Workers::open_task(&who, task) {
+						frame_support::defensive!("an open task that does not fit the worker's record");
+					}
+				}
+			}
+			// Each list: read and cleared, the worker's record read and written.
+			T::DbWeight::get().reads_writes(2 * moved, 2 * moved)
+		}
+	}
+
+	/// [`MoveOpenTasks`], run only at storage version 3, which it sets to 4.
+	pub type MigrateV3ToV4<T> =
+		VersionedMigration<3, 4, MoveOpenTasks<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}
+
 #[cfg(test)]
 mod tests {
 	use super::v2::*;
@@ -246,6 +293,39 @@ mod v3_tests {
 			let open_info = Tasks::<Test>::get(open).expect("decodes as v3");
 			assert!(open_info.settled.is_empty());
 			assert_eq!(Assignments::<Test>::get(open, open_workers[0]).map(|a| a.encode()), Some(record.encode()), "an open round's record stays");
+		});
+	}
+}
+
+#[cfg(test)]
+mod v4_tests {
+	use super::v4::*;
+	use crate::{
+		mock::{online, test, Test, Workers, WORKERS},
+		tests::assigned_image_task,
+	};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use pallet_workers::{Report, WorkerRegistry};
+
+	#[test]
+	fn v3_to_v4_moves_open_tasks_into_the_workers_records() {
+		test(|| {
+			online(&WORKERS[..3], "RTX 4090");
+			let (task, workers) = assigned_image_task(3, 100);
+			// As v3 kept them: in this pallet's map, not in the records.
+			for w in &workers {
+				Workers::close_task(w, task, Report::Neutral);
+				WorkerTasks::<Test>::insert(w, frame_support::BoundedVec::truncate_from(vec![task]));
+			}
+			// (Reputation reports of the close above aside, the records are as v3 left them.)
+			StorageVersion::new(3).put::<crate::Pallet<Test>>();
+			MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			assert_eq!(crate::Pallet::<Test>::on_chain_storage_version(), 4);
+			for w in &workers {
+				assert_eq!(Workers::open_tasks(w), [task]);
+				assert!(!WorkerTasks::<Test>::contains_key(w));
+			}
+			assert_eq!(WorkerTasks::<Test>::iter().count(), 0);
 		});
 	}
 }

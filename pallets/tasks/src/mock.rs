@@ -50,7 +50,7 @@ impl pallet_workers::Config for Test {
 	type SlashPot = Pot;
 	type Clock = System;
 	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Test>;
-	type OpenAssignments = Tasks;
+	type MaxOpenTasks = ConstU32<8>;
 	type MaxModelsPerWorker = ConstU32<4>;
 	type MaxWorkersPerModel = ConstU32<32>;
 	type MaxEndpointLen = ConstU32<64>;

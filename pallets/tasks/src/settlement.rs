@@ -6,7 +6,7 @@ use frame_support::traits::{
 	fungible::MutateHold,
 	tokens::{Fortitude, Precision, Restriction},
 };
-use pallet_workers::WorkerRegistry;
+use pallet_workers::{Report, WorkerRegistry};
 use replica_primitives::{tally, ResultPayload, SlashReason, TaskId, Verdict};
 use sp_runtime::traits::{BlockNumberProvider, One, Saturating, Zero};
 
@@ -138,8 +138,8 @@ impl<T: Config> Pallet<T> {
 		info.fee = Zero::zero();
 	}
 
-	/// Settles every worker of the open tally: slashes faults, reports reputation, releases
-	/// it from its open tasks, records its outcome in `info.settled` and deletes its assignment
+	/// Settles every worker of the open tally: slashes faults, releases it from its open
+	/// tasks with its reputation report, records its outcome in `info.settled` and deletes its assignment
 	/// record (the caller stores `info`). `value` is the task's fee: wrong, withheld and bad
 	/// results lose at least `fee_slash_multiple` times it.
 	fn settle(task: TaskId, info: &mut TaskOf<T>, judgement: Judgement<'_, T::AccountId>, value: BalanceOf<T>) {
@@ -149,34 +149,27 @@ impl<T: Config> Pallet<T> {
 		let tallied: Vec<(T::AccountId, AssignmentOf<T>)> = Self::tallied(task, info).collect();
 		for (who, a) in tallied {
 			let who = &who;
-			let outcome = if matches!(judgement, Judgement::Aborted) {
+			let (outcome, report) = if matches!(judgement, Judgement::Aborted) {
 				// Ended before any reveal phase, for want of workers: nobody is at fault.
-				Outcome::Unpaid
+				(Outcome::Unpaid, Report::Neutral)
 			} else if a.outcome == Outcome::BadReveal {
 				T::Workers::slash(who, params.bad_reveal_slash, at_least, SlashReason::BadReveal, task);
-				T::Workers::note_fault(who);
-				Outcome::BadReveal
+				(Outcome::BadReveal, Report::Fault)
 			} else if a.commitment.is_none() {
 				T::Workers::slash(who, params.no_show_slash, Zero::zero(), SlashReason::NoShow, task);
-				T::Workers::note_missed(who);
-				Outcome::NoShow
+				(Outcome::NoShow, Report::Missed)
 			} else if a.revealed.is_none() {
 				// Silence must never be cheaper than a wrong answer.
 				T::Workers::slash(who, params.withhold_slash, at_least, SlashReason::Withheld, task);
-				T::Workers::note_fault(who);
-				Outcome::Withheld
+				(Outcome::Withheld, Report::Fault)
 			} else {
 				match &judgement {
-					Judgement::Decided { winners } if winners.contains(who) => {
-						T::Workers::note_success(who);
-						Outcome::Won
-					},
+					Judgement::Decided { winners } if winners.contains(who) => (Outcome::Won, Report::Success),
 					Judgement::Decided { .. } => {
 						T::Workers::slash(who, params.outlier_slash, at_least, SlashReason::Outlier, task);
-						T::Workers::note_fault(who);
-						Outcome::Outlier
+						(Outcome::Outlier, Report::Fault)
 					},
-					_ => Outcome::Unpaid,
+					_ => (Outcome::Unpaid, Report::Neutral),
 				}
 			};
 			if info.settled.try_push(outcome).is_err() {
@@ -186,14 +179,8 @@ impl<T: Config> Pallet<T> {
 			if a.commitment.is_some() {
 				Assignments::<T>::remove(task, who);
 			}
-			WorkerTasks::<T>::mutate_exists(who, |open| {
-				if let Some(list) = open {
-					list.retain(|t| *t != task);
-					if list.is_empty() {
-						*open = None;
-					}
-				}
-			});
+			// Out of its open tasks, with its reputation, in one write of its record.
+			T::Workers::close_task(who, task, report);
 		}
 	}
 
@@ -217,6 +204,6 @@ impl<T: Config> Pallet<T> {
 
 	/// The open tasks of a worker (runtime API).
 	pub fn open_assignments(worker: &T::AccountId) -> Vec<TaskId> {
-		WorkerTasks::<T>::get(worker).into_inner()
+		T::Workers::open_tasks(worker)
 	}
 }

@@ -17,7 +17,7 @@ use sp_runtime::{
 };
 
 use crate::{
-	pallet::*, BalanceOf, Candidate, IndexEntry, Models, OfflineReason, ParamsOf, UnbondingChunk,
+	pallet::*, BalanceOf, Candidate, IndexEntry, Models, OfflineReason, ParamsOf, Report, UnbondingChunk,
 	WorkerInfoOf, WorkerParams, WorkerRegistry, WorkerStatus,
 };
 
@@ -263,7 +263,12 @@ impl<T: Config> Pallet<T> {
 			ensure!(info.profile_id == info.profile.profile_id(), "stale profile id");
 			if info.status == WorkerStatus::Deregistering {
 				ensure!(info.stake.is_zero(), "deregistering worker with active stake");
+				ensure!(info.open_tasks.is_empty(), "deregistering worker with open tasks");
 			}
+			let mut open = info.open_tasks.clone().into_inner();
+			open.sort();
+			open.dedup();
+			ensure!(open.len() == info.open_tasks.len(), "a task open twice for one worker");
 			for model in info.models.iter() {
 				let count = ModelWorkers::<T>::get(model).iter().filter(|e| e.who == who).count();
 				match info.status {
@@ -349,27 +354,38 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 		Self::do_slash(who, fraction, at_least, reason, task)
 	}
 
-	fn note_success(who: &T::AccountId) {
-		Self::mutate_worker(who, |_, info| {
-			info.reputation.successes = info.reputation.successes.saturating_add(1);
-			info.missed_in_row = 0;
-		});
+	fn has_room(who: &T::AccountId) -> bool {
+		Workers::<T>::get(who).is_some_and(|info| (info.open_tasks.len() as u32) < T::MaxOpenTasks::get())
 	}
 
-	fn note_fault(who: &T::AccountId) {
-		Self::mutate_worker(who, |_, info| {
-			info.reputation.faults = info.reputation.faults.saturating_add(1)
-		});
+	fn open_task(who: &T::AccountId, task: TaskId) -> bool {
+		Workers::<T>::mutate(who, |maybe| maybe.as_mut().is_some_and(|info| info.open_tasks.try_push(task).is_ok()))
 	}
 
-	fn note_missed(who: &T::AccountId) {
+	fn close_task(who: &T::AccountId, task: TaskId, report: Report) {
 		let max_missed = Self::params().max_missed;
 		Self::mutate_worker(who, |who, info| {
-			info.reputation.misses = info.reputation.misses.saturating_add(1);
-			info.missed_in_row = info.missed_in_row.saturating_add(1);
-			if info.status == WorkerStatus::Online && info.missed_in_row >= max_missed {
-				Self::set_offline(who, info, OfflineReason::MissedAssignments);
+			info.open_tasks.retain(|t| *t != task);
+			let reputation = &mut info.reputation;
+			match report {
+				Report::Success => {
+					reputation.successes = reputation.successes.saturating_add(1);
+					info.missed_in_row = 0;
+				},
+				Report::Fault => reputation.faults = reputation.faults.saturating_add(1),
+				Report::Missed => {
+					reputation.misses = reputation.misses.saturating_add(1);
+					info.missed_in_row = info.missed_in_row.saturating_add(1);
+					if info.status == WorkerStatus::Online && info.missed_in_row >= max_missed {
+						Self::set_offline(who, info, OfflineReason::MissedAssignments);
+					}
+				},
+				Report::Neutral => {},
 			}
 		});
+	}
+
+	fn open_tasks(who: &T::AccountId) -> Vec<TaskId> {
+		Workers::<T>::get(who).map(|info| info.open_tasks.into_inner()).unwrap_or_default()
 	}
 }

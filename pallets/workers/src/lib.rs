@@ -2,14 +2,16 @@
 //!
 //! GPU operators join Replica here: they declare their execution profile (GPU, VRAM, driver,
 //! CUDA, libtorch, dtype, worker version) and the models they serve, and put stake at risk.
-//! The task pallet draws verifiers from the online workers through [`WorkerRegistry`] and
-//! reports back successes, faults and misses; faults are slashed.
+//! The task pallet draws verifiers from the online workers through [`WorkerRegistry`], adds
+//! each task to its workers' open tasks ([`WorkerRegistry::open_task`], at most
+//! `Config::MaxOpenTasks` each) and, when their round is settled, releases them with a
+//! success, fault or miss for their reputation ([`WorkerRegistry::close_task`]); faults are
+//! slashed. The open tasks live in the worker's record, which a settlement writes anyway.
 //!
 //! ## Stake
 //! Stake is held with `fungible::MutateHold` under [`HoldReason::Stake`]. Unbonding stake stays
 //! held — and slashable — for `unbonding_period` blocks, so a pending slash cannot be escaped
-//! by unbonding. A worker assigned to an open task can neither drop below `min_stake` nor
-//! deregister.
+//! by unbonding. A worker with open tasks can neither drop below `min_stake` nor deregister.
 //!
 //! ## Indexes
 //! For each model, the online workers that serve it are kept in a bounded index
@@ -61,6 +63,7 @@ mod impls;
 mod mock;
 #[cfg(test)]
 mod tests;
+pub mod migrations;
 pub mod types; // Types shared with other pallets and clients.
 pub mod weights;
 
@@ -79,6 +82,7 @@ pub type WorkerInfoOf<T> = WorkerInfo<
 	<T as Config>::MaxModelsPerWorker,
 	<T as Config>::MaxEndpointLen,
 	MaxUnbondingChunks,
+	<T as Config>::MaxOpenTasks,
 >;
 /// The parameters as stored.
 pub type ParamsOf<T> = WorkerParams<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
@@ -97,14 +101,6 @@ pub struct Candidate<AccountId, BlockNumber> {
 	pub weight: u128,
 	/// When (in `Config::Clock`) its entry last changed.
 	pub since: BlockNumber,
-}
-
-/// Whether a worker is assigned to a task that has not ended: its stake must stay at risk
-/// (no deregistering, no unbonding below the minimum). Provided by the task pallet, which keeps
-/// each worker's open tasks.
-pub trait OpenAssignments<AccountId> {
-	/// Whether `who` is assigned to a task that has not ended.
-	fn has_open_assignments(who: &AccountId) -> bool;
 }
 
 /// What the task pallets need from the worker registry.
@@ -127,12 +123,18 @@ pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	fn slash(who: &AccountId, fraction: Perbill, at_least: Balance, reason: SlashReason, task: TaskId) -> Balance;
 	/// How long unbonding stake stays slashable.
 	fn unbonding_period() -> BlockNumber;
-	/// `who`'s result agreed with the verdict.
-	fn note_success(who: &AccountId);
-	/// `who` returned a wrong result or a bad reveal.
-	fn note_fault(who: &AccountId);
-	/// `who` did not commit or reveal; after `max_missed` in a row it goes offline.
-	fn note_missed(who: &AccountId);
+	/// Whether `who` is registered and has room for one more open task (`MaxOpenTasks`).
+	fn has_room(who: &AccountId) -> bool;
+	/// A draw picked `who` for `task`: it joins `who`'s open tasks, which keep its stake at
+	/// risk (no deregistering, no unbonding below the minimum) until the task releases it.
+	/// `false`, changing nothing, if `who` has no room or is not registered.
+	fn open_task(who: &AccountId, task: TaskId) -> bool;
+	/// `who`'s round in `task` is settled: the task leaves its open tasks, and `report` counts
+	/// in its reputation (after `max_missed` misses in a row it goes offline). One write of
+	/// the worker's record, the one a slash in the same settlement writes too.
+	fn close_task(who: &AccountId, task: TaskId, report: Report);
+	/// The tasks `who` is drawn into whose round is not settled, oldest first.
+	fn open_tasks(who: &AccountId) -> Vec<TaskId>;
 }
 
 #[frame_support::pallet]
@@ -150,7 +152,11 @@ pub mod pallet {
 	use replica_primitives::ExecutionProfile;
 	use sp_runtime::traits::{BlockNumberProvider, Saturating, Zero};
 
+	/// The on-chain storage layout version (see [`crate::migrations`]).
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -182,8 +188,9 @@ pub mod pallet {
 		/// shorter, so that no slash can be escaped by unbonding first.
 		type LongestTaskLifetime: Get<BlockNumberFor<Self>>;
 
-		/// Which workers are assigned to a task that has not ended (the task pallet).
-		type OpenAssignments: OpenAssignments<Self::AccountId>;
+		/// The most open tasks (drawn into, round not settled) one worker may hold at once.
+		#[pallet::constant]
+		type MaxOpenTasks: Get<u32>;
 
 		/// The most models one worker may serve.
 		#[pallet::constant]
@@ -364,6 +371,7 @@ pub mod pallet {
 					status: WorkerStatus::Offline,
 					missed_in_row: 0,
 					reputation: Default::default(),
+					open_tasks: Default::default(),
 				},
 			);
 			Self::deposit_event(Event::Registered { worker: who, profile_id, stake });
@@ -489,7 +497,7 @@ pub mod pallet {
 			ensure!(amount <= info.stake, Error::<T>::AmountExceedsStake);
 			let remaining = info.stake.saturating_sub(amount);
 			if remaining < Self::params().min_stake {
-				ensure!(!T::OpenAssignments::has_open_assignments(&who), Error::<T>::HasOpenAssignments);
+				ensure!(info.open_tasks.is_empty(), Error::<T>::HasOpenAssignments);
 				ensure!(info.status != WorkerStatus::Online, Error::<T>::StakeTooLow);
 			}
 			let unlock_at = Self::push_unbonding(&mut info, amount)?;
@@ -539,7 +547,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Self::worker(&who)?;
 			ensure!(info.status != WorkerStatus::Deregistering, Error::<T>::Deregistering);
-			ensure!(!T::OpenAssignments::has_open_assignments(&who), Error::<T>::HasOpenAssignments);
+			ensure!(info.open_tasks.is_empty(), Error::<T>::HasOpenAssignments);
 			if info.status == WorkerStatus::Online {
 				Self::leave_indexes(&who, &mut info, OfflineReason::Deregistering);
 			} else {

@@ -49,24 +49,11 @@ impl pallet_workers::Config for Test {
 	type SlashPot = Pot;
 	type Clock = System;
 	type LongestTaskLifetime = ConstU64<LONGEST_TASK>;
-	type OpenAssignments = Assigned;
+	type MaxOpenTasks = ConstU32<4>;
 	type MaxModelsPerWorker = ConstU32<4>;
 	type MaxWorkersPerModel = ConstU32<3>;
 	type MaxEndpointLen = ConstU32<64>;
 	type WeightInfo = ();
-}
-
-std::thread_local! {
-	/// The workers a test marks as assigned to an open task (the task pallet's part).
-	pub static ASSIGNED: core::cell::RefCell<std::collections::BTreeSet<AccountId>> = Default::default();
-}
-
-/// The task pallet's open assignments: the workers in [`ASSIGNED`].
-pub struct Assigned;
-impl crate::OpenAssignments<AccountId> for Assigned {
-	fn has_open_assignments(who: &AccountId) -> bool {
-		ASSIGNED.with(|a| a.borrow().contains(who))
-	}
 }
 
 pub const MIN_STAKE: Balance = 100;

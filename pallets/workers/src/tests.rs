@@ -2,7 +2,7 @@
 //! Every test ends with `do_try_state` (see `mock::test`).
 
 use crate::{
-	mock::*, Error, Event, HoldReason, ModelWorkers, OfflineReason, Params, WorkerRegistry,
+	mock::*, Error, Event, HoldReason, ModelWorkers, OfflineReason, Params, Report, WorkerRegistry,
 	WorkerStatus, Workers as WorkerStore,
 };
 use frame_support::{
@@ -318,13 +318,13 @@ fn assigned_worker_cannot_drop_below_min_stake_or_deregister() {
 	test(|| {
 		online(ALICE, vec![1]);
 		assert_ok!(Workers::bond_more(RuntimeOrigin::signed(ALICE), 50));
-		ASSIGNED.with(|a| a.borrow_mut().insert(ALICE));
+		assert!(Workers::open_task(&ALICE, 7));
 		assert_ok!(Workers::go_offline(RuntimeOrigin::signed(ALICE)));
 		// Above the minimum is fine; below is not while the task is open.
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 50));
 		assert_noop!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::HasOpenAssignments);
 		assert_noop!(Workers::deregister(RuntimeOrigin::signed(ALICE)), Error::<Test>::HasOpenAssignments);
-		ASSIGNED.with(|a| a.borrow_mut().remove(&ALICE));
+		Workers::close_task(&ALICE, 7, Report::Neutral);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(ALICE), 1));
 	});
 }
@@ -458,15 +458,23 @@ fn an_evicted_worker_is_never_drawn_from_its_other_indexes() {
 	});
 }
 
+/// A task the worker was drawn into ends with `report`.
+fn settled(who: AccountId, task: u64, report: Report) {
+	assert!(Workers::open_task(&who, task), "room for task {task}");
+	assert!(Workers::open_tasks(&who).contains(&task));
+	Workers::close_task(&who, task, report);
+	assert!(!Workers::open_tasks(&who).contains(&task), "released from task {task}");
+}
+
 #[test]
 fn misses_in_a_row_set_the_worker_offline_and_successes_reset_them() {
 	test(|| {
 		online(ALICE, vec![1]);
-		Workers::note_missed(&ALICE);
-		Workers::note_success(&ALICE);
-		Workers::note_missed(&ALICE);
+		settled(ALICE, 1, Report::Missed);
+		settled(ALICE, 2, Report::Success);
+		settled(ALICE, 3, Report::Missed);
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Online);
-		Workers::note_missed(&ALICE);
+		settled(ALICE, 4, Report::Missed);
 		let info = WorkerStore::<Test>::get(ALICE).unwrap();
 		assert_eq!(info.status, WorkerStatus::Offline);
 		assert_eq!(info.reputation.misses, 3);
@@ -475,13 +483,39 @@ fn misses_in_a_row_set_the_worker_offline_and_successes_reset_them() {
 			last_event(),
 			Event::WentOffline { worker: ALICE, reason: OfflineReason::MissedAssignments }.into()
 		);
-		Workers::note_fault(&ALICE);
+		settled(ALICE, 5, Report::Fault);
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().reputation.faults, 1);
+		settled(ALICE, 6, Report::Neutral);
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().reputation, crate::Reputation { successes: 1, faults: 1, misses: 3 });
 		// Going online again does not forgive the misses: the next one sets it offline.
 		assert_ok!(Workers::go_online(RuntimeOrigin::signed(ALICE)));
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().missed_in_row, 2);
-		Workers::note_missed(&ALICE);
+		settled(ALICE, 7, Report::Missed);
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Offline);
+	});
+}
+
+/// A worker holds at most `MaxOpenTasks` (4 here) open tasks; releasing one makes room, and
+/// an unregistered account takes none.
+#[test]
+fn open_tasks_are_bounded_and_released() {
+	test(|| {
+		online(ALICE, vec![1]);
+		for task in 0..4 {
+			assert!(Workers::has_room(&ALICE));
+			assert!(Workers::open_task(&ALICE, task));
+		}
+		assert!(!Workers::has_room(&ALICE));
+		assert!(!Workers::open_task(&ALICE, 9), "full");
+		assert_eq!(Workers::open_tasks(&ALICE), [0, 1, 2, 3]);
+		Workers::close_task(&ALICE, 1, Report::Success);
+		assert_eq!(Workers::open_tasks(&ALICE), [0, 2, 3]);
+		assert!(Workers::has_room(&ALICE));
+		assert!(!Workers::has_room(&BOB) && !Workers::open_task(&BOB, 1), "not registered");
+		assert!(Workers::open_tasks(&BOB).is_empty());
+		for task in [0, 2, 3] {
+			Workers::close_task(&ALICE, task, Report::Neutral);
+		}
 	});
 }
 

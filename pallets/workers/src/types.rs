@@ -2,7 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
-use replica_primitives::{ExecutionProfile, ModelId, ProfileId};
+use replica_primitives::{ExecutionProfile, ModelId, ProfileId, TaskId};
 use scale_info::TypeInfo;
 
 /// Whether a worker may be drawn for new tasks.
@@ -49,6 +49,20 @@ pub struct Reputation {
 	pub misses: u32,
 }
 
+/// How a task ended for one of its workers, as the task pallet reports it when it releases
+/// the worker from the task.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Report {
+	/// Its result agreed with the verdict.
+	Success,
+	/// A wrong result, a withheld one or a bad reveal.
+	Fault,
+	/// It did not commit: after `max_missed` misses in a row it goes offline.
+	Missed,
+	/// Nothing to its credit or blame (no quorum, or the task was aborted).
+	Neutral,
+}
+
 /// Governance-set parameters.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
@@ -83,12 +97,13 @@ pub type Endpoint<S> = BoundedVec<u8, S>;
 
 /// A registered worker.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
-#[scale_info(skip_type_params(MaxModels, MaxEndpointLen, MaxChunks))]
-pub struct WorkerInfo<Balance, BlockNumber, MaxModels, MaxEndpointLen, MaxChunks>
+#[scale_info(skip_type_params(MaxModels, MaxEndpointLen, MaxChunks, MaxOpenTasks))]
+pub struct WorkerInfo<Balance, BlockNumber, MaxModels, MaxEndpointLen, MaxChunks, MaxOpenTasks>
 where
 	MaxModels: frame_support::traits::Get<u32>,
 	MaxEndpointLen: frame_support::traits::Get<u32>,
 	MaxChunks: frame_support::traits::Get<u32>,
+	MaxOpenTasks: frame_support::traits::Get<u32>,
 {
 	/// The declared hardware and software.
 	pub profile: ExecutionProfile,
@@ -106,6 +121,10 @@ where
 	/// Assignments missed in a row.
 	pub missed_in_row: u32,
 	pub reputation: Reputation,
+	/// The tasks it was drawn into whose round is not settled yet, oldest first. Kept in the
+	/// record that a settlement writes anyway (reputation, slashes), so releasing a worker
+	/// costs no write of its own.
+	pub open_tasks: BoundedVec<TaskId, MaxOpenTasks>,
 }
 
 /// The most unbonding chunks a worker may have at once.

@@ -19,7 +19,8 @@
 //! sampled check (at least 5% probability); slashes: outlier 10%, withheld reveal 10%, bad
 //! reveal 10%, each at least 1 × the task's fee; no-show (never committed) 1%.
 //! `MaxVerifiers` 16, `MaxTasks` 4,096 (the agenda holds one entry per task),
-//! `MaxOpenTasksPerWorker` 32, `MaxCreateBatch` 64 (tasks per `create_tasks`); the deadline
+//! `MaxOpenTasksPerWorker` 32 (batch items; pallet-workers' `MaxOpenTasks` is 32 too),
+//! `MaxCreateBatch` 64 (tasks per `create_tasks`); the deadline
 //! hook spends at most 29% of a block and carries the rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
@@ -47,7 +48,7 @@ impl pallet_workers::Config for Runtime {
 	type SlashPot = SlashPot;
 	type Clock = crate::RelayRandomness;
 	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Runtime>;
-	type OpenAssignments = crate::Tasks;
+	type MaxOpenTasks = ConstU32<32>;
 	type MaxModelsPerWorker = ConstU32<16>;
 	type MaxWorkersPerModel = ConstU32<256>;
 	type MaxEndpointLen = ConstU32<256>;

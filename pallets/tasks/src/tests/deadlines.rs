@@ -40,7 +40,7 @@ fn attack_a_full_agenda_with_a_starved_hook_still_ends_every_task() {
 		}
 		assert_eq!(Balances::balance_on_hold(&HoldReason::TaskFee.into(), &DAPP), 0, "every fee released");
 		for w in WORKERS {
-			assert!(crate::WorkerTasks::<Test>::get(w).is_empty(), "every worker released");
+			assert!(Workers::open_tasks(&w).is_empty(), "every worker released");
 		}
 		// And the stored tasks are pruned in time, freeing room for new ones.
 		run_to(System::block_number() + 200);

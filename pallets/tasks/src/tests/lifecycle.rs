@@ -715,8 +715,8 @@ fn commits_and_reveals_are_charged_for_the_tasks_workers() {
 	});
 }
 
-/// pallet-workers asks this pallet whether a worker is still assigned (`OpenAssignments`): a
-/// drawn worker cannot deregister until its task is settled, then it can.
+/// A draw adds the task to the worker's open tasks in pallet-workers and the settlement takes
+/// it out: a drawn worker cannot deregister until its task is settled, then it can.
 #[test]
 fn a_drawn_worker_cannot_deregister_until_its_task_is_settled() {
 	test(|| {
@@ -747,7 +747,7 @@ fn assignment_records_live_from_the_commit_to_the_settlement() {
 		let (task, ws) = assigned_image_task(3, 300);
 		for w in &ws {
 			assert!(Assignments::<Test>::get(task, w).is_none(), "the draw wrote a record");
-			assert!(crate::WorkerTasks::<Test>::get(w).contains(&task));
+			assert!(Workers::open_tasks(w).contains(&task));
 			assert_eq!(Tasks::outcome_of(task, w), Some(Outcome::Open));
 		}
 		let r = image(1, 1);
@@ -764,7 +764,7 @@ fn assignment_records_live_from_the_commit_to_the_settlement() {
 		let info = TaskStore::<Test>::get(task).expect("kept until pruned");
 		assert_eq!(info.settled.into_inner(), [Outcome::Won, Outcome::Won, Outcome::NoShow]);
 		for w in &ws {
-			assert!(!crate::WorkerTasks::<Test>::get(w).contains(&task), "released");
+			assert!(!Workers::open_tasks(w).contains(&task), "released");
 		}
 		assert_eq!(Tasks::outcome_of(task, &ws[2]), Some(Outcome::NoShow));
 		assert_eq!(Tasks::outcome_of(task, &WORKERS[5]), None, "never drawn");

@@ -127,4 +127,5 @@ pub(super) fn assigned_image_task(verifiers: u32, fee: Balance) -> (TaskId, Vec<
 }
 
 pub(super) use codec::Encode;
+pub(super) use pallet_workers::WorkerRegistry;
 
