@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_961_000 picoseconds.
-		Weight::from_parts(17_166_000, 0)
+		// Minimum execution time: 13_750_000 picoseconds.
+		Weight::from_parts(15_273_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_072_000 picoseconds.
-		Weight::from_parts(16_654_000, 0)
+		// Minimum execution time: 15_033_000 picoseconds.
+		Weight::from_parts(16_715_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_983_000 picoseconds.
-		Weight::from_parts(16_475_000, 0)
+		// Minimum execution time: 15_363_000 picoseconds.
+		Weight::from_parts(17_546_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 103_925_000 picoseconds.
-		Weight::from_parts(116_944_000, 0)
+		// Minimum execution time: 108_512_000 picoseconds.
+		Weight::from_parts(115_282_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -161,11 +161,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 113_259_000 picoseconds.
-		Weight::from_parts(18_139_558, 0)
+		// Minimum execution time: 111_497_000 picoseconds.
+		Weight::from_parts(28_609_124, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 132_362
-			.saturating_add(Weight::from_parts(99_247_897, 0).saturating_mul(n.into()))
+			// Standard Error: 45_558
+			.saturating_add(Weight::from_parts(93_832_473, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -188,8 +188,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2602`
 		//  Estimated: `10357`
-		// Minimum execution time: 93_099_000 picoseconds.
-		Weight::from_parts(98_377_000, 0)
+		// Minimum execution time: 91_626_000 picoseconds.
+		Weight::from_parts(97_685_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -199,17 +199,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1977 + v * (471 ±0)`
+		//  Measured:  `1953 + v * (471 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 52_839_000 picoseconds.
-		Weight::from_parts(33_192_514, 0)
+		// Minimum execution time: 50_375_000 picoseconds.
+		Weight::from_parts(32_429_820, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 11_214
-			.saturating_add(Weight::from_parts(11_205_947, 0).saturating_mul(v.into()))
+			// Standard Error: 11_117
+			.saturating_add(Weight::from_parts(11_051_945, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -220,7 +220,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -228,13 +228,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2441 + v * (472 ±0)`
+		//  Measured:  `2417 + v * (472 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 63_775_000 picoseconds.
-		Weight::from_parts(56_846_528, 0)
+		// Minimum execution time: 63_204_000 picoseconds.
+		Weight::from_parts(55_631_262, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 11_557
-			.saturating_add(Weight::from_parts(11_307_493, 0).saturating_mul(v.into()))
+			// Standard Error: 72_797
+			.saturating_add(Weight::from_parts(12_594_823, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -246,10 +246,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4139`
+		//  Measured:  `4106`
 		//  Estimated: `23280`
-		// Minimum execution time: 57_966_000 picoseconds.
-		Weight::from_parts(63_274_000, 0)
+		// Minimum execution time: 55_603_000 picoseconds.
+		Weight::from_parts(72_789_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -264,26 +264,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Params` (r:1 w:0)
+	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3123 + v * (683 ±0)`
+		//  Measured:  `3128 + v * (619 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 173_128_000 picoseconds.
-		Weight::from_parts(76_871_278, 0)
+		// Minimum execution time: 168_272_000 picoseconds.
+		Weight::from_parts(79_394_386, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 90_953
-			.saturating_add(Weight::from_parts(103_533_428, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
+			// Standard Error: 150_995
+			.saturating_add(Weight::from_parts(98_624_391, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -294,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_359_000 picoseconds.
-		Weight::from_parts(13_430_000, 0)
+		// Minimum execution time: 12_709_000 picoseconds.
+		Weight::from_parts(13_781_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -308,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_373_000 picoseconds.
-		Weight::from_parts(9_164_000, 0)
+		// Minimum execution time: 8_313_000 picoseconds.
+		Weight::from_parts(9_163_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -328,31 +328,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:16)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `319 + c * (101 ±0) + v * (268 ±0)`
-		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 316_553_000 picoseconds.
-		Weight::from_parts(4_872_839, 0)
+		//  Measured:  `320 + c * (101 ±0) + v * (268 ±0)`
+		//  Estimated: `26007 + c * (101 ±0) + v * (3824 ±10)`
+		// Minimum execution time: 310_513_000 picoseconds.
+		Weight::from_parts(43_813_201, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 337_747
-			.saturating_add(Weight::from_parts(20_717_532, 0).saturating_mul(v.into()))
-			// Standard Error: 20_143
-			.saturating_add(Weight::from_parts(1_662_982, 0).saturating_mul(c.into()))
+			// Standard Error: 659_706
+			.saturating_add(Weight::from_parts(22_942_470, 0).saturating_mul(v.into()))
+			// Standard Error: 39_346
+			.saturating_add(Weight::from_parts(922_702, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 3824).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -368,20 +366,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:1)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:32 w:0)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:32 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32651`
-		//  Estimated: `115134`
-		// Minimum execution time: 1_125_991_000 picoseconds.
-		Weight::from_parts(1_223_126_000, 0)
-			.saturating_add(Weight::from_parts(0, 115134))
-			.saturating_add(T::DbWeight::get().reads(71))
+		//  Measured:  `32652`
+		//  Estimated: `123358`
+		// Minimum execution time: 1_031_621_000 picoseconds.
+		Weight::from_parts(1_086_252_000, 0)
+			.saturating_add(Weight::from_parts(0, 123358))
+			.saturating_add(T::DbWeight::get().reads(39))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
@@ -394,12 +390,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:16)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -407,17 +401,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3248 + v * (692 ±0)`
+		//  Measured:  `3241 + v * (628 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 144_676_000 picoseconds.
-		Weight::from_parts(41_128_092, 0)
+		// Minimum execution time: 136_123_000 picoseconds.
+		Weight::from_parts(46_889_872, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 222_058
-			.saturating_add(Weight::from_parts(102_679_251, 0).saturating_mul(v.into()))
+			// Standard Error: 111_048
+			.saturating_add(Weight::from_parts(91_850_987, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
@@ -428,8 +422,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3200`
 		//  Estimated: `10357`
-		// Minimum execution time: 23_795_000 picoseconds.
-		Weight::from_parts(30_866_000, 0)
+		// Minimum execution time: 21_993_000 picoseconds.
+		Weight::from_parts(23_325_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -446,21 +440,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:16)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14207`
+		//  Measured:  `13185`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_638_837_000 picoseconds.
-		Weight::from_parts(1_725_847_000, 0)
+		// Minimum execution time: 1_499_419_000 picoseconds.
+		Weight::from_parts(1_579_078_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
-			.saturating_add(T::DbWeight::get().reads(72))
-			.saturating_add(T::DbWeight::get().writes(71))
+			.saturating_add(T::DbWeight::get().reads(56))
+			.saturating_add(T::DbWeight::get().writes(55))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -468,8 +460,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10357`
-		// Minimum execution time: 4_627_000 picoseconds.
-		Weight::from_parts(5_078_000, 0)
+		// Minimum execution time: 4_457_000 picoseconds.
+		Weight::from_parts(4_977_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -485,8 +477,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_961_000 picoseconds.
-		Weight::from_parts(17_166_000, 0)
+		// Minimum execution time: 13_750_000 picoseconds.
+		Weight::from_parts(15_273_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -497,8 +489,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_072_000 picoseconds.
-		Weight::from_parts(16_654_000, 0)
+		// Minimum execution time: 15_033_000 picoseconds.
+		Weight::from_parts(16_715_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -509,8 +501,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_983_000 picoseconds.
-		Weight::from_parts(16_475_000, 0)
+		// Minimum execution time: 15_363_000 picoseconds.
+		Weight::from_parts(17_546_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -539,8 +531,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 103_925_000 picoseconds.
-		Weight::from_parts(116_944_000, 0)
+		// Minimum execution time: 108_512_000 picoseconds.
+		Weight::from_parts(115_282_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(7))
@@ -570,11 +562,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 113_259_000 picoseconds.
-		Weight::from_parts(18_139_558, 0)
+		// Minimum execution time: 111_497_000 picoseconds.
+		Weight::from_parts(28_609_124, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 132_362
-			.saturating_add(Weight::from_parts(99_247_897, 0).saturating_mul(n.into()))
+			// Standard Error: 45_558
+			.saturating_add(Weight::from_parts(93_832_473, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(4))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -597,8 +589,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2602`
 		//  Estimated: `10357`
-		// Minimum execution time: 93_099_000 picoseconds.
-		Weight::from_parts(98_377_000, 0)
+		// Minimum execution time: 91_626_000 picoseconds.
+		Weight::from_parts(97_685_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -608,17 +600,17 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1977 + v * (471 ±0)`
+		//  Measured:  `1953 + v * (471 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 52_839_000 picoseconds.
-		Weight::from_parts(33_192_514, 0)
+		// Minimum execution time: 50_375_000 picoseconds.
+		Weight::from_parts(32_429_820, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 11_214
-			.saturating_add(Weight::from_parts(11_205_947, 0).saturating_mul(v.into()))
+			// Standard Error: 11_117
+			.saturating_add(Weight::from_parts(11_051_945, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -629,7 +621,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -637,13 +629,13 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2441 + v * (472 ±0)`
+		//  Measured:  `2417 + v * (472 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 63_775_000 picoseconds.
-		Weight::from_parts(56_846_528, 0)
+		// Minimum execution time: 63_204_000 picoseconds.
+		Weight::from_parts(55_631_262, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 11_557
-			.saturating_add(Weight::from_parts(11_307_493, 0).saturating_mul(v.into()))
+			// Standard Error: 72_797
+			.saturating_add(Weight::from_parts(12_594_823, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -655,10 +647,10 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4139`
+		//  Measured:  `4106`
 		//  Estimated: `23280`
-		// Minimum execution time: 57_966_000 picoseconds.
-		Weight::from_parts(63_274_000, 0)
+		// Minimum execution time: 55_603_000 picoseconds.
+		Weight::from_parts(72_789_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -673,26 +665,26 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Params` (r:1 w:0)
+	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3123 + v * (683 ±0)`
+		//  Measured:  `3128 + v * (619 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 173_128_000 picoseconds.
-		Weight::from_parts(76_871_278, 0)
+		// Minimum execution time: 168_272_000 picoseconds.
+		Weight::from_parts(79_394_386, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 90_953
-			.saturating_add(Weight::from_parts(103_533_428, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(4))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
+			// Standard Error: 150_995
+			.saturating_add(Weight::from_parts(98_624_391, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(5))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(5))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -703,8 +695,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_359_000 picoseconds.
-		Weight::from_parts(13_430_000, 0)
+		// Minimum execution time: 12_709_000 picoseconds.
+		Weight::from_parts(13_781_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -717,8 +709,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_373_000 picoseconds.
-		Weight::from_parts(9_164_000, 0)
+		// Minimum execution time: 8_313_000 picoseconds.
+		Weight::from_parts(9_163_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -737,31 +729,29 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:16)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `319 + c * (101 ±0) + v * (268 ±0)`
-		//  Estimated: `26007 + c * (101 ±0) + v * (3567 ±0)`
-		// Minimum execution time: 316_553_000 picoseconds.
-		Weight::from_parts(4_872_839, 0)
+		//  Measured:  `320 + c * (101 ±0) + v * (268 ±0)`
+		//  Estimated: `26007 + c * (101 ±0) + v * (3824 ±10)`
+		// Minimum execution time: 310_513_000 picoseconds.
+		Weight::from_parts(43_813_201, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 337_747
-			.saturating_add(Weight::from_parts(20_717_532, 0).saturating_mul(v.into()))
-			// Standard Error: 20_143
-			.saturating_add(Weight::from_parts(1_662_982, 0).saturating_mul(c.into()))
+			// Standard Error: 659_706
+			.saturating_add(Weight::from_parts(22_942_470, 0).saturating_mul(v.into()))
+			// Standard Error: 39_346
+			.saturating_add(Weight::from_parts(922_702, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 3567).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 3824).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -777,20 +767,18 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:1)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:32 w:0)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:32 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32651`
-		//  Estimated: `115134`
-		// Minimum execution time: 1_125_991_000 picoseconds.
-		Weight::from_parts(1_223_126_000, 0)
-			.saturating_add(Weight::from_parts(0, 115134))
-			.saturating_add(RocksDbWeight::get().reads(71))
+		//  Measured:  `32652`
+		//  Estimated: `123358`
+		// Minimum execution time: 1_031_621_000 picoseconds.
+		Weight::from_parts(1_086_252_000, 0)
+			.saturating_add(Weight::from_parts(0, 123358))
+			.saturating_add(RocksDbWeight::get().reads(39))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
@@ -803,12 +791,10 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:16)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -816,17 +802,17 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3248 + v * (692 ±0)`
+		//  Measured:  `3241 + v * (628 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 144_676_000 picoseconds.
-		Weight::from_parts(41_128_092, 0)
+		// Minimum execution time: 136_123_000 picoseconds.
+		Weight::from_parts(46_889_872, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 222_058
-			.saturating_add(Weight::from_parts(102_679_251, 0).saturating_mul(v.into()))
+			// Standard Error: 111_048
+			.saturating_add(Weight::from_parts(91_850_987, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(6))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
@@ -837,8 +823,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3200`
 		//  Estimated: `10357`
-		// Minimum execution time: 23_795_000 picoseconds.
-		Weight::from_parts(30_866_000, 0)
+		// Minimum execution time: 21_993_000 picoseconds.
+		Weight::from_parts(23_325_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -855,21 +841,19 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1092), added: 3567, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::WorkerTasks` (r:16 w:16)
-	/// Proof: `Tasks::WorkerTasks` (`max_values`: None, `max_size`: Some(305), added: 2780, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:16 w:16)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14207`
+		//  Measured:  `13185`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_638_837_000 picoseconds.
-		Weight::from_parts(1_725_847_000, 0)
+		// Minimum execution time: 1_499_419_000 picoseconds.
+		Weight::from_parts(1_579_078_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
-			.saturating_add(RocksDbWeight::get().reads(72))
-			.saturating_add(RocksDbWeight::get().writes(71))
+			.saturating_add(RocksDbWeight::get().reads(56))
+			.saturating_add(RocksDbWeight::get().writes(55))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -877,8 +861,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10357`
-		// Minimum execution time: 4_627_000 picoseconds.
-		Weight::from_parts(5_078_000, 0)
+		// Minimum execution time: 4_457_000 picoseconds.
+		Weight::from_parts(4_977_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}
