@@ -16,7 +16,8 @@ impl<T: Config> Pallet<T> {
 	/// - every task in storage has exactly one agenda entry, at its `agenda_at`, not before
 	///   the block the agenda resumes from — no deadline is lost — and the agenda holds
 	///   nothing else; `TaskCount` counts the tasks and stays within `MaxTasks`;
-	/// - a worker lists a task as open exactly while its round is not settled; the outcomes of
+	/// - a worker lists a task as open exactly while its round is not settled, and lists no
+	///   other task (no worker is held by a task that is settled or gone); the outcomes of
 	///   settled rounds are the first `settled.len()` of `workers`, none of them open, and a
 	///   finished task has settled every worker;
 	/// - assignment records exist only for workers of unsettled rounds, from their commit on
@@ -26,6 +27,7 @@ impl<T: Config> Pallet<T> {
 		let resume = IncompleteSince::<T>::get();
 		let mut tasks = 0u32;
 		let mut records = 0usize;
+		let mut unsettled = 0u32;
 		for (task, info) in Tasks::<T>::iter() {
 			tasks += 1;
 			let entry = per_creator.entry(info.creator.clone()).or_default();
@@ -58,6 +60,7 @@ impl<T: Config> Pallet<T> {
 					continue;
 				}
 				ensure!(open && listed, "an unsettled worker not listed, or of a finished task");
+				unsettled += 1;
 				if let Some(a) = record {
 					records += 1;
 					ensure!(a.commitment.is_some(), "a record without a commitment");
@@ -71,6 +74,9 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(Deadlines::<T>::iter().count() as u32 == tasks, "agenda entries without a task");
 		ensure!(Assignments::<T>::iter().count() == records, "assignment records of no unsettled worker");
+		// Each unsettled worker lists its task (above) and lists each task once (pallet-workers'
+		// invariants), so equal counts mean no list holds anything else.
+		ensure!(T::Workers::open_task_count() == unsettled, "a worker lists a task it is not unsettled in");
 		ensure!(TaskCount::<T>::get() == tasks, "TaskCount disagrees with the tasks stored");
 		ensure!(tasks <= T::MaxTasks::get(), "more tasks than MaxTasks");
 		for (creator, fees) in per_creator {

@@ -388,4 +388,8 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 	fn open_tasks(who: &T::AccountId) -> Vec<TaskId> {
 		Workers::<T>::get(who).map(|info| info.open_tasks.into_inner()).unwrap_or_default()
 	}
+
+	fn open_task_count() -> u32 {
+		Workers::<T>::iter_values().map(|info| info.open_tasks.len() as u32).sum()
+	}
 }

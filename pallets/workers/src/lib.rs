@@ -135,6 +135,9 @@ pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	fn close_task(who: &AccountId, task: TaskId, report: Report);
 	/// The tasks `who` is drawn into whose round is not settled, oldest first.
 	fn open_tasks(who: &AccountId) -> Vec<TaskId>;
+	/// How many open tasks all workers hold together (for the task pallet's invariants: it
+	/// reads every worker record).
+	fn open_task_count() -> u32;
 }
 
 #[frame_support::pallet]

@@ -662,6 +662,27 @@ fn try_state_catches_a_fee_leak() {
 	});
 }
 
+/// A worker held by a task it is no longer in (a settlement that forgot to release it, or a
+/// pruned task) would keep it from deregistering for good: `try_state` catches it.
+#[test]
+fn try_state_catches_a_worker_held_by_a_settled_task() {
+	new_test_ext().execute_with(|| {
+		online(&WORKERS[..3], "RTX 4090");
+		let (task, ws) = assigned_image_task(3, 300);
+		let r = image(1, 1);
+		let keys: Vec<_> = ws.iter().map(|w| commit(task, *w, &r)).collect();
+		for (w, k) in ws.iter().zip(keys) {
+			reveal(task, *w, k);
+		}
+		let prune_at = crate::Tasks::<Test>::get(task).expect("task").agenda_at;
+		run_to(prune_at);
+		assert!(crate::Tasks::<Test>::get(task).is_none(), "pruned");
+		assert_ok!(Tasks::do_try_state());
+		assert!(Workers::open_task(&ws[0], task), "listed again after the task is gone");
+		assert!(Tasks::do_try_state().is_err());
+	});
+}
+
 
 /// Commits and reveals are charged for the task's own workers, not for `MaxVerifiers`: a
 /// commit checks each of them for a copy and is charged as a plain commit until it ends the
