@@ -567,10 +567,15 @@ fn summary(args: &BenchChainArgs, limits: &Limits, measured: &[BlockFigures], wa
 			.filter_map(|b| b.build_ms.filter(|_| b.ref_time > 0).map(|ms| ms as f64 * 1e9 / b.ref_time as f64))
 			.collect();
 		if !shares.is_empty() {
+			let max = 100.0 * shares.iter().cloned().fold(0.0, f64::max);
+			let verdict = if max <= 100.0 {
+				"under 100%: the weights do not undercharge this machine"
+			} else {
+				"over 100%: a block took longer to build here than the ref time it was charged"
+			};
 			println!(
-				"  build time / charged ref time: mean {:.0}%, max {:.0}% (under 100%: the weights do not undercharge this machine)",
+				"  build time / charged ref time: mean {:.0}%, max {max:.0}% ({verdict})",
 				100.0 * shares.iter().sum::<f64>() / shares.len() as f64,
-				100.0 * shares.iter().cloned().fold(0.0, f64::max)
 			);
 		}
 	}
