@@ -15,7 +15,8 @@ sp_api::decl_runtime_apis! {
 	{
 		/// The task with its status, workers and (once decided) result, if not pruned.
 		fn task(id: TaskId) -> Option<Task>;
-		/// The tasks `worker` is assigned to that have not ended.
+		/// The tasks `worker` is drawn into whose round is not settled yet (kept in its
+		/// pallet-workers record).
 		fn open_assignments(worker: AccountId) -> Vec<TaskId>;
 		/// The probability that `n` verifiers, each agreeing with probability `p`, reach
 		/// `quorum` (binomial model; see `replica_primitives::probability`).
