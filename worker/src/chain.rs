@@ -290,7 +290,7 @@ pub async fn assignment(client: &Client, task: u64, who: &AccountId) -> anyhow::
 /// `workers`) until the task is pruned. `None` while its round is open, or if never drawn.
 pub fn settled_outcome(info: &TaskInfo<AccountId, u128, u32>, who: &AccountId) -> Option<Outcome> {
 	let index = info.workers.0.iter().position(|w| w == who)?;
-	info.settled.0.get(index).cloned()
+	info.settled.0.get(index).copied()
 }
 
 /// How `who` stands in `task`: its settled outcome, or `Open` while its round is open (with or

@@ -568,15 +568,8 @@ impl Session<'_> {
 				Phase::Sealed | Phase::Committed if assignment.reveal_attempted => self.set_phase(task, Phase::Revealed)?,
 				_ => {},
 			},
-			TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled => {
-				let outcome = match assignment.outcome {
-					ChainOutcome::Won => Outcome::Won { share: None },
-					ChainOutcome::Unpaid => Outcome::Failed { reason: "no quorum".into() },
-					_ => Outcome::NotPaid,
-				};
-				self.finish(task, Some(outcome))?;
-			},
-			TaskStatus::Pending { .. } => {},
+			// A finished task has settled every worker and keeps no records: handled above.
+			TaskStatus::Finalized | TaskStatus::Failed { .. } | TaskStatus::Cancelled | TaskStatus::Pending { .. } => {},
 		}
 		Ok(())
 	}

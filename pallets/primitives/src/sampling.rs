@@ -56,66 +56,27 @@ pub fn sample_distinct<T: Clone>(seed: [u8; 32], candidates: &[T], k: usize) -> 
 /// about 3 × 10^14 RPL, beyond any stake, and keeps the cross-multiplied comparisons in `u128`.)
 pub const MAX_WEIGHT: u128 = (1 << 88) - 1;
 
-/// The fractional bits of `log2` computed for every candidate; the other `32 - COARSE_BITS`
-/// only for the candidates that may come first (see [`WeightedOrder`]).
-const COARSE_BITS: u32 = 8;
-
-/// `log2(x)` for `x >= 1` in fixed point with 32 fractional bits, computed bit by bit (the
-/// mantissa squared once per bit), so that it can stop after the leading bits and go on later
-/// to exactly the value the full computation gives.
-#[derive(Clone, Copy)]
-struct Log2 {
-	/// The integer part and the fractional bits found so far, as a 32-bit fixed-point value.
-	value: u128,
-	/// The mantissa in [1, 2), as a Q1.63 number, after the bits found so far.
-	mantissa: u128,
-	/// Fractional bits still to find.
-	left: u32,
-}
-
-impl Log2 {
-	fn new(x: u128) -> Self {
-		debug_assert!(x >= 1);
-		let int = 127 - x.leading_zeros() as u128;
-		let mantissa: u128 = if int >= 63 { x >> (int - 63) } else { x << (63 - int) };
-		Self { value: int << 32, mantissa, left: 32 }
-	}
-
-	/// Finds the next `bits` fractional bits (at most those left).
-	fn refine(&mut self, bits: u32) {
-		for _ in 0..bits.min(self.left) {
-			self.left -= 1;
-			self.mantissa = (self.mantissa * self.mantissa) >> 63;
-			if self.mantissa >= 1 << 64 {
-				self.mantissa >>= 1;
-				self.value |= 1 << self.left;
-			}
+/// `log2(x)` for `x >= 1`, in fixed point with 32 fractional bits.
+fn log2_fixed(x: u128) -> u128 {
+	debug_assert!(x >= 1);
+	let int = 127 - x.leading_zeros() as u128;
+	// The mantissa in [1, 2), as a Q1.63 number.
+	let mut m: u128 = if int >= 63 { x >> (int - 63) } else { x << (63 - int) };
+	let mut frac: u128 = 0;
+	for bit in (0..32).rev() {
+		m = (m * m) >> 63;
+		if m >= 1 << 64 {
+			m >>= 1;
+			frac |= 1 << bit;
 		}
 	}
-
-	fn is_exact(&self) -> bool {
-		self.left == 0
-	}
-
-	/// The largest value the exact result can have: the bits still to find all ones.
-	fn upper(&self) -> u128 {
-		self.value | ((1u128 << self.left) - 1)
-	}
+	(int << 32) | frac
 }
 
-/// `log2(x)` for `x >= 1`, in fixed point with 32 fractional bits.
-#[cfg(test)]
-fn log2_fixed(x: u128) -> u128 {
-	let mut log = Log2::new(x);
-	log.refine(32);
-	log.value
-}
-
-/// `-log2(u)` in 32-bit fixed point for `u = (h + 1) / 2^64`, `2^64 · 2^32 - log2(h + 1)`: an
-/// exponential variate with rate `ln 2` (the factor is common to every candidate and cancels
-/// out). Before its log is exact, the smallest value it can turn out to have.
-fn exponential(log: &Log2) -> u128 {
-	(64u128 << 32) - log.upper()
+/// `-log2(u)` in 32-bit fixed point for `u = (h + 1) / 2^64`: an exponential variate with rate
+/// `ln 2` (the factor is common to every candidate and cancels out).
+fn exponential(h: u64) -> u128 {
+	(64u128 << 32) - log2_fixed(h as u128 + 1)
 }
 
 /// Draws `min(k, n)` distinct candidates with probability proportional to their weight,
@@ -132,10 +93,8 @@ pub fn sample_weighted<Id: Encode + Clone>(seed: [u8; 32], candidates: &[(Id, u1
 }
 
 struct Keyed<Id> {
-	/// The candidate's exponential variate (its key is `exp / weight`, smallest first), or,
-	/// while `log` is not exact, the smallest it can turn out to be.
+	/// The candidate's exponential variate; its key is `exp / weight`, smallest first.
 	exp: u128,
-	log: Log2,
 	weight: u128,
 	hash: u64,
 	id: Id,
@@ -145,17 +104,9 @@ impl<Id: Encode> Keyed<Id> {
 	fn precedes(&self, other: &Self) -> core::cmp::Ordering {
 		(self.exp * other.weight)
 			.cmp(&(other.exp * self.weight))
-			// On equal keys one not yet exact comes first, to be made exact before any
-			// candidate is taken: its exact key may tie and lose on the hash.
-			.then(self.log.is_exact().cmp(&other.log.is_exact()))
 			.then(self.hash.cmp(&other.hash))
 			// Only on equal keys and hashes, a 2^-64 event: encoded on demand.
 			.then_with(|| self.id.encode().cmp(&other.id.encode()))
-	}
-
-	fn make_exact(&mut self) {
-		self.log.refine(32);
-		self.exp = exponential(&self.log);
 	}
 }
 
@@ -178,10 +129,8 @@ impl<Id: Encode> PartialEq for Keyed<Id> {
 impl<Id: Encode> Eq for Keyed<Id> {}
 
 /// The draw order of [`sample_weighted`], produced lazily: building it hashes each candidate
-/// once, finds the leading bits of its key and heapifies (linear in the candidates); each
-/// candidate taken costs a logarithmic step, and only the candidates that reach the top of
-/// the heap get their keys' remaining bits, so a draw that needs the first few pays for no
-/// full sort and few exact keys. The order is exactly the one the exact keys give. It can take a lowered
+/// once and heapifies (linear in the candidates); each candidate taken costs a logarithmic
+/// step, so a draw that needs the first few pays for no full sort. It can take a lowered
 /// weight without rehashing: a candidate's key depends only on the seed, its id and its
 /// weight, so after [`WeightedOrder::lower_first`] the order is exactly the one a fresh draw
 /// with the new weight would give, and the candidates taken before keep their places.
@@ -213,35 +162,20 @@ impl<Id: Encode + Clone> WeightedOrder<Id> {
 				(seed, &id_bytes).encode_to(&mut input);
 				let h = blake2_256(&input);
 				let hash = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-				let mut log = Log2::new(hash as u128 + 1);
-				log.refine(COARSE_BITS);
-				Keyed { exp: exponential(&log), log, weight: (*w).min(MAX_WEIGHT), hash, id: id.clone() }
+				Keyed { exp: exponential(hash), weight: (*w).min(MAX_WEIGHT), hash, id: id.clone() }
 			})
 			.collect::<Vec<_>>()
 			.into();
 		Self { heap }
 	}
 
-	/// Makes the key of the candidate on top exact until the one on top has an exact key: it
-	/// then comes first, as every other key is at least its lower bound.
-	fn settle_top(&mut self) {
-		while let Some(mut top) = self.heap.peek_mut() {
-			if top.log.is_exact() {
-				return;
-			}
-			top.make_exact();
-		}
-	}
-
 	/// The candidate that comes next in draw order, with its weight.
-	pub fn first(&mut self) -> Option<(&Id, u128)> {
-		self.settle_top();
+	pub fn first(&self) -> Option<(&Id, u128)> {
 		self.heap.peek().map(|item| (&item.id, item.weight))
 	}
 
 	/// Takes the candidate that comes next out of the order.
 	pub fn take_first(&mut self) -> Option<Id> {
-		self.settle_top();
 		self.heap.pop().map(|item| item.id)
 	}
 
@@ -259,7 +193,6 @@ impl<Id: Encode + Clone> WeightedOrder<Id> {
 	/// moves it to its new place, which lies at or after the first. A higher weight is
 	/// ignored: raising it could move the candidate ahead of ones already taken.
 	pub fn lower_first(&mut self, weight: u128) {
-		self.settle_top();
 		let Some(mut item) = self.heap.pop() else { return };
 		if weight == 0 {
 			return;
@@ -347,9 +280,7 @@ mod tests {
 				.map(|(id, w)| {
 					let h = sp_crypto_hashing::blake2_256(&([s; 32], id.encode()).encode());
 					let hash = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
-					let mut log = Log2::new(hash as u128 + 1);
-					log.refine(32);
-					(exponential(&log), *w, hash, *id)
+					(exponential(hash), *w, hash, *id)
 				})
 				.collect();
 			keyed.sort_by(|a, b| (a.0 * b.1).cmp(&(b.0 * a.1)).then(a.2.cmp(&b.2)));

@@ -138,10 +138,10 @@ impl<T: Config> Pallet<T> {
 		info.fee = Zero::zero();
 	}
 
-	/// Settles every worker of the open tally: slashes faults, releases it from its open
-	/// tasks with its reputation report, records its outcome in `info.settled` and deletes its assignment
-	/// record (the caller stores `info`). `value` is the task's fee: wrong, withheld and bad
-	/// results lose at least `fee_slash_multiple` times it.
+	/// Settles every worker of the open tally: slashes faults, releases it from its open tasks
+	/// with its reputation report, records its outcome in `info.settled` and deletes its
+	/// assignment record (the caller stores `info`). `value` is the task's fee: wrong, withheld
+	/// and bad results lose at least `fee_slash_multiple` times it.
 	fn settle(task: TaskId, info: &mut TaskOf<T>, judgement: Judgement<'_, T::AccountId>, value: BalanceOf<T>) {
 		let params = Self::params();
 		let at_least = value.saturating_mul(params.fee_slash_multiple.into());
