@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_750_000 picoseconds.
-		Weight::from_parts(15_273_000, 0)
+		// Minimum execution time: 12_859_000 picoseconds.
+		Weight::from_parts(14_291_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_033_000 picoseconds.
-		Weight::from_parts(16_715_000, 0)
+		// Minimum execution time: 14_471_000 picoseconds.
+		Weight::from_parts(15_643_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_363_000 picoseconds.
-		Weight::from_parts(17_546_000, 0)
+		// Minimum execution time: 14_452_000 picoseconds.
+		Weight::from_parts(15_473_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 108_512_000 picoseconds.
-		Weight::from_parts(115_282_000, 0)
+		// Minimum execution time: 106_439_000 picoseconds.
+		Weight::from_parts(112_118_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -161,11 +161,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 111_497_000 picoseconds.
-		Weight::from_parts(28_609_124, 0)
+		// Minimum execution time: 111_126_000 picoseconds.
+		Weight::from_parts(18_544_605, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 45_558
-			.saturating_add(Weight::from_parts(93_832_473, 0).saturating_mul(n.into()))
+			// Standard Error: 42_541
+			.saturating_add(Weight::from_parts(94_693_235, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -188,8 +188,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2602`
 		//  Estimated: `10357`
-		// Minimum execution time: 91_626_000 picoseconds.
-		Weight::from_parts(97_685_000, 0)
+		// Minimum execution time: 89_694_000 picoseconds.
+		Weight::from_parts(94_611_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -205,11 +205,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1953 + v * (471 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 50_375_000 picoseconds.
-		Weight::from_parts(32_429_820, 0)
+		// Minimum execution time: 51_797_000 picoseconds.
+		Weight::from_parts(32_830_476, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 11_117
-			.saturating_add(Weight::from_parts(11_051_945, 0).saturating_mul(v.into()))
+			// Standard Error: 16_705
+			.saturating_add(Weight::from_parts(11_503_472, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -230,11 +230,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2417 + v * (472 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 63_204_000 picoseconds.
-		Weight::from_parts(55_631_262, 0)
+		// Minimum execution time: 61_081_000 picoseconds.
+		Weight::from_parts(55_360_497, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 72_797
-			.saturating_add(Weight::from_parts(12_594_823, 0).saturating_mul(v.into()))
+			// Standard Error: 15_162
+			.saturating_add(Weight::from_parts(11_215_677, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -248,8 +248,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4106`
 		//  Estimated: `23280`
-		// Minimum execution time: 55_603_000 picoseconds.
-		Weight::from_parts(72_789_000, 0)
+		// Minimum execution time: 54_071_000 picoseconds.
+		Weight::from_parts(61_302_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -275,11 +275,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3128 + v * (619 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 168_272_000 picoseconds.
-		Weight::from_parts(79_394_386, 0)
+		// Minimum execution time: 165_067_000 picoseconds.
+		Weight::from_parts(75_134_025, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 150_995
-			.saturating_add(Weight::from_parts(98_624_391, 0).saturating_mul(v.into()))
+			// Standard Error: 110_936
+			.saturating_add(Weight::from_parts(99_379_437, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -294,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_709_000 picoseconds.
-		Weight::from_parts(13_781_000, 0)
+		// Minimum execution time: 12_439_000 picoseconds.
+		Weight::from_parts(13_500_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -308,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_313_000 picoseconds.
-		Weight::from_parts(9_163_000, 0)
+		// Minimum execution time: 7_971_000 picoseconds.
+		Weight::from_parts(8_883_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -338,13 +338,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `320 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3824 ±10)`
-		// Minimum execution time: 310_513_000 picoseconds.
-		Weight::from_parts(43_813_201, 0)
+		// Minimum execution time: 354_519_000 picoseconds.
+		Weight::from_parts(61_075_118, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 659_706
-			.saturating_add(Weight::from_parts(22_942_470, 0).saturating_mul(v.into()))
-			// Standard Error: 39_346
-			.saturating_add(Weight::from_parts(922_702, 0).saturating_mul(c.into()))
+			// Standard Error: 259_972
+			.saturating_add(Weight::from_parts(19_152_561, 0).saturating_mul(v.into()))
+			// Standard Error: 15_505
+			.saturating_add(Weight::from_parts(1_413_004, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -374,8 +374,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `32652`
 		//  Estimated: `123358`
-		// Minimum execution time: 1_031_621_000 picoseconds.
-		Weight::from_parts(1_086_252_000, 0)
+		// Minimum execution time: 1_142_146_000 picoseconds.
+		Weight::from_parts(1_210_837_000, 0)
 			.saturating_add(Weight::from_parts(0, 123358))
 			.saturating_add(T::DbWeight::get().reads(39))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -402,12 +402,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3241 + v * (628 ±0)`
-		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 136_123_000 picoseconds.
-		Weight::from_parts(46_889_872, 0)
+		//  Estimated: `10357 + v * (11145 ±14)`
+		// Minimum execution time: 134_050_000 picoseconds.
+		Weight::from_parts(47_207_723, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 111_048
-			.saturating_add(Weight::from_parts(91_850_987, 0).saturating_mul(v.into()))
+			// Standard Error: 134_646
+			.saturating_add(Weight::from_parts(92_020_494, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -422,8 +422,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3200`
 		//  Estimated: `10357`
-		// Minimum execution time: 21_993_000 picoseconds.
-		Weight::from_parts(23_325_000, 0)
+		// Minimum execution time: 21_342_000 picoseconds.
+		Weight::from_parts(24_156_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -448,8 +448,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `13185`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_499_419_000 picoseconds.
-		Weight::from_parts(1_579_078_000, 0)
+		// Minimum execution time: 1_466_179_000 picoseconds.
+		Weight::from_parts(1_581_211_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(T::DbWeight::get().reads(56))
 			.saturating_add(T::DbWeight::get().writes(55))
@@ -460,8 +460,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10357`
-		// Minimum execution time: 4_457_000 picoseconds.
-		Weight::from_parts(4_977_000, 0)
+		// Minimum execution time: 4_376_000 picoseconds.
+		Weight::from_parts(4_857_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -477,8 +477,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 13_750_000 picoseconds.
-		Weight::from_parts(15_273_000, 0)
+		// Minimum execution time: 12_859_000 picoseconds.
+		Weight::from_parts(14_291_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -489,8 +489,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_033_000 picoseconds.
-		Weight::from_parts(16_715_000, 0)
+		// Minimum execution time: 14_471_000 picoseconds.
+		Weight::from_parts(15_643_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -501,8 +501,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 15_363_000 picoseconds.
-		Weight::from_parts(17_546_000, 0)
+		// Minimum execution time: 14_452_000 picoseconds.
+		Weight::from_parts(15_473_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -531,8 +531,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 108_512_000 picoseconds.
-		Weight::from_parts(115_282_000, 0)
+		// Minimum execution time: 106_439_000 picoseconds.
+		Weight::from_parts(112_118_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(7))
@@ -562,11 +562,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 111_497_000 picoseconds.
-		Weight::from_parts(28_609_124, 0)
+		// Minimum execution time: 111_126_000 picoseconds.
+		Weight::from_parts(18_544_605, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 45_558
-			.saturating_add(Weight::from_parts(93_832_473, 0).saturating_mul(n.into()))
+			// Standard Error: 42_541
+			.saturating_add(Weight::from_parts(94_693_235, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(4))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -589,8 +589,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2602`
 		//  Estimated: `10357`
-		// Minimum execution time: 91_626_000 picoseconds.
-		Weight::from_parts(97_685_000, 0)
+		// Minimum execution time: 89_694_000 picoseconds.
+		Weight::from_parts(94_611_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -606,11 +606,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1953 + v * (471 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 50_375_000 picoseconds.
-		Weight::from_parts(32_429_820, 0)
+		// Minimum execution time: 51_797_000 picoseconds.
+		Weight::from_parts(32_830_476, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 11_117
-			.saturating_add(Weight::from_parts(11_051_945, 0).saturating_mul(v.into()))
+			// Standard Error: 16_705
+			.saturating_add(Weight::from_parts(11_503_472, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -631,11 +631,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2417 + v * (472 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 63_204_000 picoseconds.
-		Weight::from_parts(55_631_262, 0)
+		// Minimum execution time: 61_081_000 picoseconds.
+		Weight::from_parts(55_360_497, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 72_797
-			.saturating_add(Weight::from_parts(12_594_823, 0).saturating_mul(v.into()))
+			// Standard Error: 15_162
+			.saturating_add(Weight::from_parts(11_215_677, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -649,8 +649,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4106`
 		//  Estimated: `23280`
-		// Minimum execution time: 55_603_000 picoseconds.
-		Weight::from_parts(72_789_000, 0)
+		// Minimum execution time: 54_071_000 picoseconds.
+		Weight::from_parts(61_302_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -676,11 +676,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3128 + v * (619 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 168_272_000 picoseconds.
-		Weight::from_parts(79_394_386, 0)
+		// Minimum execution time: 165_067_000 picoseconds.
+		Weight::from_parts(75_134_025, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 150_995
-			.saturating_add(Weight::from_parts(98_624_391, 0).saturating_mul(v.into()))
+			// Standard Error: 110_936
+			.saturating_add(Weight::from_parts(99_379_437, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -695,8 +695,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_709_000 picoseconds.
-		Weight::from_parts(13_781_000, 0)
+		// Minimum execution time: 12_439_000 picoseconds.
+		Weight::from_parts(13_500_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -709,8 +709,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 8_313_000 picoseconds.
-		Weight::from_parts(9_163_000, 0)
+		// Minimum execution time: 7_971_000 picoseconds.
+		Weight::from_parts(8_883_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -739,13 +739,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `320 + c * (101 ±0) + v * (268 ±0)`
 		//  Estimated: `26007 + c * (101 ±0) + v * (3824 ±10)`
-		// Minimum execution time: 310_513_000 picoseconds.
-		Weight::from_parts(43_813_201, 0)
+		// Minimum execution time: 354_519_000 picoseconds.
+		Weight::from_parts(61_075_118, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 659_706
-			.saturating_add(Weight::from_parts(22_942_470, 0).saturating_mul(v.into()))
-			// Standard Error: 39_346
-			.saturating_add(Weight::from_parts(922_702, 0).saturating_mul(c.into()))
+			// Standard Error: 259_972
+			.saturating_add(Weight::from_parts(19_152_561, 0).saturating_mul(v.into()))
+			// Standard Error: 15_505
+			.saturating_add(Weight::from_parts(1_413_004, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
@@ -775,8 +775,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `32652`
 		//  Estimated: `123358`
-		// Minimum execution time: 1_031_621_000 picoseconds.
-		Weight::from_parts(1_086_252_000, 0)
+		// Minimum execution time: 1_142_146_000 picoseconds.
+		Weight::from_parts(1_210_837_000, 0)
 			.saturating_add(Weight::from_parts(0, 123358))
 			.saturating_add(RocksDbWeight::get().reads(39))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -803,12 +803,12 @@ impl WeightInfo for () {
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3241 + v * (628 ±0)`
-		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 136_123_000 picoseconds.
-		Weight::from_parts(46_889_872, 0)
+		//  Estimated: `10357 + v * (11145 ±14)`
+		// Minimum execution time: 134_050_000 picoseconds.
+		Weight::from_parts(47_207_723, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 111_048
-			.saturating_add(Weight::from_parts(91_850_987, 0).saturating_mul(v.into()))
+			// Standard Error: 134_646
+			.saturating_add(Weight::from_parts(92_020_494, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -823,8 +823,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3200`
 		//  Estimated: `10357`
-		// Minimum execution time: 21_993_000 picoseconds.
-		Weight::from_parts(23_325_000, 0)
+		// Minimum execution time: 21_342_000 picoseconds.
+		Weight::from_parts(24_156_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -849,8 +849,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `13185`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_499_419_000 picoseconds.
-		Weight::from_parts(1_579_078_000, 0)
+		// Minimum execution time: 1_466_179_000 picoseconds.
+		Weight::from_parts(1_581_211_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
 			.saturating_add(RocksDbWeight::get().reads(56))
 			.saturating_add(RocksDbWeight::get().writes(55))
@@ -861,8 +861,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10357`
-		// Minimum execution time: 4_457_000 picoseconds.
-		Weight::from_parts(4_977_000, 0)
+		// Minimum execution time: 4_376_000 picoseconds.
+		Weight::from_parts(4_857_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}

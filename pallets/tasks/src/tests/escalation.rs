@@ -86,3 +86,26 @@ fn a_reveal_from_an_earlier_round_is_refused_and_withholding_is_slashed() {
 		assert_noop!(Tasks::reveal_result(RuntimeOrigin::signed(ws[2]), task, k2), Error::<Test>::NotAssigned);
 	});
 }
+
+/// Attack: a worker of a round settled without quorum tries to commit into the escalation
+/// round. Its record went with its round's settlement, so only its place in the task tells it
+/// apart from a drawn worker that has not committed yet; it must be refused, or it could
+/// reseal the published results of its own round into a tally it was not drawn for.
+#[test]
+fn attack_a_worker_of_a_settled_round_cannot_commit_into_the_next() {
+	test(|| {
+		online(&WORKERS, "RTX 4090");
+		let (task, round0) = assigned_image_task(3, 100);
+		no_quorum_round(task);
+		run_to(System::block_number() + 1);
+		assert!(matches!(status(task), TaskStatus::Committing { round: 1, .. }));
+		assert!(Assignments::<Test>::get(task, round0[0]).is_none(), "settled: no record");
+		let round = TaskStore::<Test>::get(task).expect("task").round;
+		let key = key_of(task, round0[0]);
+		let sealed = seal(&honest_image(task), task, round, &worker_bytes(round0[0]), &key);
+		assert_noop!(
+			Tasks::commit_result(RuntimeOrigin::signed(round0[0]), task, sealed.ciphertext, sealed.commitment),
+			Error::<Test>::NotAssigned
+		);
+	});
+}
