@@ -14,7 +14,7 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 
 use crate::{
-	configs::replica::{SlashPot, WORKER_MAX_MISSED, WORKER_MIN_STAKE, WORKER_UNBONDING_PERIOD},
+	configs::replica::{EarningsPot, SlashPot, WORKER_MAX_MISSED, WORKER_MIN_STAKE, WORKER_UNBONDING_PERIOD},
 	AccountId, AuraId, BalancesConfig, CollatorSelectionConfig, CouncilConfig, ParachainInfoConfig,
 	PolkadotXcmConfig, RelayRandomnessConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, TasksConfig, WorkersConfig, UNIT,
 	EXISTENTIAL_DEPOSIT,
@@ -47,8 +47,8 @@ fn replica_genesis(
 				.iter()
 				.cloned()
 				.map(|account| (account, ENDOWMENT))
-				// The slash pot exists from genesis, so slashed stake always has a home.
-				.chain(core::iter::once((SlashPot::get(), EXISTENTIAL_DEPOSIT)))
+				// The pots exist from genesis, so slashed stake and won fees always have a home.
+				.chain([(SlashPot::get(), EXISTENTIAL_DEPOSIT), (EarningsPot::get(), EXISTENTIAL_DEPOSIT)])
 				.collect(),
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id },

@@ -113,8 +113,10 @@ pub type Migrations = (
 	// Unreleased: remove once applied.
 	pallet_tasks::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_tasks::migrations::v3::MigrateV2ToV3<Runtime>,
-	// The workers' records gain their open-task lists before pallet-tasks moves its lists in.
+	// The workers' records gain their open-task lists and earnings (current layout) before
+	// pallet-tasks moves its lists in.
 	pallet_workers::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_workers::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_tasks::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 

@@ -8,7 +8,10 @@ use alloc::{vec, vec::Vec};
 use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
+	traits::{
+		fungible::{Inspect, Mutate},
+		EnsureOrigin, Get, Hooks,
+	},
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
@@ -107,9 +110,15 @@ fn result(salt: u64) -> ResultPayload {
 	ResultPayload::Image(images.try_into().expect("fits"))
 }
 
+/// A creator with funds; also makes sure the earnings pot that verdicts pay into exists, as
+/// the runtime's genesis does.
 fn creator<T: Config>() -> T::AccountId {
 	let who: T::AccountId = account("creator", 0, 0);
 	let _ = T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	let pot = T::Workers::earnings_pot();
+	if T::Currency::balance(&pot) < T::Currency::minimum_balance() {
+		let _ = T::Currency::set_balance(&pot, T::Currency::minimum_balance());
+	}
 	who
 }
 

@@ -156,8 +156,9 @@ pub mod v3 {
 
 /// v3 → v4: a worker's open tasks move into its pallet-workers record (`open_tasks`), which a
 /// settlement writes anyway for the worker's reputation: the verdict writes one record per
-/// worker instead of two, and a draw reads one. Run after
-/// `pallet_workers::migrations::v1`, which gives every record an empty list.
+/// worker instead of two, and a draw reads one. Run after `pallet_workers::migrations::v1`,
+/// which gives every record an empty list, and `v2`, which brings records to the layout this
+/// one writes.
 pub mod v4 {
 	use crate::{Config, Pallet};
 	use frame_support::{

@@ -38,8 +38,11 @@ impl pallet_balances::Config for Test {
 }
 
 pub const POT: AccountId = 999;
+/// Holds workers' unclaimed earnings.
+pub const EARNINGS_POT: AccountId = 998;
 parameter_types! {
 	pub const Pot: AccountId = POT;
+	pub const EarningsPot: AccountId = EARNINGS_POT;
 }
 
 impl pallet_workers::Config for Test {
@@ -48,6 +51,7 @@ impl pallet_workers::Config for Test {
 	type OnSlash = frame_support::traits::tokens::imbalance::ResolveTo<Pot, Balances>;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type SlashPot = Pot;
+	type EarningsPot = EarningsPot;
 	type Clock = System;
 	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Test>;
 	type MaxOpenTasks = ConstU32<8>;
@@ -187,7 +191,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut balances: Vec<(AccountId, Balance)> =
 		WORKERS.iter().chain(OTHER_PROFILE_WORKERS.iter()).map(|w| (*w, 10_000)).collect();
-	balances.extend([(DAPP, 1_000_000), (POOR_DAPP, 20), (POT, 1)]);
+	balances.extend([(DAPP, 1_000_000), (POOR_DAPP, 20), (POT, 1), (EARNINGS_POT, 1)]);
 	balances.extend(SYBILS.map(|w| (w, 10_000)));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut t)

@@ -1,5 +1,7 @@
 //! Verdicts and money: tally the round, pay the winners, slash the faults, escalate or fail
-//! with a refund.
+//! with a refund. Winners are paid by one transfer of the fee into pallet-workers' earnings
+//! pot and a credit in each winner's record, which the settlement writes anyway; they claim
+//! it there.
 
 use alloc::vec::Vec;
 use frame_support::traits::{
@@ -15,9 +17,10 @@ use frame_support::pallet_prelude::Get;
 use frame_system::pallet_prelude::BlockNumberFor;
 
 /// How the workers of a tally are judged.
-enum Judgement<'a, AccountId> {
-	/// The task was decided: `winners` are paid, revealers outside them are outliers.
-	Decided { winners: &'a [AccountId] },
+enum Judgement<'a, AccountId, Balance> {
+	/// The task was decided: `winners` are credited `earned` (in the same order), revealers
+	/// outside them are outliers.
+	Decided { winners: &'a [AccountId], earned: &'a [Balance] },
 	/// No quorum: revealers are unpaid, not slashed.
 	NoQuorum,
 	/// The task was aborted before its reveal phase (no checkers): nobody is at fault.
@@ -43,8 +46,8 @@ impl<T: Config> Pallet<T> {
 				let winners: Vec<T::AccountId> =
 					winners.iter().map(|i| revealed[*i as usize].0.clone()).collect();
 				let result = results[reference as usize].clone();
-				let share = Self::pay(info, &winners);
-				Self::settle(task, info, Judgement::Decided { winners: &winners }, value);
+				let (share, earned) = Self::pay(info, &winners);
+				Self::settle(task, info, Judgement::Decided { winners: &winners, earned: &earned }, value);
 				info.result = Some(result.clone());
 				info.status = TaskStatus::Finalized;
 				Self::finish(task, info);
@@ -89,39 +92,37 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::TaskFailed { task, reason });
 	}
 
-	/// Splits the held fee among `winners` (equal shares, the remainder to the first).
-	/// Returns the equal share.
-	fn pay(info: &mut TaskOf<T>, winners: &[T::AccountId]) -> BalanceOf<T> {
+	/// Moves the held fee into the earnings pot in one transfer and splits it among `winners`
+	/// (equal shares, the remainder to the first): returns the equal share and what each
+	/// winner is to be credited, in `winners` order. Should the transfer fail, the fee goes
+	/// back to the creator and nobody is credited.
+	fn pay(info: &mut TaskOf<T>, winners: &[T::AccountId]) -> (BalanceOf<T>, Vec<BalanceOf<T>>) {
 		let n: BalanceOf<T> = (winners.len() as u32).into();
-		if n.is_zero() {
-			return Zero::zero();
+		let mut earned = alloc::vec![Zero::zero(); winners.len()];
+		if n.is_zero() || info.fee.is_zero() {
+			return (Zero::zero(), earned);
+		}
+		let moved = T::Currency::transfer_on_hold(
+			&HoldReason::TaskFee.into(),
+			&info.creator,
+			&T::Workers::earnings_pot(),
+			info.fee,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Polite,
+		);
+		if moved.is_err() {
+			frame_support::defensive!("paying the fee into the earnings pot failed; it is refunded");
+			Self::refund(info);
+			return (Zero::zero(), earned);
 		}
 		let share = info.fee / n;
 		let remainder = info.fee.saturating_sub(share.saturating_mul(n));
-		for (i, winner) in winners.iter().enumerate() {
-			let amount = if i == 0 { share.saturating_add(remainder) } else { share };
-			if amount.is_zero() {
-				continue;
-			}
-			let moved = T::Currency::transfer_on_hold(
-				&HoldReason::TaskFee.into(),
-				&info.creator,
-				winner,
-				amount,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Polite,
-			);
-			match moved {
-				Ok(_) => info.fee = info.fee.saturating_sub(amount),
-				Err(_) => {
-					frame_support::defensive!("paying a winner failed; the rest is refunded");
-				},
-			}
+		for (i, credit) in earned.iter_mut().enumerate() {
+			*credit = if i == 0 { share.saturating_add(remainder) } else { share };
 		}
-		// Anything not paid out (a failed transfer) goes back to the creator.
-		Self::refund(info);
-		share
+		info.fee = Zero::zero();
+		(share, earned)
 	}
 
 	/// Releases what is still held for the task back to its creator.
@@ -142,7 +143,12 @@ impl<T: Config> Pallet<T> {
 	/// with its reputation report, records its outcome in `info.settled` and deletes its
 	/// assignment record (the caller stores `info`). `value` is the task's fee: wrong, withheld
 	/// and bad results lose at least `fee_slash_multiple` times it.
-	fn settle(task: TaskId, info: &mut TaskOf<T>, judgement: Judgement<'_, T::AccountId>, value: BalanceOf<T>) {
+	fn settle(
+		task: TaskId,
+		info: &mut TaskOf<T>,
+		judgement: Judgement<'_, T::AccountId, BalanceOf<T>>,
+		value: BalanceOf<T>,
+	) {
 		let params = Self::params();
 		let at_least = value.saturating_mul(params.fee_slash_multiple.into());
 		// Earlier rounds were settled when they ended.
@@ -163,9 +169,14 @@ impl<T: Config> Pallet<T> {
 				T::Workers::slash(who, params.withhold_slash, at_least, SlashReason::Withheld, task);
 				(Outcome::Withheld, Report::Fault)
 			} else {
-				match &judgement {
-					Judgement::Decided { winners } if winners.contains(who) => (Outcome::Won, Report::Success),
-					Judgement::Decided { .. } => {
+				let place = match &judgement {
+					Judgement::Decided { winners, .. } => winners.iter().position(|w| w == who),
+					_ => None,
+				};
+				match (&judgement, place) {
+					(Judgement::Decided { earned, .. }, Some(i)) =>
+						(Outcome::Won, Report::Success { earned: earned.get(i).copied().unwrap_or_default() }),
+					(Judgement::Decided { .. }, None) => {
 						T::Workers::slash(who, params.outlier_slash, at_least, SlashReason::Outlier, task);
 						(Outcome::Outlier, Report::Fault)
 					},

@@ -44,6 +44,15 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	who
 }
 
+/// Credits `who` earnings of `min_stake` and puts them in the earnings pot; returns them.
+fn with_earnings<T: Config>(who: &T::AccountId) -> BalanceOf<T> {
+	let earned = Pallet::<T>::params().min_stake;
+	let pot = T::EarningsPot::get();
+	let _ = T::Currency::set_balance(&pot, T::Currency::balance(&pot).max(T::Currency::minimum_balance()).saturating_add(earned));
+	Workers::<T>::mutate(who, |info| info.as_mut().expect("registered").earnings = earned);
+	earned
+}
+
 fn registered<T: Config>(name: &'static str, index: u32, m: u32) -> T::AccountId {
 	let who = funded::<T>(name, index);
 	let stake = Pallet::<T>::params().min_stake.saturating_mul(10u32.into());
@@ -174,17 +183,33 @@ mod benchmarks {
 		assert_eq!(Workers::<T>::get(&who).expect("worker").unbonding.len() as u32, <MaxUnbondingChunks as Get<u32>>::get());
 	}
 
+	/// The worst case: a deregistered worker withdraws a full unbonding schedule, is paid its
+	/// earnings and removed.
 	#[benchmark]
 	fn withdraw_unbonded() {
 		let who = registered::<T>("worker", 0, 1);
-		for block in 0..<MaxUnbondingChunks as Get<u32>>::get() {
+		let chunks = <MaxUnbondingChunks as Get<u32>>::get();
+		for block in 0..chunks - 1 {
 			frame_system::Pallet::<T>::set_block_number(block.into());
 			Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), 1u32.into()).expect("unbond");
 		}
+		frame_system::Pallet::<T>::set_block_number(chunks.into());
+		Pallet::<T>::deregister(RawOrigin::Signed(who.clone()).into()).expect("deregister");
+		with_earnings::<T>(&who);
 		frame_system::Pallet::<T>::set_block_number(BlockNumberFor::<T>::max_value());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
-		assert!(Workers::<T>::get(&who).expect("worker").unbonding.is_empty());
+		assert!(Workers::<T>::get(&who).is_none());
+	}
+
+	#[benchmark]
+	fn claim_earnings() {
+		let who = registered::<T>("worker", 0, 1);
+		let earned = with_earnings::<T>(&who);
+		let before = T::Currency::balance(&who);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert_eq!(T::Currency::balance(&who), before.saturating_add(earned));
 	}
 
 	#[benchmark]

@@ -5,7 +5,8 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{hold::Balanced as _, Inspect, InspectHold, MutateHold},
+		fungible::{hold::Balanced as _, Inspect, InspectHold, Mutate, MutateHold},
+		tokens::Preservation,
 		OnUnbalanced,
 	},
 };
@@ -187,6 +188,20 @@ impl<T: Config> Pallet<T> {
 		Self::set_offline(who, info, reason);
 	}
 
+	/// Pays `who` its unclaimed earnings out of the earnings pot (which keeps its existential
+	/// deposit) and zeroes them in `info`; the caller stores `info`. Nothing to pay is no error.
+	pub(crate) fn pay_earnings(who: &T::AccountId, info: &mut WorkerInfoOf<T>) -> DispatchResult {
+		let amount = info.earnings;
+		if amount.is_zero() {
+			return Ok(());
+		}
+		T::Currency::transfer(&T::EarningsPot::get(), who, amount, Preservation::Preserve)
+			.map_err(|_| Error::<T>::EarningsPotTooLow)?;
+		info.earnings = Zero::zero();
+		Self::deposit_event(Event::EarningsClaimed { worker: who.clone(), amount });
+		Ok(())
+	}
+
 	/// Everything `who` has at stake: active and unbonding.
 	pub fn total_at_stake(info: &WorkerInfoOf<T>) -> BalanceOf<T> {
 		info.unbonding
@@ -246,10 +261,17 @@ impl<T: Config> Pallet<T> {
 	/// Invariants: held stake equals recorded stake for every worker; the model indexes hold
 	/// every online worker once per served model, with current profile data and a stake no
 	/// lower than its own, and nobody else but offline workers not yet cleared by a draw; unbonding
-	/// chunks are positive, ordered and within one unbonding period.
+	/// chunks are positive, ordered and within one unbonding period; the earnings pot holds all
+	/// unclaimed earnings on top of its existential deposit.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let period = Self::params().unbonding_period;
+		let unclaimed = Workers::<T>::iter_values().fold(BalanceOf::<T>::zero(), |sum, info| sum.saturating_add(info.earnings));
+		let pot = T::Currency::balance(&T::EarningsPot::get());
+		ensure!(
+			pot >= unclaimed.saturating_add(T::Currency::minimum_balance()),
+			"the earnings pot holds less than the unclaimed earnings and its existential deposit"
+		);
 		for (who, info) in Workers::<T>::iter() {
 			let held = T::Currency::balance_on_hold(&HoldReason::Stake.into(), &who);
 			ensure!(held == Self::total_at_stake(&info), "held stake != recorded stake");
@@ -354,6 +376,10 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 		Self::do_slash(who, fraction, at_least, reason, task)
 	}
 
+	fn earnings_pot() -> T::AccountId {
+		T::EarningsPot::get()
+	}
+
 	fn has_room(who: &T::AccountId) -> bool {
 		Workers::<T>::get(who).is_some_and(|info| (info.open_tasks.len() as u32) < T::MaxOpenTasks::get())
 	}
@@ -362,15 +388,16 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 		Workers::<T>::mutate(who, |maybe| maybe.as_mut().is_some_and(|info| info.open_tasks.try_push(task).is_ok()))
 	}
 
-	fn close_task(who: &T::AccountId, task: TaskId, report: Report) {
+	fn close_task(who: &T::AccountId, task: TaskId, report: Report<BalanceOf<T>>) {
 		let max_missed = Self::params().max_missed;
 		Self::mutate_worker(who, |who, info| {
 			info.open_tasks.retain(|t| *t != task);
 			let reputation = &mut info.reputation;
 			match report {
-				Report::Success => {
+				Report::Success { earned } => {
 					reputation.successes = reputation.successes.saturating_add(1);
 					info.missed_in_row = 0;
+					info.earnings = info.earnings.saturating_add(earned);
 				},
 				Report::Fault => reputation.faults = reputation.faults.saturating_add(1),
 				Report::Missed => {

@@ -8,6 +8,14 @@
 //! success, fault or miss for their reputation ([`WorkerRegistry::close_task`]); faults are
 //! slashed. The open tasks live in the worker's record, which a settlement writes anyway.
 //!
+//! ## Earnings
+//! A verdict pays the whole fee into the earnings pot (`Config::EarningsPot`) in one transfer
+//! and credits each winner's share to its record ([`WorkerInfo::earnings`]) in the same write
+//! that releases it from the task, instead of one transfer per winner. A worker takes its
+//! earnings out with [`Pallet::claim_earnings`] whenever it likes; its last
+//! `withdraw_unbonded` pays them out with the record. The pot holds at least the sum of all
+//! unclaimed earnings on top of its existential deposit (checked by `try_state`).
+//!
 //! ## Stake
 //! Stake is held with `fungible::MutateHold` under [`HoldReason::Stake`]. Unbonding stake stays
 //! held — and slashable — for `unbonding_period` blocks, so a pending slash cannot be escaped
@@ -123,6 +131,9 @@ pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	fn slash(who: &AccountId, fraction: Perbill, at_least: Balance, reason: SlashReason, task: TaskId) -> Balance;
 	/// How long unbonding stake stays slashable.
 	fn unbonding_period() -> BlockNumber;
+	/// The account winners' shares are paid into before `close_task` credits them
+	/// (`Config::EarningsPot`).
+	fn earnings_pot() -> AccountId;
 	/// Whether `who` is registered and has room for one more open task (`MaxOpenTasks`).
 	fn has_room(who: &AccountId) -> bool;
 	/// A draw picked `who` for `task`: it joins `who`'s open tasks, which keep its stake at
@@ -130,9 +141,10 @@ pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	/// `false`, changing nothing, if `who` has no room or is not registered.
 	fn open_task(who: &AccountId, task: TaskId) -> bool;
 	/// `who`'s round in `task` is settled: the task leaves its open tasks, and `report` counts
-	/// in its reputation (after `max_missed` misses in a row it goes offline). One write of
-	/// the worker's record, the one a slash in the same settlement writes too.
-	fn close_task(who: &AccountId, task: TaskId, report: Report);
+	/// in its reputation (after `max_missed` misses in a row it goes offline); a success's
+	/// `earned`, which the caller has paid into `earnings_pot`, is credited to its earnings.
+	/// One write of the worker's record, the one a slash in the same settlement writes too.
+	fn close_task(who: &AccountId, task: TaskId, report: Report<Balance>);
 	/// The tasks `who` is drawn into whose round is not settled, oldest first.
 	fn open_tasks(who: &AccountId) -> Vec<TaskId>;
 	/// How many open tasks all workers hold together (for the task pallet's invariants: it
@@ -156,7 +168,7 @@ pub mod pallet {
 	use sp_runtime::traits::{BlockNumberProvider, Saturating, Zero};
 
 	/// The on-chain storage layout version (see [`crate::migrations`]).
-	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub(crate) const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -182,6 +194,11 @@ pub mod pallet {
 
 		/// The account `OnSlash` pays into, spent by governance through `spend_slashed`.
 		type SlashPot: Get<Self::AccountId>;
+
+		/// The account that holds workers' unclaimed earnings. It must exist (hold the
+		/// existential deposit) from genesis: it never pays that out.
+		#[pallet::constant]
+		type EarningsPot: Get<Self::AccountId>;
 
 		/// The clock in which the freshness of draw randomness is measured (the relay parent
 		/// number on a parachain): index entries record when they last changed in it.
@@ -283,6 +300,8 @@ pub mod pallet {
 		ParamsChanged { params: ParamsOf<T> },
 		/// Governance paid `amount` out of the slash pot to `to`.
 		SlashPotSpent { to: T::AccountId, amount: BalanceOf<T> },
+		/// A worker was paid its unclaimed earnings, `amount`, out of the earnings pot.
+		EarningsClaimed { worker: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -326,6 +345,11 @@ pub mod pallet {
 		InvalidParams,
 		/// The slash pot holds less than the amount (it keeps its existential deposit).
 		SlashPotTooLow,
+		/// The worker has no unclaimed earnings.
+		NothingToClaim,
+		/// The earnings pot holds less than the worker's earnings (it never should: `try_state`
+		/// checks it holds them all).
+		EarningsPotTooLow,
 	}
 
 	#[pallet::hooks]
@@ -375,6 +399,7 @@ pub mod pallet {
 					missed_in_row: 0,
 					reputation: Default::default(),
 					open_tasks: Default::default(),
+					earnings: Zero::zero(),
 				},
 			);
 			Self::deposit_event(Event::Registered { worker: who, profile_id, stake });
@@ -512,7 +537,7 @@ pub mod pallet {
 		}
 
 		/// Releases every unbonding chunk that has matured. A deregistering worker whose stake
-		/// is all withdrawn is removed.
+		/// is all withdrawn is removed, and paid its unclaimed earnings first.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
@@ -534,6 +559,7 @@ pub mod pallet {
 				info.unbonding.is_empty() &&
 				info.stake.is_zero()
 			{
+				Self::pay_earnings(&who, &mut info)?;
 				Workers::<T>::remove(&who);
 				Self::deposit_event(Event::Removed { worker: who });
 			} else {
@@ -594,6 +620,19 @@ pub mod pallet {
 			)
 			.map_err(|_| Error::<T>::SlashPotTooLow)?;
 			Self::deposit_event(Event::SlashPotSpent { to, amount });
+			Ok(())
+		}
+
+		/// Pays the signed worker its unclaimed earnings out of the earnings pot; its record's
+		/// `earnings` go to zero. Any registered worker may claim, also while deregistering.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::claim_earnings())]
+		pub fn claim_earnings(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Self::worker(&who)?;
+			ensure!(!info.earnings.is_zero(), Error::<T>::NothingToClaim);
+			Self::pay_earnings(&who, &mut info)?;
+			Workers::<T>::insert(&who, info);
 			Ok(())
 		}
 	}

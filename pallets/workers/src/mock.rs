@@ -37,8 +37,11 @@ impl pallet_balances::Config for Test {
 
 /// Receives slashed stake.
 pub const POT: AccountId = 999;
+/// Holds unclaimed earnings.
+pub const EARNINGS_POT: AccountId = 998;
 parameter_types! {
 	pub const Pot: AccountId = POT;
+	pub const EarningsPot: AccountId = EARNINGS_POT;
 }
 
 impl pallet_workers::Config for Test {
@@ -47,6 +50,7 @@ impl pallet_workers::Config for Test {
 	type OnSlash = frame_support::traits::tokens::imbalance::ResolveTo<Pot, Balances>;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type SlashPot = Pot;
+	type EarningsPot = EarningsPot;
 	type Clock = System;
 	type LongestTaskLifetime = ConstU64<LONGEST_TASK>;
 	type MaxOpenTasks = ConstU32<4>;
@@ -87,7 +91,7 @@ pub fn endpoint() -> Vec<u8> {
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: vec![(ALICE, 10_000), (BOB, 10_000), (CHARLIE, 10_000), (DAVE, 10_000), (POOR, 50), (POT, 1)],
+		balances: vec![(ALICE, 10_000), (BOB, 10_000), (CHARLIE, 10_000), (DAVE, 10_000), (POOR, 50), (POT, 1), (EARNINGS_POT, 1)],
 		..Default::default()
 	}
 	.assimilate_storage(&mut t)

@@ -459,7 +459,7 @@ fn an_evicted_worker_is_never_drawn_from_its_other_indexes() {
 }
 
 /// A task the worker was drawn into ends with `report`.
-fn settled(who: AccountId, task: u64, report: Report) {
+fn settled(who: AccountId, task: u64, report: Report<Balance>) {
 	assert!(Workers::open_task(&who, task), "room for task {task}");
 	assert!(Workers::open_tasks(&who).contains(&task));
 	Workers::close_task(&who, task, report);
@@ -471,7 +471,7 @@ fn misses_in_a_row_set_the_worker_offline_and_successes_reset_them() {
 	test(|| {
 		online(ALICE, vec![1]);
 		settled(ALICE, 1, Report::Missed);
-		settled(ALICE, 2, Report::Success);
+		settled(ALICE, 2, Report::Success { earned: 0 });
 		settled(ALICE, 3, Report::Missed);
 		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().status, WorkerStatus::Online);
 		settled(ALICE, 4, Report::Missed);
@@ -508,7 +508,7 @@ fn open_tasks_are_bounded_and_released() {
 		assert!(!Workers::has_room(&ALICE));
 		assert!(!Workers::open_task(&ALICE, 9), "full");
 		assert_eq!(Workers::open_tasks(&ALICE), [0, 1, 2, 3]);
-		Workers::close_task(&ALICE, 1, Report::Success);
+		Workers::close_task(&ALICE, 1, Report::Success { earned: 0 });
 		assert_eq!(Workers::open_tasks(&ALICE), [0, 2, 3]);
 		assert!(Workers::has_room(&ALICE));
 		assert!(!Workers::has_room(&BOB) && !Workers::open_task(&BOB, 1), "not registered");
@@ -572,6 +572,87 @@ fn try_state_catches_held_stake_drift() {
 	new_test_ext().execute_with(|| {
 		register(ALICE, vec![1], MIN_STAKE);
 		WorkerStore::<Test>::mutate(ALICE, |i| i.as_mut().unwrap().stake += 1);
+		assert!(Workers::do_try_state().is_err());
+	});
+}
+
+/// What the task pallet does for a winner: pays `earned` into the earnings pot, then credits
+/// it in the release.
+fn won(who: AccountId, task: u64, earned: Balance) {
+	use frame_support::traits::{fungible::Mutate, tokens::Preservation};
+	assert_ok!(<Balances as Mutate<_>>::transfer(&DAVE, &EARNINGS_POT, earned, Preservation::Preserve));
+	settled(who, task, Report::Success { earned });
+}
+
+#[test]
+fn earnings_are_credited_in_the_release_and_claimed_in_one_transfer() {
+	test(|| {
+		online(ALICE, vec![1]);
+		won(ALICE, 1, 30);
+		won(ALICE, 2, 12);
+		let info = WorkerStore::<Test>::get(ALICE).unwrap();
+		assert_eq!((info.earnings, info.reputation.successes), (42, 2));
+		assert_eq!(Balances::balance(&EARNINGS_POT), 1 + 42, "the pot holds them on top of its deposit");
+		let free = Balances::balance(&ALICE);
+		assert_ok!(Workers::claim_earnings(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(last_event(), Event::EarningsClaimed { worker: ALICE, amount: 42 }.into());
+		assert_eq!(Balances::balance(&ALICE), free + 42);
+		assert_eq!(Balances::balance(&EARNINGS_POT), 1, "the pot keeps its existential deposit");
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().earnings, 0);
+	});
+}
+
+#[test]
+fn claim_errors_change_nothing() {
+	test(|| {
+		assert_noop!(Workers::claim_earnings(RuntimeOrigin::signed(ALICE)), Error::<Test>::NotRegistered);
+		online(ALICE, vec![1]);
+		assert_noop!(Workers::claim_earnings(RuntimeOrigin::signed(ALICE)), Error::<Test>::NothingToClaim);
+		// Earnings the pot does not hold (a corrupted record) are refused, not minted.
+		WorkerStore::<Test>::mutate(ALICE, |i| i.as_mut().unwrap().earnings = 5);
+		assert_noop!(Workers::claim_earnings(RuntimeOrigin::signed(ALICE)), Error::<Test>::EarningsPotTooLow);
+		WorkerStore::<Test>::mutate(ALICE, |i| i.as_mut().unwrap().earnings = 0);
+	});
+}
+
+#[test]
+fn a_slash_never_touches_earnings() {
+	test(|| {
+		online(ALICE, vec![1]);
+		won(ALICE, 1, 50);
+		let slashed = Workers::slash(&ALICE, Perbill::from_percent(100), 0, SlashReason::Outlier, 2);
+		assert_eq!(slashed, MIN_STAKE, "all its stake");
+		assert_eq!(WorkerStore::<Test>::get(ALICE).unwrap().earnings, 50);
+		assert_ok!(Workers::claim_earnings(RuntimeOrigin::signed(ALICE)));
+	});
+}
+
+#[test]
+fn the_last_withdrawal_pays_out_earnings_with_the_record() {
+	test(|| {
+		let issuance = Balances::total_issuance();
+		online(ALICE, vec![1]);
+		won(ALICE, 1, 25);
+		assert_ok!(Workers::deregister(RuntimeOrigin::signed(ALICE)));
+		// Still claimable while deregistering; here it is left for the withdrawal.
+		System::set_block_number(1 + UNBONDING);
+		assert_ok!(Workers::withdraw_unbonded(RuntimeOrigin::signed(ALICE)));
+		assert!(System::events().iter().any(|r| r.event == Event::EarningsClaimed { worker: ALICE, amount: 25 }.into()));
+		assert_eq!(last_event(), Event::Removed { worker: ALICE }.into());
+		assert!(WorkerStore::<Test>::get(ALICE).is_none());
+		assert_eq!(Balances::balance(&ALICE), 10_000 + 25, "its stake and its earnings");
+		assert_eq!(Balances::balance(&EARNINGS_POT), 1);
+		assert_eq!(Balances::total_issuance(), issuance, "moved, never minted");
+	});
+}
+
+#[test]
+fn try_state_catches_earnings_the_pot_does_not_hold() {
+	new_test_ext().execute_with(|| {
+		online(ALICE, vec![1]);
+		won(ALICE, 1, 10);
+		assert!(Workers::do_try_state().is_ok());
+		WorkerStore::<Test>::mutate(ALICE, |i| i.as_mut().unwrap().earnings += 1);
 		assert!(Workers::do_try_state().is_err());
 	});
 }

@@ -52,9 +52,10 @@ pub struct Reputation {
 /// How a task ended for one of its workers, as the task pallet reports it when it releases
 /// the worker from the task.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Report {
-	/// Its result agreed with the verdict.
-	Success,
+pub enum Report<Balance> {
+	/// Its result agreed with the verdict; `earned` of the fee, already paid into the earnings
+	/// pot, is credited to the worker's record.
+	Success { earned: Balance },
 	/// A wrong result, a withheld one or a bad reveal.
 	Fault,
 	/// It did not commit: after `max_missed` misses in a row it goes offline.
@@ -125,6 +126,11 @@ where
 	/// record that a settlement writes anyway (reputation, slashes), so releasing a worker
 	/// costs no write of its own.
 	pub open_tasks: BoundedVec<TaskId, MaxOpenTasks>,
+	/// Fees it won and has not claimed yet, held in the earnings pot (`Config::EarningsPot`).
+	/// Credited in the settlement's write of this record, so paying a winner costs no
+	/// transfer of its own; `claim_earnings` pays them out. Earnings are not stake: no slash
+	/// touches them.
+	pub earnings: Balance,
 }
 
 /// The most unbonding chunks a worker may have at once.

@@ -10,6 +10,7 @@
 //! | `MaxWorkersPerModel` | 256 | bounds eligibility to one read of ≤ 256 entries |
 //! | `MaxEndpointLen` | 256 bytes | |
 //! | `OnSlash` | the slash pot account (`rp/slash`) | slashing moves funds, never burns; governance spends it (`spend_slashed`) |
+//! | `EarningsPot` | the earnings pot account (`rp/earns`) | verdicts pay fees into it and credit winners; workers claim (`claim_earnings`) |
 //! | `Clock` | `RelayRandomness` (the relay parent number) | when index entries last changed, for fresh draws |
 //! | `LongestTaskLifetime` | pallet-tasks' bound | the unbonding period may not be shorter |
 //!
@@ -33,6 +34,10 @@ parameter_types! {
 	pub const SlashPotId: PalletId = PalletId(*b"rp/slash");
 	/// The account that receives slashed stake.
 	pub SlashPot: AccountId = SlashPotId::get().into_account_truncating();
+	pub const EarningsPotId: PalletId = PalletId(*b"rp/earns");
+	/// The account that holds workers' unclaimed earnings (endowed with the existential
+	/// deposit at genesis).
+	pub EarningsPot: AccountId = EarningsPotId::get().into_account_truncating();
 }
 
 /// Genesis values of pallet-workers' governance parameters.
@@ -46,6 +51,7 @@ impl pallet_workers::Config for Runtime {
 	type OnSlash = frame_support::traits::tokens::imbalance::ResolveTo<SlashPot, Balances>;
 	type GovernanceOrigin = GovernanceOrigin;
 	type SlashPot = SlashPot;
+	type EarningsPot = EarningsPot;
 	type Clock = crate::RelayRandomness;
 	type LongestTaskLifetime = pallet_tasks::LongestTaskLifetime<Runtime>;
 	type MaxOpenTasks = ConstU32<32>;

@@ -13,20 +13,28 @@ fn three_honest_workers_finalize_and_split_the_fee() {
 		let keys: Vec<_> = ws.iter().map(|w| commit(task, *w, &result)).collect();
 		assert!(matches!(status(task), TaskStatus::Revealing { round: 0, .. }), "all committed: reveal at once");
 		let before: Vec<_> = ws.iter().map(|w| Balances::balance(w)).collect();
+		let pot = Balances::balance(&EARNINGS_POT);
 		for (w, k) in ws.iter().zip(keys) {
 			reveal(task, *w, k);
 		}
 		assert_eq!(status(task), TaskStatus::Finalized);
 		assert_eq!(TaskStore::<Test>::get(task).unwrap().result, Some(result.clone()));
-		// 301 = 3 × 100 + 1: the first winner takes the remainder.
-		let paid: Vec<_> = ws.iter().zip(before).map(|(w, b)| Balances::balance(w) - b).collect();
-		assert_eq!(paid, [101, 100, 100]);
+		// 301 = 3 × 100 + 1: the first winner takes the remainder, credited to its record; the
+		// fee went to the earnings pot in one transfer.
+		let credited: Vec<_> = ws.iter().map(|w| earnings(*w)).collect();
+		assert_eq!(credited, [101, 100, 100]);
+		assert_eq!(Balances::balance(&EARNINGS_POT), pot + 301);
+		assert_eq!(ws.iter().map(|w| Balances::balance(w)).collect::<Vec<_>>(), before, "no transfer per winner");
 		assert_eq!(Balances::balance(&DAPP), dapp_before - 301);
 		assert!(events().contains(&Event::TaskFinalized { task, result, winners: ws.clone(), share: 100 }));
 		for w in &ws {
 			assert_eq!(held_stake(*w), STAKE, "nobody slashed");
 			assert!(Tasks::open_assignments(w).is_empty());
 		}
+		// A winner claims: the pot pays it out.
+		assert_ok!(Workers::claim_earnings(RuntimeOrigin::signed(ws[0])));
+		assert_eq!(Balances::balance(&ws[0]), before[0] + 101);
+		assert_eq!((earnings(ws[0]), Balances::balance(&EARNINGS_POT)), (0, pot + 200));
 	});
 }
 
@@ -43,10 +51,9 @@ fn an_outlier_is_slashed_and_the_fee_goes_to_the_two_honest() {
 		let pot = Balances::balance(&POT);
 		reveal(task, ws[0], k0);
 		reveal(task, ws[1], k1);
-		let b0 = Balances::balance(&ws[0]);
 		reveal(task, ws[2], k2);
 		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Balances::balance(&ws[0]) - b0, 150);
+		assert_eq!((earnings(ws[0]), earnings(ws[1]), earnings(ws[2])), (150, 150, 0));
 		// Outlier slash: 10% of its stake, but at least the fee (300), to the pot.
 		assert_eq!(held_stake(ws[2]), STAKE - 300);
 		assert_eq!(Balances::balance(&POT), pot + 300);
@@ -320,10 +327,9 @@ fn sampled_mode_without_check_lets_the_executor_decide() {
 		run_to(3);
 		assert!(events().contains(&Event::SamplingDecided { task, verified: false }));
 		assert!(matches!(status(task), TaskStatus::Revealing { round: 0, .. }));
-		let b = Balances::balance(&ws[0]);
 		reveal(task, ws[0], k0);
 		assert_eq!(status(task), TaskStatus::Finalized);
-		assert_eq!(Balances::balance(&ws[0]) - b, 100);
+		assert_eq!(earnings(ws[0]), 100);
 	});
 }
 
@@ -633,7 +639,8 @@ fn fees_are_paid_refunded_or_held_across_every_ending() {
 	test(|| {
 		online(&WORKERS[..3], "RTX 4090");
 		let dapp_before = Balances::total_balance(&DAPP);
-		let workers_before: u64 = WORKERS[..3].iter().map(|w| Balances::total_balance(w)).sum();
+		let worth = |w: &AccountId| Balances::total_balance(w) + earnings(*w);
+		let workers_before: u64 = WORKERS[..3].iter().map(worth).sum();
 		let (paid, ws) = assigned_image_task(3, 300);
 		let r = image(1, 1);
 		let keys: Vec<_> = ws.iter().map(|w| commit(paid, *w, &r)).collect();
@@ -643,8 +650,8 @@ fn fees_are_paid_refunded_or_held_across_every_ending() {
 		let cancelled = create(image_spec(None, 70));
 		assert_ok!(Tasks::cancel_task(RuntimeOrigin::signed(DAPP), cancelled));
 		let _open = create(image_spec(None, 11));
-		let workers_after: u64 = WORKERS[..3].iter().map(|w| Balances::total_balance(w)).sum();
-		assert_eq!(workers_after - workers_before, 300, "the winners were paid the fee");
+		let workers_after: u64 = WORKERS[..3].iter().map(worth).sum();
+		assert_eq!(workers_after - workers_before, 300, "the winners were credited the fee");
 		assert_eq!(dapp_before - Balances::total_balance(&DAPP), 300, "the creator paid that fee only");
 		assert_eq!(Balances::balance_on_hold(&RuntimeHoldReason::Tasks(HoldReason::TaskFee), &DAPP), 11);
 	});

@@ -110,6 +110,11 @@ pub(super) fn held_stake(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Workers(pallet_workers::HoldReason::Stake), &who)
 }
 
+/// A worker's unclaimed earnings (credited by verdicts, held in the earnings pot).
+pub(super) fn earnings(who: AccountId) -> Balance {
+	pallet_workers::Workers::<Test>::get(who).map_or(0, |info| info.earnings)
+}
+
 pub(super) fn events() -> Vec<Event<Test>> {
 	System::events()
 		.into_iter()
