@@ -252,7 +252,7 @@ async function main() {
   });
 
   const { result, winners, share } = finalized.data;
-  console.log(`winners, each paid ${share.toString()} planck:`);
+  console.log(`winners, each credited ${share.toString()} planck:`);
   for (const winner of winners) console.log(`  ${winner.toString()}`);
   if (result.isImage) {
     mkdirSync(args['out-dir'], { recursive: true });

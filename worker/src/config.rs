@@ -49,6 +49,12 @@ pub struct RunArgs {
 	/// minimum stake. An already registered worker keeps its stake.
 	#[arg(long, env = "REPLICA_STAKE")]
 	pub stake: Option<String>,
+	/// Claim the worker's earnings once they reach this many RPL. The chain credits the fees
+	/// a worker wins to its record and pays them out only when it claims (one transaction
+	/// for many tasks); the daemon checks at start and after every task it wins. 0 claims
+	/// after every win. Default: 10.
+	#[arg(long, env = "REPLICA_CLAIM_AT")]
+	pub claim_at: Option<String>,
 	/// The URL declared on chain where clients download results, e.g.
 	/// http://gpu1.example.org:8080. Default: http://<listen address>.
 	#[arg(long, env = "REPLICA_ENDPOINT")]
@@ -79,6 +85,7 @@ struct FileConfig {
 	device: Option<String>,
 	store: Option<PathBuf>,
 	stake: Option<String>,
+	claim_at: Option<String>,
 	endpoint: Option<String>,
 	listen: Option<SocketAddr>,
 	metrics: Option<SocketAddr>,
@@ -95,6 +102,8 @@ pub struct RunConfig {
 	pub store: PathBuf,
 	/// `None`: the chain's minimum.
 	pub stake: Option<u128>,
+	/// Unclaimed earnings at which the daemon claims them.
+	pub claim_at: u128,
 	pub endpoint: String,
 	pub listen: SocketAddr,
 	pub metrics: SocketAddr,
@@ -112,6 +121,7 @@ impl std::fmt::Debug for RunConfig {
 			.field("device", &self.device.to_string())
 			.field("store", &self.store)
 			.field("stake", &self.stake)
+			.field("claim_at", &self.claim_at)
 			.field("endpoint", &self.endpoint)
 			.field("listen", &self.listen)
 			.field("metrics", &self.metrics)
@@ -151,6 +161,7 @@ impl RunArgs {
 		};
 		let store = self.store.or(file.store).unwrap_or_else(default_store);
 		let stake = self.stake.or(file.stake).map(|s| parse_amount(&s).with_context(|| format!("--stake {s}"))).transpose()?;
+		let claim_at = self.claim_at.or(file.claim_at).map_or(Ok(10 * UNIT), |s| parse_amount(&s).with_context(|| format!("--claim-at {s}")))?;
 		let listen = self.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
 		let endpoint = self.endpoint.or(file.endpoint).unwrap_or_else(|| format!("http://{listen}"));
 		anyhow::ensure!(endpoint.starts_with("http://"), "--endpoint {endpoint}: expected an http:// URL");
@@ -158,7 +169,7 @@ impl RunArgs {
 		let queue = self.queue.or(file.queue).unwrap_or(16);
 		anyhow::ensure!(queue > 0, "--queue must be at least 1");
 		let keep_finished = self.keep_finished.or(file.keep_finished).unwrap_or(100_800);
-		Ok(RunConfig { node, signer, models, device, store, stake, endpoint, listen, metrics, queue, keep_finished })
+		Ok(RunConfig { node, signer, models, device, store, stake, claim_at, endpoint, listen, metrics, queue, keep_finished })
 	}
 }
 
@@ -269,6 +280,7 @@ mod tests {
 		assert_eq!(config.stake, Some(50 * UNIT));
 		assert_eq!(config.queue, 3);
 		assert_eq!(config.endpoint, "http://127.0.0.1:8080");
+		assert_eq!(config.claim_at, 10 * UNIT, "the default");
 		assert_eq!(
 			config.signer.public_key().to_account_id(),
 			subxt_signer::sr25519::dev::bob().public_key().to_account_id()
@@ -287,6 +299,7 @@ mod tests {
 		assert_eq!(example.key.as_deref(), Some("/etc/replica/worker.key"));
 		assert!(example.models.is_some() && example.device.is_some() && example.store.is_some());
 		assert!(example.stake.as_deref().map(parse_amount).is_some_and(|a| a.is_ok()));
+		assert_eq!(example.claim_at.as_deref().map(parse_amount).transpose().unwrap(), Some(10 * UNIT));
 		assert!(example.endpoint.is_some() && example.listen.is_some() && example.metrics.is_some());
 		assert_eq!(example.queue, Some(16));
 		assert_eq!(example.keep_finished, Some(100_800));

@@ -120,6 +120,7 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> anyhow::Resu
 		in_flight: Default::default(),
 		submitted: submitted_sender,
 		resend: Vec::new(),
+		claiming: Arc::default(),
 	};
 	let executor = Executor {
 		runner: Runner::new(device).with_fault(InjectedFault::from_env()?),
@@ -265,6 +266,8 @@ struct Session<'a> {
 	submitted: mpsc::UnboundedSender<Submitted>,
 	/// Tasks whose commitment or reveal did not get in: sent again on the next block.
 	resend: Vec<u64>,
+	/// A claim of earnings is on its way.
+	claiming: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session<'_> {
@@ -490,6 +493,25 @@ impl Session<'_> {
 		for task in tasks {
 			self.reconcile(task, now).instrument(task_span(task)).await?;
 		}
+		self.claim_if_due().await
+	}
+
+	/// Claims the worker's earnings once they reach `--claim-at` (in the background: a claim
+	/// that does not get in is tried again after the next win or restart).
+	async fn claim_if_due(&self) -> anyhow::Result<()> {
+		use std::sync::atomic::Ordering;
+		let earnings = chain::worker_info(&self.client, &self.account).await?.map_or(0, |info| info.earnings);
+		if earnings == 0 || earnings < self.config.claim_at || self.claiming.swap(true, Ordering::SeqCst) {
+			return Ok(());
+		}
+		let (submitter, claiming) = (self.submitter.clone(), self.claiming.clone());
+		tokio::spawn(async move {
+			match submitter.in_block(&runtime::tx().workers().claim_earnings()).await {
+				Ok(()) => tracing::info!("claimed {} of earnings", format_amount(earnings)),
+				Err(e) => tracing::warn!("claiming {} of earnings: {e}", format_amount(earnings)),
+			}
+			claiming.store(false, Ordering::SeqCst);
+		});
 		Ok(())
 	}
 
@@ -608,12 +630,15 @@ impl Session<'_> {
 				let won = event.winners.contains(&self.account);
 				tracing::info!(
 					"finalized: {}",
-					if won { format!("won, paid {}", format_amount(event.share)) } else { "not among the winners".into() }
+					if won { format!("won, credited {}", format_amount(event.share)) } else { "not among the winners".into() }
 				);
 				if won {
 					self.metrics.finalized.inc();
 				}
 				self.finish(event.task, Some(if won { Outcome::Won { share: Some(event.share) } } else { Outcome::NotPaid }))?;
+				if won {
+					self.claim_if_due().await?;
+				}
 			}
 		}
 		for event in events.find::<tasks::TaskFailed>() {

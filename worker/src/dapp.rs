@@ -205,7 +205,7 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
 			break e;
 		}
 	};
-	println!("winners, each paid {}:", format_amount(finalized.share));
+	println!("winners, each credited {}:", format_amount(finalized.share));
 	for winner in &finalized.winners {
 		println!("  {winner}");
 	}

@@ -16,9 +16,10 @@
 //!
 //! Each adversary loses (slashed with the right reason, never paid), no honest worker is ever
 //! slashed and each wins every task, the creator gets a verified image each time, and across
-//! the whole run every account's balance (free + held) reconciles to the planck with the
-//! chain's events: payments, slashes into the slash pot, and transaction fees, which are burnt
-//! (total issuance falls by exactly their sum). Needs the node binary: run by scripts/test.sh
+//! the whole run every account's balance (free + held, and for a worker its unclaimed
+//! earnings) reconciles to the planck with the chain's events: payments, slashes into the
+//! slash pot, and transaction fees, which are burnt (total issuance falls by exactly their
+//! sum). Needs the node binary: run by scripts/test.sh
 //! (--include-ignored).
 
 mod common;
@@ -542,7 +543,8 @@ fn random_result() -> ResultPayload {
 	ResultPayload::Image(vec![ImageResult { hashes, png_digest }].try_into().unwrap())
 }
 
-/// Every account's free + held balance and the total issuance, at one finalized block.
+/// Every account's free + held balance and the total issuance, at one finalized block. A
+/// worker's unclaimed earnings count as its own, not the earnings pot's: claims move nothing.
 struct Snapshot {
 	block: u64,
 	issuance: u128,
@@ -560,6 +562,15 @@ impl Snapshot {
 			let (who,) = entry.key().unwrap().decode().unwrap();
 			let info = entry.value().decode().unwrap();
 			accounts.insert(who, info.data.free + info.data.reserved);
+		}
+		let pot = at.constants().entry(runtime::constants().workers().earnings_pot()).unwrap();
+		let mut workers = at.storage().iter(runtime::storage().workers().workers(), ()).await.unwrap();
+		while let Some(entry) = workers.next().await {
+			let entry = entry.unwrap();
+			let (who,) = entry.key().unwrap().decode().unwrap();
+			let earnings = entry.value().decode().unwrap().earnings;
+			*accounts.get_mut(&pot).expect("the earnings pot exists") -= earnings;
+			*accounts.entry(who).or_default() += earnings;
 		}
 		Snapshot { block: at.block_number(), issuance, accounts }
 	}

@@ -28,6 +28,11 @@ async fn free_balance(client: &Client, who: &AccountId) -> u128 {
 	at.storage().fetch(runtime::storage().system().account(), (who.clone(),)).await.unwrap().decode().unwrap().data.free
 }
 
+/// A worker's unclaimed earnings, in its record.
+async fn earnings(client: &Client, who: &AccountId) -> u128 {
+	chain::worker_info(client, who).await.unwrap().map_or(0, |info| info.earnings)
+}
+
 /// Eve creates `specs` all at once (pipelined, so they land in one or two blocks); their ids.
 async fn create_at_once(
 	node: &DevNode,
@@ -118,8 +123,9 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 
 	// Charlie's engine panics on its first execution, Dave's runs out of CUDA memory: both
 	// catch it, retry once and are paid like Bob — a fault of its own never slashes a worker.
+	// Bob claims its earnings once they reach 0.5 RPL: after its second win here.
 	let mut workers = vec![
-		Worker::start(&node, "Bob", dev::bob()),
+		Worker::start_claiming_at(&node, "Bob", dev::bob(), "0.5"),
 		Worker::start_with_fault(&node, "Charlie", dev::charlie(), Some("panic:1")),
 		Worker::start_with_fault(&node, "Dave", dev::dave(), Some("oom:1")),
 	];
@@ -175,10 +181,20 @@ async fn workers_execute_commit_reveal_survive_crashes_and_get_paid() {
 		let o = outcome(&client, text_task, &w.account()).await;
 		assert!(matches!(o, Some(Outcome::Won)), "{}: {o:?}", w.name);
 	}
-	// Paid: each got its two shares, less the fees of its own transactions.
-	for (w, before) in workers.iter().zip(&before) {
-		let now = free_balance(&client, &w.account()).await;
-		assert!(now > before + 2 * (1_000_000_000_000 / 3) * 9 / 10, "{}: {now} vs {before}", w.name);
+	// Paid: each was credited its two shares. Bob, at 0.5 RPL, claimed them (its balance grew
+	// by them, less the fees of its own transactions); the others, at the default 10 RPL, hold
+	// them in their records.
+	let share = 1_000_000_000_000 / 3;
+	let bob = workers[0].account();
+	wait_until("Bob to claim its earnings", Duration::from_secs(60), || {
+		let (client, bob) = (client.clone(), bob.clone());
+		async move { earnings(&client, &bob).await == 0 }
+	})
+	.await;
+	assert!(free_balance(&client, &bob).await > before[0] + 2 * share * 9 / 10, "Bob was paid out");
+	assert!(workers[0].log().contains("claimed "), "{}", workers[0].log());
+	for w in &workers[1..] {
+		assert!(earnings(&client, &w.account()).await >= 2 * share, "{} holds its credits", w.name);
 	}
 	for (w, fault) in [(&workers[1], "injected engine panic"), (&workers[2], "CUDA out of memory")] {
 		let log = w.log();

@@ -158,7 +158,15 @@ async fn image_task_is_assigned_committed_revealed_and_paid() {
 	let agreed: ResultPayload = codec::Decode::decode(&mut &codec::Encode::encode(&finalized.result)[..]).unwrap();
 	assert_eq!(agreed, result());
 
-	// Each worker was paid its share (less the fees of its own two transactions).
+	// Each worker was credited its share in its record, and claims it: the earnings pot pays
+	// it out (its balance grows by the share, less the fees of its own three transactions).
+	for w in &workers {
+		let info = replica_worker::chain::worker_info(&client, &account(w)).await.unwrap().expect("registered");
+		assert_eq!(info.earnings, finalized.share, "credited, not transferred");
+		let events = submit(&client, &node, &runtime::transactions().workers().claim_earnings(), w).await;
+		let claimed = events.find_first::<runtime::workers::events::EarningsClaimed>().unwrap().expect("claimed");
+		assert_eq!((claimed.worker, claimed.amount), (account(w), finalized.share));
+	}
 	let at = client.at_current_block().await.unwrap();
 	let accounts = at.storage().entry(runtime::storage().system().account()).unwrap();
 	for (w, b) in workers.iter().zip(before) {

@@ -30,7 +30,9 @@
 //! - **Reveal** (`reveal_result`): a worker of the round being tallied posts its key; the
 //!   chain opens the commitment. A bad reveal is a fault.
 //! - **Verdict** (`replica_primitives::tally`): Agreed → Finalized, the fee split among the
-//!   winners (equal shares; the remainder goes to the first winner in assignment order);
+//!   winners (equal shares; the remainder goes to the first winner in assignment order): it
+//!   moves into pallet-workers' earnings pot in one transfer and each share is credited to its
+//!   winner's record, which the worker claims (`claim_earnings`);
 //!   outliers, withholders and bad reveals slashed (at least `fee_slash_multiple` × the fee,
 //!   and no less for withholding than for a wrong result), assigned workers that never
 //!   committed slashed `no_show_slash`. No quorum → the round is settled (revealers unpaid)
@@ -295,7 +297,8 @@ pub mod pallet {
 		ResultRevealed { task: TaskId, worker: T::AccountId },
 		/// A worker's reveal did not open its commitment (or was not a result of this task).
 		BadReveal { task: TaskId, worker: T::AccountId },
-		/// The task was decided: `result` is the agreed reference, paid to `winners`.
+		/// The task was decided: `result` is the agreed reference; `winners` are each credited
+		/// `share` (the first also the remainder) in their worker records.
 		TaskFinalized { task: TaskId, result: ResultPayload, winners: Vec<T::AccountId>, share: BalanceOf<T> },
 		/// No quorum: round `round` will be drawn afresh with `verifiers` workers, tallied on its
 		/// own.

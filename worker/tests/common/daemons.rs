@@ -39,21 +39,33 @@ impl Worker {
 
 	/// A worker whose engine fails as `fault` says (`REPLICA_WORKER_INJECT_FAULT`).
 	pub fn start_with_fault(node: &DevNode, name: &'static str, key: Keypair, fault: Option<&'static str>) -> Worker {
-		Self::start_in(node, name, key, fault, &format!("worker-{name}"))
+		Self::start_in(node, name, key, fault, &format!("worker-{name}"), &[])
+	}
+
+	/// A worker that claims its earnings once they reach `claim_at` RPL (`--claim-at`).
+	pub fn start_claiming_at(node: &DevNode, name: &'static str, key: Keypair, claim_at: &str) -> Worker {
+		Self::start_in(node, name, key, None, &format!("worker-{name}"), &["--claim-at", claim_at])
 	}
 
 	/// A second process with `name`'s key, with a store and ports of its own.
 	pub fn start_twin(node: &DevNode, name: &'static str, key: Keypair) -> Worker {
-		Self::start_in(node, name, key, None, &format!("worker-{name}-twin"))
+		Self::start_in(node, name, key, None, &format!("worker-{name}-twin"), &[])
 	}
 
-	pub fn start_in(node: &DevNode, name: &'static str, key: Keypair, fault: Option<&'static str>, dir: &str) -> Worker {
+	pub fn start_in(
+		node: &DevNode,
+		name: &'static str,
+		key: Keypair,
+		fault: Option<&'static str>,
+		dir: &str,
+		extra: &[&str],
+	) -> Worker {
 		let dir = node.base.join(dir);
 		std::fs::create_dir_all(&dir).unwrap();
 		let listen = format!("127.0.0.1:{}", free_port());
 		let listen_copy = listen.clone();
 		let metrics = format!("127.0.0.1:{}", free_port());
-		let args = vec![
+		let mut args: Vec<String> = vec![
 			"run".into(),
 			"--node".into(),
 			node.url(),
@@ -70,6 +82,7 @@ impl Worker {
 			"--metrics".into(),
 			metrics.clone(),
 		];
+		args.extend(extra.iter().map(|a| a.to_string()));
 		let mut worker = Worker { name, key, child: None, args, log: dir.join("worker.log"), listen: listen_copy, metrics, fault, spawned_at: 0 };
 		worker.spawn();
 		worker
