@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 12_859_000 picoseconds.
-		Weight::from_parts(14_291_000, 0)
+		// Minimum execution time: 13_790_000 picoseconds.
+		Weight::from_parts(15_463_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_471_000 picoseconds.
-		Weight::from_parts(15_643_000, 0)
+		// Minimum execution time: 14_722_000 picoseconds.
+		Weight::from_parts(15_934_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -100,8 +100,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_452_000 picoseconds.
-		Weight::from_parts(15_473_000, 0)
+		// Minimum execution time: 14_872_000 picoseconds.
+		Weight::from_parts(15_984_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 106_439_000 picoseconds.
-		Weight::from_parts(112_118_000, 0)
+		// Minimum execution time: 107_590_000 picoseconds.
+		Weight::from_parts(112_778_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -161,11 +161,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 111_126_000 picoseconds.
-		Weight::from_parts(18_544_605, 0)
+		// Minimum execution time: 113_169_000 picoseconds.
+		Weight::from_parts(24_397_403, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 42_541
-			.saturating_add(Weight::from_parts(94_693_235, 0).saturating_mul(n.into()))
+			// Standard Error: 55_340
+			.saturating_add(Weight::from_parts(95_966_960, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -188,8 +188,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2602`
 		//  Estimated: `10357`
-		// Minimum execution time: 89_694_000 picoseconds.
-		Weight::from_parts(94_611_000, 0)
+		// Minimum execution time: 91_837_000 picoseconds.
+		Weight::from_parts(97_485_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -199,17 +199,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1953 + v * (471 ±0)`
+		//  Measured:  `1969 + v * (471 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 51_797_000 picoseconds.
-		Weight::from_parts(32_830_476, 0)
+		// Minimum execution time: 50_746_000 picoseconds.
+		Weight::from_parts(31_689_929, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 16_705
-			.saturating_add(Weight::from_parts(11_503_472, 0).saturating_mul(v.into()))
+			// Standard Error: 8_159
+			.saturating_add(Weight::from_parts(10_976_131, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -220,7 +220,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -228,13 +228,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2417 + v * (472 ±0)`
+		//  Measured:  `2433 + v * (472 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 61_081_000 picoseconds.
-		Weight::from_parts(55_360_497, 0)
+		// Minimum execution time: 59_359_000 picoseconds.
+		Weight::from_parts(54_392_156, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 15_162
-			.saturating_add(Weight::from_parts(11_215_677, 0).saturating_mul(v.into()))
+			// Standard Error: 8_224
+			.saturating_add(Weight::from_parts(10_761_608, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -248,8 +248,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4106`
 		//  Estimated: `23280`
-		// Minimum execution time: 54_071_000 picoseconds.
-		Weight::from_parts(61_302_000, 0)
+		// Minimum execution time: 54_812_000 picoseconds.
+		Weight::from_parts(58_888_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -260,30 +260,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:17 w:17)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3128 + v * (619 ±0)`
+		//  Measured:  `3132 + v * (536 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 165_067_000 picoseconds.
-		Weight::from_parts(75_134_025, 0)
+		// Minimum execution time: 162_652_000 picoseconds.
+		Weight::from_parts(139_415_318, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 110_936
-			.saturating_add(Weight::from_parts(99_379_437, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(5))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
+			// Standard Error: 41_099
+			.saturating_add(Weight::from_parts(29_073_127, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -294,8 +294,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_439_000 picoseconds.
-		Weight::from_parts(13_500_000, 0)
+		// Minimum execution time: 12_779_000 picoseconds.
+		Weight::from_parts(13_981_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -308,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 7_971_000 picoseconds.
-		Weight::from_parts(8_883_000, 0)
+		// Minimum execution time: 8_042_000 picoseconds.
+		Weight::from_parts(8_893_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -329,28 +329,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `320 + c * (101 ±0) + v * (268 ±0)`
-		//  Estimated: `26007 + c * (101 ±0) + v * (3824 ±10)`
-		// Minimum execution time: 354_519_000 picoseconds.
-		Weight::from_parts(61_075_118, 0)
+		//  Measured:  `336 + c * (101 ±0) + v * (268 ±0)`
+		//  Estimated: `26007 + c * (101 ±0) + v * (3840 ±10)`
+		// Minimum execution time: 372_957_000 picoseconds.
+		Weight::from_parts(5_393_787, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 259_972
-			.saturating_add(Weight::from_parts(19_152_561, 0).saturating_mul(v.into()))
-			// Standard Error: 15_505
-			.saturating_add(Weight::from_parts(1_413_004, 0).saturating_mul(c.into()))
+			// Standard Error: 1_000_840
+			.saturating_add(Weight::from_parts(24_565_904, 0).saturating_mul(v.into()))
+			// Standard Error: 59_691
+			.saturating_add(Weight::from_parts(1_522_055, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 3824).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 3840).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -367,16 +367,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::ModelWorkers` (r:1 w:1)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:32 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32652`
-		//  Estimated: `123358`
-		// Minimum execution time: 1_142_146_000 picoseconds.
-		Weight::from_parts(1_210_837_000, 0)
-			.saturating_add(Weight::from_parts(0, 123358))
+		//  Measured:  `32668`
+		//  Estimated: `123870`
+		// Minimum execution time: 1_126_702_000 picoseconds.
+		Weight::from_parts(1_181_144_000, 0)
+			.saturating_add(Weight::from_parts(0, 123870))
 			.saturating_add(T::DbWeight::get().reads(39))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -386,14 +386,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:18 w:18)
+	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -401,17 +401,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3241 + v * (628 ±0)`
-		//  Estimated: `10357 + v * (11145 ±14)`
-		// Minimum execution time: 134_050_000 picoseconds.
-		Weight::from_parts(47_207_723, 0)
+		//  Measured:  `3338 + v * (555 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 137_645_000 picoseconds.
+		Weight::from_parts(156_280_250, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 134_646
-			.saturating_add(Weight::from_parts(92_020_494, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(6))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(6))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
+			// Standard Error: 136_946
+			.saturating_add(Weight::from_parts(28_788_322, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes(7))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
@@ -422,13 +422,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3200`
 		//  Estimated: `10357`
-		// Minimum execution time: 21_342_000 picoseconds.
-		Weight::from_parts(24_156_000, 0)
+		// Minimum execution time: 21_893_000 picoseconds.
+		Weight::from_parts(24_517_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
-	/// Storage: `System::Account` (r:18 w:18)
+	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -443,16 +443,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `13185`
+		//  Measured:  `12050`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_466_179_000 picoseconds.
-		Weight::from_parts(1_581_211_000, 0)
+		// Minimum execution time: 603_801_000 picoseconds.
+		Weight::from_parts(656_079_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
-			.saturating_add(T::DbWeight::get().reads(56))
-			.saturating_add(T::DbWeight::get().writes(55))
+			.saturating_add(T::DbWeight::get().reads(42))
+			.saturating_add(T::DbWeight::get().writes(41))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -460,8 +460,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10357`
-		// Minimum execution time: 4_376_000 picoseconds.
-		Weight::from_parts(4_857_000, 0)
+		// Minimum execution time: 4_486_000 picoseconds.
+		Weight::from_parts(4_927_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -477,8 +477,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `1489`
-		// Minimum execution time: 12_859_000 picoseconds.
-		Weight::from_parts(14_291_000, 0)
+		// Minimum execution time: 13_790_000 picoseconds.
+		Weight::from_parts(15_463_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -489,8 +489,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_471_000 picoseconds.
-		Weight::from_parts(15_643_000, 0)
+		// Minimum execution time: 14_722_000 picoseconds.
+		Weight::from_parts(15_934_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -501,8 +501,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `245`
 		//  Estimated: `3622`
-		// Minimum execution time: 14_452_000 picoseconds.
-		Weight::from_parts(15_473_000, 0)
+		// Minimum execution time: 14_872_000 picoseconds.
+		Weight::from_parts(15_984_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -531,8 +531,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 106_439_000 picoseconds.
-		Weight::from_parts(112_118_000, 0)
+		// Minimum execution time: 107_590_000 picoseconds.
+		Weight::from_parts(112_778_000, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(7))
@@ -562,11 +562,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `390`
 		//  Estimated: `3622`
-		// Minimum execution time: 111_126_000 picoseconds.
-		Weight::from_parts(18_544_605, 0)
+		// Minimum execution time: 113_169_000 picoseconds.
+		Weight::from_parts(24_397_403, 0)
 			.saturating_add(Weight::from_parts(0, 3622))
-			// Standard Error: 42_541
-			.saturating_add(Weight::from_parts(94_693_235, 0).saturating_mul(n.into()))
+			// Standard Error: 55_340
+			.saturating_add(Weight::from_parts(95_966_960, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8))
 			.saturating_add(RocksDbWeight::get().writes(4))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
@@ -589,8 +589,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2602`
 		//  Estimated: `10357`
-		// Minimum execution time: 89_694_000 picoseconds.
-		Weight::from_parts(94_611_000, 0)
+		// Minimum execution time: 91_837_000 picoseconds.
+		Weight::from_parts(97_485_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -600,17 +600,17 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[2, 16]`.
 	fn commit_result(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1953 + v * (471 ±0)`
+		//  Measured:  `1969 + v * (471 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 51_797_000 picoseconds.
-		Weight::from_parts(32_830_476, 0)
+		// Minimum execution time: 50_746_000 picoseconds.
+		Weight::from_parts(31_689_929, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 16_705
-			.saturating_add(Weight::from_parts(11_503_472, 0).saturating_mul(v.into()))
+			// Standard Error: 8_159
+			.saturating_add(Weight::from_parts(10_976_131, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -621,7 +621,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Assignments` (r:16 w:1)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
@@ -629,13 +629,13 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn commit_result_ends_phase(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2417 + v * (472 ±0)`
+		//  Measured:  `2433 + v * (472 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 61_081_000 picoseconds.
-		Weight::from_parts(55_360_497, 0)
+		// Minimum execution time: 59_359_000 picoseconds.
+		Weight::from_parts(54_392_156, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 15_162
-			.saturating_add(Weight::from_parts(11_215_677, 0).saturating_mul(v.into()))
+			// Standard Error: 8_224
+			.saturating_add(Weight::from_parts(10_761_608, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -649,8 +649,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4106`
 		//  Estimated: `23280`
-		// Minimum execution time: 54_071_000 picoseconds.
-		Weight::from_parts(61_302_000, 0)
+		// Minimum execution time: 54_812_000 picoseconds.
+		Weight::from_parts(58_888_000, 0)
 			.saturating_add(Weight::from_parts(0, 23280))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -661,30 +661,30 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:17 w:17)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	fn reveal_result_decides(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3128 + v * (619 ±0)`
+		//  Measured:  `3132 + v * (536 ±0)`
 		//  Estimated: `10357 + v * (11145 ±0)`
-		// Minimum execution time: 165_067_000 picoseconds.
-		Weight::from_parts(75_134_025, 0)
+		// Minimum execution time: 162_652_000 picoseconds.
+		Weight::from_parts(139_415_318, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 110_936
-			.saturating_add(Weight::from_parts(99_379_437, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(5))
-			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(v.into())))
-			.saturating_add(RocksDbWeight::get().writes(5))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(v.into())))
+			// Standard Error: 41_099
+			.saturating_add(Weight::from_parts(29_073_127, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(6))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes(6))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -695,8 +695,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `90`
 		//  Estimated: `1509`
-		// Minimum execution time: 12_439_000 picoseconds.
-		Weight::from_parts(13_500_000, 0)
+		// Minimum execution time: 12_779_000 picoseconds.
+		Weight::from_parts(13_981_000, 0)
 			.saturating_add(Weight::from_parts(0, 1509))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -709,8 +709,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `3498`
-		// Minimum execution time: 7_971_000 picoseconds.
-		Weight::from_parts(8_883_000, 0)
+		// Minimum execution time: 8_042_000 picoseconds.
+		Weight::from_parts(8_893_000, 0)
 			.saturating_add(Weight::from_parts(0, 3498))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -730,28 +730,28 @@ impl WeightInfo for () {
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 16]`.
 	/// The range of component `c` is `[1, 256]`.
 	fn deadline_assign(v: u32, c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `320 + c * (101 ±0) + v * (268 ±0)`
-		//  Estimated: `26007 + c * (101 ±0) + v * (3824 ±10)`
-		// Minimum execution time: 354_519_000 picoseconds.
-		Weight::from_parts(61_075_118, 0)
+		//  Measured:  `336 + c * (101 ±0) + v * (268 ±0)`
+		//  Estimated: `26007 + c * (101 ±0) + v * (3840 ±10)`
+		// Minimum execution time: 372_957_000 picoseconds.
+		Weight::from_parts(5_393_787, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
-			// Standard Error: 259_972
-			.saturating_add(Weight::from_parts(19_152_561, 0).saturating_mul(v.into()))
-			// Standard Error: 15_505
-			.saturating_add(Weight::from_parts(1_413_004, 0).saturating_mul(c.into()))
+			// Standard Error: 1_000_840
+			.saturating_add(Weight::from_parts(24_565_904, 0).saturating_mul(v.into()))
+			// Standard Error: 59_691
+			.saturating_add(Weight::from_parts(1_522_055, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 101).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 3824).saturating_mul(v.into()))
+			.saturating_add(Weight::from_parts(0, 3840).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -768,16 +768,16 @@ impl WeightInfo for () {
 	/// Storage: `Workers::ModelWorkers` (r:1 w:1)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:32 w:0)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	fn draw_corrections() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32652`
-		//  Estimated: `123358`
-		// Minimum execution time: 1_142_146_000 picoseconds.
-		Weight::from_parts(1_210_837_000, 0)
-			.saturating_add(Weight::from_parts(0, 123358))
+		//  Measured:  `32668`
+		//  Estimated: `123870`
+		// Minimum execution time: 1_126_702_000 picoseconds.
+		Weight::from_parts(1_181_144_000, 0)
+			.saturating_add(Weight::from_parts(0, 123870))
 			.saturating_add(RocksDbWeight::get().reads(39))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
@@ -787,14 +787,14 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(8670), added: 11145, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:18 w:18)
+	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Params` (r:1 w:0)
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(53), added: 548, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:0 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -802,17 +802,17 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 16]`.
 	fn deadline_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3241 + v * (628 ±0)`
-		//  Estimated: `10357 + v * (11145 ±14)`
-		// Minimum execution time: 134_050_000 picoseconds.
-		Weight::from_parts(47_207_723, 0)
+		//  Measured:  `3338 + v * (555 ±0)`
+		//  Estimated: `10357 + v * (11145 ±0)`
+		// Minimum execution time: 137_645_000 picoseconds.
+		Weight::from_parts(156_280_250, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
-			// Standard Error: 134_646
-			.saturating_add(Weight::from_parts(92_020_494, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(6))
-			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(v.into())))
-			.saturating_add(RocksDbWeight::get().writes(6))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(v.into())))
+			// Standard Error: 136_946
+			.saturating_add(Weight::from_parts(28_788_322, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(8))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes(7))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 11145).saturating_mul(v.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
@@ -823,13 +823,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3200`
 		//  Estimated: `10357`
-		// Minimum execution time: 21_342_000 picoseconds.
-		Weight::from_parts(24_156_000, 0)
+		// Minimum execution time: 21_893_000 picoseconds.
+		Weight::from_parts(24_517_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(2))
 	}
-	/// Storage: `System::Account` (r:18 w:18)
+	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -844,16 +844,16 @@ impl WeightInfo for () {
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:16 w:16)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	fn advance_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `13185`
+		//  Measured:  `12050`
 		//  Estimated: `179310`
-		// Minimum execution time: 1_466_179_000 picoseconds.
-		Weight::from_parts(1_581_211_000, 0)
+		// Minimum execution time: 603_801_000 picoseconds.
+		Weight::from_parts(656_079_000, 0)
 			.saturating_add(Weight::from_parts(0, 179310))
-			.saturating_add(RocksDbWeight::get().reads(56))
-			.saturating_add(RocksDbWeight::get().writes(55))
+			.saturating_add(RocksDbWeight::get().reads(42))
+			.saturating_add(RocksDbWeight::get().writes(41))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(6892), added: 9367, mode: `MaxEncodedLen`)
@@ -861,8 +861,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42`
 		//  Estimated: `10357`
-		// Minimum execution time: 4_376_000 picoseconds.
-		Weight::from_parts(4_857_000, 0)
+		// Minimum execution time: 4_486_000 picoseconds.
+		Weight::from_parts(4_927_000, 0)
 			.saturating_add(Weight::from_parts(0, 10357))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}

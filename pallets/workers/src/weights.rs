@@ -54,17 +54,17 @@ pub trait WeightInfo {
 	fn bond_more() -> Weight;
 	fn unbond() -> Weight;
 	fn withdraw_unbonded() -> Weight;
+	fn claim_earnings() -> Weight;
 	fn deregister(m: u32, ) -> Weight;
 	fn set_params() -> Weight;
 	fn spend_slashed() -> Weight;
-	fn claim_earnings() -> Weight;
 }
 
 /// Weights for `pallet_workers`, measured with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -75,17 +75,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn register(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
-		//  Estimated: `4814`
-		// Minimum execution time: 97_196_000 picoseconds.
-		Weight::from_parts(103_862_927, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 2_809
-			.saturating_add(Weight::from_parts(2_811, 0).saturating_mul(m.into()))
+		//  Estimated: `4830`
+		// Minimum execution time: 94_351_000 picoseconds.
+		Weight::from_parts(103_571_190, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 2_799
+			.saturating_add(Weight::from_parts(8_095, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -95,13 +95,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 16]`.
 	fn update_profile(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24281 + m * (51 ±0)`
-		//  Estimated: `25765 + m * (25017 ±0)`
-		// Minimum execution time: 83_305_000 picoseconds.
-		Weight::from_parts(60_808_967, 0)
-			.saturating_add(Weight::from_parts(0, 25765))
-			// Standard Error: 285_925
-			.saturating_add(Weight::from_parts(29_193_905, 0).saturating_mul(m.into()))
+		//  Measured:  `24297 + m * (51 ±0)`
+		//  Estimated: `25781 + m * (25017 ±0)`
+		// Minimum execution time: 76_935_000 picoseconds.
+		Weight::from_parts(61_581_944, 0)
+			.saturating_add(Weight::from_parts(0, 25781))
+			// Standard Error: 200_321
+			.saturating_add(Weight::from_parts(26_444_362, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -109,7 +109,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -119,13 +119,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 16]`.
 	fn update_models(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24782 + m * (20 ±0)`
-		//  Estimated: `26258 + m * (25017 ±0)`
-		// Minimum execution time: 92_858_000 picoseconds.
-		Weight::from_parts(85_968_434, 0)
-			.saturating_add(Weight::from_parts(0, 26258))
-			// Standard Error: 372_793
-			.saturating_add(Weight::from_parts(25_766_443, 0).saturating_mul(m.into()))
+		//  Measured:  `24798 + m * (20 ±0)`
+		//  Estimated: `26274 + m * (25017 ±0)`
+		// Minimum execution time: 90_916_000 picoseconds.
+		Weight::from_parts(70_452_149, 0)
+			.saturating_add(Weight::from_parts(0, 26274))
+			// Standard Error: 291_841
+			.saturating_add(Weight::from_parts(25_030_523, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -133,19 +133,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	fn update_endpoint() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `818`
-		//  Estimated: `4814`
-		// Minimum execution time: 21_812_000 picoseconds.
-		Weight::from_parts(23_244_000, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
+		//  Measured:  `834`
+		//  Estimated: `4830`
+		// Minimum execution time: 21_623_000 picoseconds.
+		Weight::from_parts(23_385_000, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Workers::Workers` (r:17 w:17)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
@@ -157,13 +157,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 16]`.
 	fn go_online(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2347 + m * (23438 ±0)`
-		//  Estimated: `4814 + m * (25017 ±9)`
-		// Minimum execution time: 90_125_000 picoseconds.
-		Weight::from_parts(38_485_467, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 460_946
-			.saturating_add(Weight::from_parts(45_156_661, 0).saturating_mul(m.into()))
+		//  Measured:  `2363 + m * (23454 ±0)`
+		//  Estimated: `4830 + m * (25017 ±0)`
+		// Minimum execution time: 95_383_000 picoseconds.
+		Weight::from_parts(52_482_898, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 370_930
+			.saturating_add(Weight::from_parts(46_524_304, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -171,19 +171,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 16]`.
 	fn go_offline(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24281 + m * (51 ±0)`
-		//  Estimated: `4814 + m * (25017 ±0)`
-		// Minimum execution time: 60_841_000 picoseconds.
-		Weight::from_parts(58_944_713, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 253_008
-			.saturating_add(Weight::from_parts(12_974_882, 0).saturating_mul(m.into()))
+		//  Measured:  `24297 + m * (51 ±0)`
+		//  Estimated: `4830 + m * (25017 ±0)`
+		// Minimum execution time: 62_424_000 picoseconds.
+		Weight::from_parts(66_806_456, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 160_633
+			.saturating_add(Weight::from_parts(12_233_283, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -191,7 +191,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -204,16 +204,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	fn bond_more() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `26644`
+		//  Measured:  `26660`
 		//  Estimated: `401262`
-		// Minimum execution time: 324_104_000 picoseconds.
-		Weight::from_parts(345_215_000, 0)
+		// Minimum execution time: 319_016_000 picoseconds.
+		Weight::from_parts(340_318_000, 0)
 			.saturating_add(Weight::from_parts(0, 401262))
 			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().writes(19))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -224,32 +224,46 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `25415`
+		//  Measured:  `25431`
 		//  Estimated: `401262`
-		// Minimum execution time: 232_207_000 picoseconds.
-		Weight::from_parts(242_572_000, 0)
+		// Minimum execution time: 244_896_000 picoseconds.
+		Weight::from_parts(260_238_000, 0)
 			.saturating_add(Weight::from_parts(0, 401262))
 			.saturating_add(T::DbWeight::get().reads(20))
 			.saturating_add(T::DbWeight::get().writes(17))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1333`
-		//  Estimated: `4814`
-		// Minimum execution time: 83_174_000 picoseconds.
-		Weight::from_parts(86_509_000, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
+		//  Measured:  `1489`
+		//  Estimated: `6196`
+		// Minimum execution time: 151_606_000 picoseconds.
+		Weight::from_parts(160_280_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(4))
+	}
+	/// Storage: `Workers::Workers` (r:1 w:1)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn claim_earnings() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1114`
+		//  Estimated: `6196`
+		// Minimum execution time: 90_586_000 picoseconds.
+		Weight::from_parts(95_853_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -257,13 +271,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 16]`.
 	fn deregister(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24291 + m * (51 ±0)`
-		//  Estimated: `4814 + m * (25017 ±0)`
-		// Minimum execution time: 62_072_000 picoseconds.
-		Weight::from_parts(94_913_148, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 753_831
-			.saturating_add(Weight::from_parts(13_125_056, 0).saturating_mul(m.into()))
+		//  Measured:  `24307 + m * (51 ±0)`
+		//  Estimated: `4830 + m * (25017 ±0)`
+		// Minimum execution time: 82_463_000 picoseconds.
+		Weight::from_parts(77_265_248, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 108_170
+			.saturating_add(Weight::from_parts(12_976_756, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -278,8 +292,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `83`
 		//  Estimated: `1538`
-		// Minimum execution time: 12_088_000 picoseconds.
-		Weight::from_parts(13_119_000, 0)
+		// Minimum execution time: 11_247_000 picoseconds.
+		Weight::from_parts(12_569_000, 0)
 			.saturating_add(Weight::from_parts(0, 1538))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -290,20 +304,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 77_265_000 picoseconds.
-		Weight::from_parts(82_202_000, 0)
-			.saturating_add(Weight::from_parts(0, 6196))
-			.saturating_add(T::DbWeight::get().reads(2))
-			.saturating_add(T::DbWeight::get().writes(2))
-	}
-	/// Storage: `System::Account` (r:2 w:2)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	fn claim_earnings() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `103`
-		//  Estimated: `6196`
-		// Minimum execution time: 77_265_000 picoseconds.
-		Weight::from_parts(82_202_000, 0)
+		// Minimum execution time: 77_085_000 picoseconds.
+		Weight::from_parts(81_471_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -313,7 +315,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same numbers with RocksDB weights.
 impl WeightInfo for () {
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -324,17 +326,17 @@ impl WeightInfo for () {
 	fn register(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `230`
-		//  Estimated: `4814`
-		// Minimum execution time: 97_196_000 picoseconds.
-		Weight::from_parts(103_862_927, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 2_809
-			.saturating_add(Weight::from_parts(2_811, 0).saturating_mul(m.into()))
+		//  Estimated: `4830`
+		// Minimum execution time: 94_351_000 picoseconds.
+		Weight::from_parts(103_571_190, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 2_799
+			.saturating_add(Weight::from_parts(8_095, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(3))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -344,13 +346,13 @@ impl WeightInfo for () {
 	/// The range of component `m` is `[1, 16]`.
 	fn update_profile(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24281 + m * (51 ±0)`
-		//  Estimated: `25765 + m * (25017 ±0)`
-		// Minimum execution time: 83_305_000 picoseconds.
-		Weight::from_parts(60_808_967, 0)
-			.saturating_add(Weight::from_parts(0, 25765))
-			// Standard Error: 285_925
-			.saturating_add(Weight::from_parts(29_193_905, 0).saturating_mul(m.into()))
+		//  Measured:  `24297 + m * (51 ±0)`
+		//  Estimated: `25781 + m * (25017 ±0)`
+		// Minimum execution time: 76_935_000 picoseconds.
+		Weight::from_parts(61_581_944, 0)
+			.saturating_add(Weight::from_parts(0, 25781))
+			// Standard Error: 200_321
+			.saturating_add(Weight::from_parts(26_444_362, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -358,7 +360,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -368,13 +370,13 @@ impl WeightInfo for () {
 	/// The range of component `m` is `[1, 16]`.
 	fn update_models(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24782 + m * (20 ±0)`
-		//  Estimated: `26258 + m * (25017 ±0)`
-		// Minimum execution time: 92_858_000 picoseconds.
-		Weight::from_parts(85_968_434, 0)
-			.saturating_add(Weight::from_parts(0, 26258))
-			// Standard Error: 372_793
-			.saturating_add(Weight::from_parts(25_766_443, 0).saturating_mul(m.into()))
+		//  Measured:  `24798 + m * (20 ±0)`
+		//  Estimated: `26274 + m * (25017 ±0)`
+		// Minimum execution time: 90_916_000 picoseconds.
+		Weight::from_parts(70_452_149, 0)
+			.saturating_add(Weight::from_parts(0, 26274))
+			// Standard Error: 291_841
+			.saturating_add(Weight::from_parts(25_030_523, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -382,19 +384,19 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	fn update_endpoint() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `818`
-		//  Estimated: `4814`
-		// Minimum execution time: 21_812_000 picoseconds.
-		Weight::from_parts(23_244_000, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
+		//  Measured:  `834`
+		//  Estimated: `4830`
+		// Minimum execution time: 21_623_000 picoseconds.
+		Weight::from_parts(23_385_000, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	/// Storage: `Workers::Workers` (r:17 w:17)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
@@ -406,13 +408,13 @@ impl WeightInfo for () {
 	/// The range of component `m` is `[1, 16]`.
 	fn go_online(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2347 + m * (23438 ±0)`
-		//  Estimated: `4814 + m * (25017 ±9)`
-		// Minimum execution time: 90_125_000 picoseconds.
-		Weight::from_parts(38_485_467, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 460_946
-			.saturating_add(Weight::from_parts(45_156_661, 0).saturating_mul(m.into()))
+		//  Measured:  `2363 + m * (23454 ±0)`
+		//  Estimated: `4830 + m * (25017 ±0)`
+		// Minimum execution time: 95_383_000 picoseconds.
+		Weight::from_parts(52_482_898, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 370_930
+			.saturating_add(Weight::from_parts(46_524_304, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -420,19 +422,19 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 16]`.
 	fn go_offline(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24281 + m * (51 ±0)`
-		//  Estimated: `4814 + m * (25017 ±0)`
-		// Minimum execution time: 60_841_000 picoseconds.
-		Weight::from_parts(58_944_713, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 253_008
-			.saturating_add(Weight::from_parts(12_974_882, 0).saturating_mul(m.into()))
+		//  Measured:  `24297 + m * (51 ±0)`
+		//  Estimated: `4830 + m * (25017 ±0)`
+		// Minimum execution time: 62_424_000 picoseconds.
+		Weight::from_parts(66_806_456, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 160_633
+			.saturating_add(Weight::from_parts(12_233_283, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -440,7 +442,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 25017).saturating_mul(m.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -453,16 +455,16 @@ impl WeightInfo for () {
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	fn bond_more() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `26644`
+		//  Measured:  `26660`
 		//  Estimated: `401262`
-		// Minimum execution time: 324_104_000 picoseconds.
-		Weight::from_parts(345_215_000, 0)
+		// Minimum execution time: 319_016_000 picoseconds.
+		Weight::from_parts(340_318_000, 0)
 			.saturating_add(Weight::from_parts(0, 401262))
 			.saturating_add(RocksDbWeight::get().reads(21))
 			.saturating_add(RocksDbWeight::get().writes(19))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
 	/// Proof: `Workers::Params` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
 	/// Storage: `ParachainSystem::ValidationData` (r:1 w:0)
@@ -473,32 +475,46 @@ impl WeightInfo for () {
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `25415`
+		//  Measured:  `25431`
 		//  Estimated: `401262`
-		// Minimum execution time: 232_207_000 picoseconds.
-		Weight::from_parts(242_572_000, 0)
+		// Minimum execution time: 244_896_000 picoseconds.
+		Weight::from_parts(260_238_000, 0)
 			.saturating_add(Weight::from_parts(0, 401262))
 			.saturating_add(RocksDbWeight::get().reads(20))
 			.saturating_add(RocksDbWeight::get().writes(17))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1333`
-		//  Estimated: `4814`
-		// Minimum execution time: 83_174_000 picoseconds.
-		Weight::from_parts(86_509_000, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
+		//  Measured:  `1489`
+		//  Estimated: `6196`
+		// Minimum execution time: 151_606_000 picoseconds.
+		Weight::from_parts(160_280_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(RocksDbWeight::get().reads(4))
+			.saturating_add(RocksDbWeight::get().writes(4))
+	}
+	/// Storage: `Workers::Workers` (r:1 w:1)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn claim_earnings() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1114`
+		//  Estimated: `6196`
+		// Minimum execution time: 90_586_000 picoseconds.
+		Weight::from_parts(95_853_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(3))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1349), added: 3824, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1365), added: 3840, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Params` (r:1 w:0)
@@ -506,13 +522,13 @@ impl WeightInfo for () {
 	/// The range of component `m` is `[1, 16]`.
 	fn deregister(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24291 + m * (51 ±0)`
-		//  Estimated: `4814 + m * (25017 ±0)`
-		// Minimum execution time: 62_072_000 picoseconds.
-		Weight::from_parts(94_913_148, 0)
-			.saturating_add(Weight::from_parts(0, 4814))
-			// Standard Error: 753_831
-			.saturating_add(Weight::from_parts(13_125_056, 0).saturating_mul(m.into()))
+		//  Measured:  `24307 + m * (51 ±0)`
+		//  Estimated: `4830 + m * (25017 ±0)`
+		// Minimum execution time: 82_463_000 picoseconds.
+		Weight::from_parts(77_265_248, 0)
+			.saturating_add(Weight::from_parts(0, 4830))
+			// Standard Error: 108_170
+			.saturating_add(Weight::from_parts(12_976_756, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -527,8 +543,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `83`
 		//  Estimated: `1538`
-		// Minimum execution time: 12_088_000 picoseconds.
-		Weight::from_parts(13_119_000, 0)
+		// Minimum execution time: 11_247_000 picoseconds.
+		Weight::from_parts(12_569_000, 0)
 			.saturating_add(Weight::from_parts(0, 1538))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
@@ -539,20 +555,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 77_265_000 picoseconds.
-		Weight::from_parts(82_202_000, 0)
-			.saturating_add(Weight::from_parts(0, 6196))
-			.saturating_add(RocksDbWeight::get().reads(2))
-			.saturating_add(RocksDbWeight::get().writes(2))
-	}
-	/// Storage: `System::Account` (r:2 w:2)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	fn claim_earnings() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `103`
-		//  Estimated: `6196`
-		// Minimum execution time: 77_265_000 picoseconds.
-		Weight::from_parts(82_202_000, 0)
+		// Minimum execution time: 77_085_000 picoseconds.
+		Weight::from_parts(81_471_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(2))
