@@ -231,11 +231,11 @@ pub const EXISTENTIAL_DEPOSIT: Balance = MILLIUNIT;
 /// weight of a single extrinsic.
 const AVERAGE_ON_INITIALIZE_RATIO: Perbill = Perbill::from_percent(5);
 
-/// `Normal` extrinsics may fill a block up to 65%; the rest is for `Operational` ones and the
-/// mandatory class, where pallet-tasks' deadline hook takes 29% (`DeadlineHookWeight`). The
-/// split follows what a verified task costs in each (docs/performance.md: about 2.8 ms of
-/// calls to 1.3 ms of hook), so neither side leaves the other's capacity unused.
-const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(65);
+/// `Normal` extrinsics may fill a block up to 63%; the rest is for `Operational` ones and the
+/// mandatory class, where pallet-tasks' deadline hook takes 31% (`DeadlineHookWeight`). The
+/// split follows what a verified task costs in each (docs/performance.md: about 2.3 ms of
+/// calls to 1.2 ms of hook), so neither side leaves the other's capacity unused.
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(63);
 
 /// 2 seconds of compute per block and the relay chain's PoV limit.
 const MAXIMUM_BLOCK_WEIGHT: Weight = Weight::from_parts(

@@ -157,7 +157,7 @@ fn a_verified_task_fits_the_per_block_budget() {
 	use pallet_workers::WorkerRegistry;
 	use replica_runtime::{configs::RuntimeBlockWeights, Runtime};
 	type Weights = <Runtime as pallet_tasks::Config>::WeightInfo;
-	const FLOOR_SINGLE: u64 = 410;
+	const FLOOR_SINGLE: u64 = 400;
 	const FLOOR_BATCHED: u64 = 500;
 	const VERIFIERS: u32 = 3;
 

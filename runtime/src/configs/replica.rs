@@ -22,7 +22,7 @@
 //! `MaxVerifiers` 16, `MaxTasks` 4,096 (the agenda holds one entry per task),
 //! `MaxOpenTasksPerWorker` 32 (batch items; pallet-workers' `MaxOpenTasks` is 32 too),
 //! `MaxCreateBatch` 64 (tasks per `create_tasks`); the deadline
-//! hook spends at most 29% of a block and carries the rest over.
+//! hook spends at most 31% of a block and carries the rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::traits::AccountIdConversion;
@@ -73,13 +73,13 @@ impl pallet_relay_randomness::Config for Runtime {
 }
 
 parameter_types! {
-	/// 29% of a block for the deadline hook (with the 65% of normal extrinsics, 5% for the
+	/// 31% of a block for the deadline hook (with the 63% of normal extrinsics, 5% for the
 	/// other hooks and inherents and the base block weight, a block stays within its limits);
-	/// due work beyond it carries over. Each task's draw and pruning run here, about 31% of
-	/// what a verified task costs when its calls are batched (docs/performance.md), so the
+	/// due work beyond it carries over. Each task's draw and pruning run here, about a third
+	/// of what a verified task costs when its calls are batched (docs/performance.md), so the
 	/// hook and the calls run out of room at about the same number of tasks per block.
 	pub DeadlineHookWeight: frame_support::weights::Weight =
-		sp_runtime::Perbill::from_percent(29) * crate::configs::RuntimeBlockWeights::get().max_block;
+		sp_runtime::Perbill::from_percent(31) * crate::configs::RuntimeBlockWeights::get().max_block;
 }
 
 /// The ciphertext bound: the largest sealed result is ~4.2 KiB.
