@@ -62,7 +62,9 @@ pub struct BenchChainArgs {
 	#[arg(long, default_value_t = 20)]
 	blocks: u32,
 	/// Blocks a finished task stays in storage (set through sudo for the run, so that
-	/// pruning keeps up with the load and `MaxTasks` is not reached).
+	/// pruning keeps up with the load and `MaxTasks` is not reached: a task stays about 4
+	/// blocks plus this, so `--tasks-per-block` x that must stay under `MaxTasks`; the summary
+	/// prints the ceiling it gives).
 	#[arg(long, default_value_t = 5)]
 	retention: u32,
 	/// The node's log file: the time it took to build each block is read from its
@@ -151,6 +153,8 @@ struct BlockFigures {
 	build_ms: Option<u64>,
 	/// Blocks from each finalized task's last reveal to its verdict.
 	verdict_latency: Vec<u64>,
+	/// Blocks from each finalized task's creation to its verdict.
+	life: Vec<u64>,
 }
 
 /// What calls of one kind took: how many, ref time and proof size in all.
@@ -301,6 +305,7 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 	// (task, round) -> the workers that committed, for their reveals.
 	let mut committed: HashMap<(u64, u32), Vec<usize>> = HashMap::new();
 	let mut last_reveal: HashMap<u64, u64> = HashMap::new();
+	let mut created_in: HashMap<u64, u64> = HashMap::new();
 	let mut seed = 0u64;
 	let mut measured: Vec<BlockFigures> = Vec::new();
 	let mut warm_up = 0;
@@ -373,7 +378,7 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 		let mut txs = Vec::new();
 		use runtime::tasks::events as ev;
 		for event in events.find::<ev::TaskCreated>() {
-			event?;
+			created_in.insert(event?.task, number);
 			figures.created += 1;
 		}
 		// Per worker, in batch mode: its due commitments and reveals of this block.
@@ -441,11 +446,15 @@ pub async fn run(args: BenchChainArgs) -> anyhow::Result<()> {
 			if let Some(revealed) = last_reveal.remove(&event.task) {
 				figures.verdict_latency.push(number - revealed);
 			}
+			if let Some(created) = created_in.remove(&event.task) {
+				figures.life.push(number - created);
+			}
 		}
 		for event in events.find::<ev::TaskFailed>() {
 			let event = event?;
 			figures.failed += 1;
 			last_reveal.remove(&event.task);
+			created_in.remove(&event.task);
 			eprintln!("task {} failed: {:?}", event.task, event.reason);
 		}
 		// New tasks, spread over the creators.
@@ -641,9 +650,15 @@ fn summary(args: &BenchChainArgs, limits: &Limits, measured: &[BlockFigures], wa
 		limits.max_open_per_worker,
 		args.verifiers
 	);
+	// A task is in storage from the block that creates it until the hook of the block
+	// `retention` after its verdict prunes it.
+	let lives: Vec<u64> = measured.iter().flat_map(|b| b.life.iter().copied()).collect();
+	let life = lives.iter().sum::<u64>() as f64 / lives.len().max(1) as f64;
 	println!(
-		"    by MaxTasks                          {:.0} (per block a task stays in storage: its life + retention {})",
+		"    by MaxTasks                          {:.0} ({} tasks / {:.1} blocks in storage: created to verdict {life:.1} + retention {})",
+		f64::from(limits.max_tasks) / (life + f64::from(args.retention)),
 		limits.max_tasks,
+		life + f64::from(args.retention),
 		args.retention
 	);
 }
