@@ -187,17 +187,23 @@ mod tests {
 	use crate::mock::*;
 	use frame_support::traits::{fungible::Inspect, GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 
+	/// Alice registered, as the current layout stores her; the tests rewrite her record in an
+	/// old layout.
+	fn registered_alice() -> crate::WorkerInfoOf<Test> {
+		frame_support::assert_ok!(crate::Pallet::<Test>::register(
+			RuntimeOrigin::signed(ALICE),
+			profile("RTX 4090", 24_576),
+			vec![1],
+			endpoint(),
+			MIN_STAKE
+		));
+		crate::Workers::<Test>::get(ALICE).expect("registered")
+	}
+
 	#[test]
 	fn v0_to_v1_gives_every_record_an_empty_open_task_list() {
 		new_test_ext().execute_with(|| {
-			frame_support::assert_ok!(crate::Pallet::<Test>::register(
-				RuntimeOrigin::signed(ALICE),
-				profile("RTX 4090", 24_576),
-				vec![1],
-				endpoint(),
-				MIN_STAKE
-			));
-			let info = crate::Workers::<Test>::get(ALICE).expect("registered");
+			let info = registered_alice();
 			crate::migrations::v1::old::Workers::<Test>::insert(
 				ALICE,
 				WorkerInfoV0 {
@@ -227,14 +233,7 @@ mod tests {
 	#[test]
 	fn v1_to_v2_gives_every_record_zero_earnings_and_endows_the_earnings_pot() {
 		new_test_ext().execute_with(|| {
-			frame_support::assert_ok!(crate::Pallet::<Test>::register(
-				RuntimeOrigin::signed(ALICE),
-				profile("RTX 4090", 24_576),
-				vec![1],
-				endpoint(),
-				MIN_STAKE
-			));
-			let info = crate::Workers::<Test>::get(ALICE).expect("registered");
+			let info = registered_alice();
 			crate::migrations::v2::old::Workers::<Test>::insert(
 				ALICE,
 				WorkerInfoV1 {
