@@ -12,6 +12,8 @@
 //! - [`probability`]: the probability that a verifier set reaches quorum, exact (fixed point,
 //!   for the runtime) and `f64` (for tools).
 //! - [`sampling`]: deterministic choice of k distinct candidates from a 32-byte seed.
+//! - [`swarm`]: ranked consensus for open-ended answers — who ranks which answers, scores,
+//!   rating-weighted selection and ratings (1 − sigma of an agent's score deviations).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -19,6 +21,7 @@ extern crate alloc;
 pub mod commitment;
 pub mod probability;
 pub mod sampling;
+pub mod swarm;
 pub mod types;
 pub mod voting;
 
