@@ -21,6 +21,7 @@ pub mod models;
 pub mod pipeline;
 pub mod stats;
 pub mod store;
+pub mod swarm_sim;
 
 /// Perceptual hashes of generated images (the `replica-hashing` crate, optimised on its own).
 pub use replica_hashing as hashing;

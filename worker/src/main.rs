@@ -153,6 +153,12 @@ enum Command {
 	/// agreement gives the Type I probability for 3/5/7 and 4/7/10 verifiers. Writes Markdown,
 	/// JSON and three PNG plots; --recommend also writes the model's tolerances.toml.
 	Stats(replica_worker::stats::StatsArgs),
+	/// Simulates the swarm's peer ranking with the chain's rules (replica_primitives::swarm):
+	/// agents of known ranking ability rank each other's answers round after round, and the
+	/// table shows how closely their ratings (1 - sigma of their score deviations) order them
+	/// by ability after each round count (Spearman's correlation), and how often the
+	/// rating-weighted selection picks the best answer.
+	SwarmSim(replica_worker::swarm_sim::SwarmSimArgs),
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -381,6 +387,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::Doctor { text, runs } => doctor::text(text, runs),
 		Command::DoctorImage(args) => doctor::image(args),
 		Command::Stats(args) => replica_worker::stats::run(args),
+		Command::SwarmSim(args) => replica_worker::swarm_sim::run(args),
 	}
 }
 
