@@ -246,3 +246,18 @@ fn stats_refuses_a_sample_that_cannot_calibrate() {
 	assert!(!model.join("tolerances.toml").exists());
 	fails_cleanly(&["stats", "--type2-seeds", "1"], "--type2-seeds must be at least 2");
 }
+
+/// `swarm-sim` prints the convergence table: a row per round count, the correlation growing
+/// with the rounds; too small a swarm is refused.
+#[test]
+fn swarm_sim_prints_the_convergence_table() {
+	let out = worker().args(["swarm-sim", "--rounds", "10,500", "--repetitions", "4"]).output().unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let table = String::from_utf8(out.stdout).unwrap();
+	let spearman = |rounds: &str| -> f64 {
+		let row = table.lines().find(|l| l.split_whitespace().next() == Some(rounds)).unwrap_or_else(|| panic!("{table}"));
+		row.split_whitespace().nth(1).unwrap().parse().unwrap()
+	};
+	assert!(spearman("500") > spearman("10") && spearman("500") > 0.8, "{table}");
+	fails_cleanly(&["swarm-sim", "--agents", "5"], "--agents must be at least 7");
+}
