@@ -28,6 +28,14 @@
 //! is 1 and every score is 1: nothing to learn). Rounds are kept as [`Deviations`] sums, so
 //! a window costs a few integers per round. An agent without a rated round has the prior
 //! [`RATING_PRIOR`]. Everything is integer arithmetic in parts per billion.
+//!
+//! ## Tickets ([`settle_tickets`])
+//! Every agent pays a ticket to answer. An answer *ranks poorly* when its weight is strictly
+//! below the lower median weight of the round's answers ([`forfeits`]); its agent loses the
+//! ticket. The winner takes the fee and a governance-set share of the forfeited tickets, the
+//! rest of them goes to the slash pot, and every other ticket goes back: what is paid out is
+//! exactly the fee plus the tickets. A Sybil swarm of junk answers thus pays a ticket per
+//! identity for every answer the honest rankers place in the lower half.
 
 use crate::sampling::sample_distinct;
 use alloc::vec::Vec;
@@ -204,6 +212,50 @@ pub fn rating<'a>(window: impl IntoIterator<Item = &'a Deviations>) -> Perbill {
 	Perbill::from_parts((ONE - sigma) as u32)
 }
 
+/// How a round's money ends (module doc, "Tickets"): what each answering agent receives, in
+/// agent order, and what goes to the slash pot.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Settlement {
+	/// The winner: its ticket, the fee and its share of the forfeited tickets. An agent whose
+	/// answer did not rank poorly: its ticket. One whose answer did: nothing.
+	pub paid: Vec<u128>,
+	/// The forfeited tickets the winner does not take.
+	pub to_pot: u128,
+}
+
+/// Which agents forfeit their ticket: those whose answer's weight is strictly below the
+/// (lower) median weight of all answers; never the winner. When every answer weighs the same,
+/// nobody does.
+pub fn forfeits(weights: &[u128], winner: u32) -> Vec<bool> {
+	let mut sorted = weights.to_vec();
+	sorted.sort_unstable();
+	let Some(median) = sorted.get(sorted.len().saturating_sub(1) / 2).copied() else { return Vec::new() };
+	weights.iter().enumerate().map(|(i, w)| i as u32 != winner && *w < median).collect()
+}
+
+/// Settles a round's `fee` and the `ticket` every answering agent paid: the winner takes the
+/// fee and `winner_share` of the forfeited tickets, the rest of them goes to the pot, the other
+/// tickets go back. What is paid out and to the pot is exactly `fee + ticket × answers`. `None`
+/// when `winner` is not an answer.
+pub fn settle_tickets(fee: u128, ticket: u128, weights: &[u128], winner: u32, winner_share: Perbill) -> Option<Settlement> {
+	if winner as usize >= weights.len() {
+		return None;
+	}
+	let lost = forfeits(weights, winner);
+	let forfeited = ticket.saturating_mul(lost.iter().filter(|l| **l).count() as u128);
+	let taken = winner_share.mul_floor(forfeited);
+	let paid = lost
+		.iter()
+		.enumerate()
+		.map(|(i, lost)| match (i as u32 == winner, lost) {
+			(true, _) => ticket.saturating_add(fee).saturating_add(taken),
+			(false, true) => 0,
+			(false, false) => ticket,
+		})
+		.collect();
+	Some(Settlement { paid, to_pot: forfeited - taken })
+}
+
 /// The largest `r` with `r² <= x`.
 fn integer_sqrt(x: u128) -> u128 {
 	if x < 2 {
@@ -360,6 +412,20 @@ mod tests {
 		assert_eq!(winners.len(), 2, "either answer can win a tie, depending on the seed");
 		assert_eq!(select([3; 32], 2, &rankings), select([3; 32], 2, &rankings));
 		assert_eq!(select([0; 32], 0, &[]), None);
+	}
+
+	/// Four answers weighing 5, 1, 3 and 0; answer 0 wins a fee of 100, tickets are 10, the
+	/// winner takes half the forfeits. The lower median of 0, 1, 3, 5 is 1: only answer 3
+	/// (weight 0) ranks poorly. The winner gets 10 + 100 + 5, answers 1 and 2 their 10, the
+	/// pot 5: 140 = 100 + 4 × 10.
+	#[test]
+	fn tickets_worked_example() {
+		let s = settle_tickets(100, 10, &[5, 1, 3, 0], 0, Perbill::from_percent(50)).unwrap();
+		assert_eq!(s, Settlement { paid: vec![115, 10, 10, 0], to_pot: 5 });
+		assert_eq!(forfeits(&[7, 7, 7], 1), [false, false, false], "no information, no forfeit");
+		assert_eq!(forfeits(&[0, 0, 9], 0), [false, false, false], "below the median only");
+		assert_eq!(forfeits(&[0, 5, 9], 0), [false, false, false], "never the winner");
+		assert_eq!(settle_tickets(100, 10, &[1, 2], 2, Perbill::one()), None);
 	}
 
 	#[test]

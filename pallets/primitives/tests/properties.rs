@@ -108,3 +108,27 @@ proptest! {
 		prop_assert!(open(&ct, &k, &sealed.commitment, t, r, &w).is_err());
 	}
 }
+
+proptest! {
+	/// A swarm round's settlement pays out exactly the fee and the tickets, the winner at
+	/// least its ticket and the fee, and nobody else more than a ticket.
+	#[test]
+	fn swarm_tickets_conserve_funds(
+		weights in prop::collection::vec(0u128..1_000, 1..=40),
+		fee in 0u128..1_000_000,
+		ticket in 0u128..10_000,
+		winner_share in 0u32..=1_000_000_000,
+		pick in any::<prop::sample::Index>(),
+	) {
+		let winner = pick.index(weights.len()) as u32;
+		let share = sp_arithmetic::Perbill::from_parts(winner_share);
+		let s = swarm::settle_tickets(fee, ticket, &weights, winner, share).unwrap();
+		prop_assert_eq!(s.paid.iter().sum::<u128>() + s.to_pot, fee + ticket * weights.len() as u128);
+		prop_assert!(s.paid[winner as usize] >= fee + ticket);
+		for (i, paid) in s.paid.iter().enumerate() {
+			if i as u32 != winner {
+				prop_assert!(*paid == 0 || *paid == ticket);
+			}
+		}
+	}
+}
