@@ -31,8 +31,8 @@ pub enum Phase {
 /// How a task ended for this worker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
-	/// Among the winners; paid `share` (in the chain's smallest unit; `None` when the
-	/// worker was away when it was paid).
+	/// Among the winners; credited `share` to its worker record, claimed later (in the
+	/// chain's smallest unit; `None` when the worker was away when the verdict came).
 	Won { share: Option<u128> },
 	/// Not among the winners (an outlier, or a bad or missing reveal).
 	NotPaid,
