@@ -474,17 +474,17 @@ impl Session<'_> {
 		let at = self.client.at_current_block().await?;
 		let now = at.block_number();
 		self.health.saw_block(now);
-		// The tasks it is drawn into whose round is not settled, from its worker record.
-		let open: Vec<u64> = at
+		// Its worker record: the tasks it is drawn into whose round is not settled, and its
+		// unclaimed earnings (claimed once the tasks are reconciled, if due).
+		let record = at
 			.storage()
 			.try_fetch(runtime::storage().workers().workers(), (self.account.clone(),))
 			.await?
 			.map(|v| v.decode())
-			.transpose()?
-			.map(|info| info.open_tasks.0)
-			.unwrap_or_default();
+			.transpose()?;
+		let earnings = record.as_ref().map_or(0, |info| info.earnings);
 		let mut tasks: Vec<u64> = self.store.unfinished()?.iter().map(|r| r.task).collect();
-		tasks.extend(open);
+		tasks.extend(record.map(|info| info.open_tasks.0).unwrap_or_default());
 		tasks.sort();
 		tasks.dedup();
 		if !tasks.is_empty() {
@@ -493,16 +493,17 @@ impl Session<'_> {
 		for task in tasks {
 			self.reconcile(task, now).instrument(task_span(task)).await?;
 		}
-		self.claim_if_due().await
+		self.claim_if_due(earnings);
+		Ok(())
 	}
 
-	/// Claims the worker's earnings once they reach `--claim-at` (in the background: a claim
-	/// that does not get in is tried again after the next win or restart).
-	async fn claim_if_due(&self) -> anyhow::Result<()> {
+	/// Claims `earnings`, the worker's unclaimed earnings on chain, once they reach
+	/// `--claim-at` (in the background: a claim that does not get in is tried again after the
+	/// next win or restart).
+	fn claim_if_due(&self, earnings: u128) {
 		use std::sync::atomic::Ordering;
-		let earnings = chain::worker_info(&self.client, &self.account).await?.map_or(0, |info| info.earnings);
 		if earnings == 0 || earnings < self.config.claim_at || self.claiming.swap(true, Ordering::SeqCst) {
-			return Ok(());
+			return;
 		}
 		let (submitter, claiming) = (self.submitter.clone(), self.claiming.clone());
 		tokio::spawn(async move {
@@ -512,7 +513,6 @@ impl Session<'_> {
 			}
 			claiming.store(false, Ordering::SeqCst);
 		});
-		Ok(())
 	}
 
 	async fn reconcile(&mut self, task: u64, now: u64) -> anyhow::Result<()> {
@@ -623,6 +623,7 @@ impl Session<'_> {
 				self.finish(event.task, Some(Outcome::Failed { reason: "no quorum in its round".into() }))?;
 			}
 		}
+		let mut won_any = false;
 		for event in events.find::<tasks::TaskFinalized>() {
 			let event = event?;
 			if self.store.get(event.task)?.is_some() {
@@ -636,10 +637,13 @@ impl Session<'_> {
 					self.metrics.finalized.inc();
 				}
 				self.finish(event.task, Some(if won { Outcome::Won { share: Some(event.share) } } else { Outcome::NotPaid }))?;
-				if won {
-					self.claim_if_due().await?;
-				}
+				won_any |= won;
 			}
+		}
+		// One read of the record however many tasks it won in this block.
+		if won_any {
+			let earnings = chain::worker_info(&self.client, &self.account).await?.map_or(0, |info| info.earnings);
+			self.claim_if_due(earnings);
 		}
 		for event in events.find::<tasks::TaskFailed>() {
 			let event = event?;
