@@ -110,14 +110,19 @@ pub fn seal(
 	worker: &WorkerId,
 	key: &[u8; 32],
 ) -> Sealed {
-	let ctx = context(task, round, worker);
+	seal_in(payload, &context(task, round, worker), key)
+}
+
+/// [`seal`] under any `context` (other protocols bind other ids, e.g. a swarm query's
+/// answers: [`crate::swarm::answer_context`]; contexts of different lengths never collide).
+pub fn seal_in(payload: &ResultPayload, ctx: &[u8], key: &[u8; 32]) -> Sealed {
 	let cipher = XChaCha20Poly1305::new(key.into());
 	let plaintext = payload.encode();
 	let ciphertext = cipher
-		.encrypt(XNonce::from_slice(&nonce(&ctx)), Payload { msg: &plaintext, aad: &ctx })
+		.encrypt(XNonce::from_slice(&nonce(ctx)), Payload { msg: &plaintext, aad: ctx })
 		// XChaCha20-Poly1305 only fails for plaintexts beyond 256 GiB.
 		.expect("a bounded payload always encrypts; qed");
-	let commitment = commitment(&ctx, key, &ciphertext);
+	let commitment = commitment(ctx, key, &ciphertext);
 	Sealed { ciphertext, commitment }
 }
 
@@ -130,16 +135,20 @@ pub fn open(
 	round: Round,
 	worker: &WorkerId,
 ) -> Result<ResultPayload, OpenError> {
+	open_in(ciphertext, key, expected, &context(task, round, worker))
+}
+
+/// [`open`] under any `context` (see [`seal_in`]).
+pub fn open_in(ciphertext: &[u8], key: &[u8; 32], expected: &Digest, ctx: &[u8]) -> Result<ResultPayload, OpenError> {
 	if ciphertext.len() > max_ciphertext_len() {
 		return Err(OpenError::TooLarge);
 	}
-	let ctx = context(task, round, worker);
-	if &commitment(&ctx, key, ciphertext) != expected {
+	if &commitment(ctx, key, ciphertext) != expected {
 		return Err(OpenError::CommitmentMismatch);
 	}
 	let cipher = XChaCha20Poly1305::new(key.into());
 	let plaintext = cipher
-		.decrypt(XNonce::from_slice(&nonce(&ctx)), Payload { msg: ciphertext, aad: &ctx })
+		.decrypt(XNonce::from_slice(&nonce(ctx)), Payload { msg: ciphertext, aad: ctx })
 		.map_err(|_| OpenError::DecryptionFailed)?;
 	let mut input = &plaintext[..];
 	let payload = ResultPayload::decode_with_depth_limit(8, &mut input)

@@ -87,6 +87,37 @@ fn subset_in(cycle: &[u32], agent: u32) -> Vec<u32> {
 	(1..=k).map(|step| cycle[(at + step) % n]).collect()
 }
 
+/// Domain tag of a swarm answer's commitment context.
+pub const ANSWER_TAG: &[u8] = b"replica/swarm/answer/v1";
+/// Domain tag of a ranking commitment.
+pub const RANKING_TAG: &[u8] = b"replica/swarm/ranking/v1";
+
+/// The context an answer to `query` by `agent` is sealed in (`commitment::seal_in`):
+/// `"replica/swarm/answer/v1" ++ SCALE(query: u64) ++ agent`. It binds the agent, so a copied
+/// answer commitment or ciphertext opens for nobody else, and its length (55 bytes) differs
+/// from a task result's context (44), so no sealed task result is an answer.
+pub fn answer_context(query: u64, agent: &crate::WorkerId) -> Vec<u8> {
+	let mut ctx = Vec::with_capacity(ANSWER_TAG.len() + 8 + 32);
+	ctx.extend_from_slice(ANSWER_TAG);
+	query.encode_to(&mut ctx);
+	ctx.extend_from_slice(agent);
+	ctx
+}
+
+/// What an agent commits to before it reveals its ranking: `blake2-256("replica/swarm/ranking/v1"
+/// ++ SCALE(query: u64) ++ ranker ++ SCALE(order: Vec<u32>) ++ salt)`, with 32 fresh random
+/// bytes of `salt`. It hides the order until the reveal (nobody can copy a well-rated ranker),
+/// and binds the ranker, so a copied commitment opens for nobody else.
+pub fn ranking_commitment(query: u64, ranker: &crate::WorkerId, order: &[u32], salt: &[u8; 32]) -> crate::Digest {
+	let mut input = Vec::with_capacity(RANKING_TAG.len() + 8 + 32 + 4 + 4 * order.len() + 32);
+	input.extend_from_slice(RANKING_TAG);
+	query.encode_to(&mut input);
+	input.extend_from_slice(ranker);
+	order.encode_to(&mut input);
+	input.extend_from_slice(salt);
+	sp_crypto_hashing::blake2_256(&input)
+}
+
 /// Whether `order` ranks exactly `agent`'s subset (each answer once, in any order).
 pub fn is_valid_ranking(subset: &[u32], order: &[u32]) -> bool {
 	let mut a = subset.to_vec();
@@ -238,22 +269,27 @@ pub fn forfeits(weights: &[u128], winner: u32) -> Vec<bool> {
 /// tickets go back. What is paid out and to the pot is exactly `fee + ticket × answers`. `None`
 /// when `winner` is not an answer.
 pub fn settle_tickets(fee: u128, ticket: u128, weights: &[u128], winner: u32, winner_share: Perbill) -> Option<Settlement> {
-	if winner as usize >= weights.len() {
-		return None;
-	}
-	let lost = forfeits(weights, winner);
-	let forfeited = ticket.saturating_mul(lost.iter().filter(|l| **l).count() as u128);
+	settle_forfeits(fee, ticket, &forfeits(weights, winner), winner, winner_share)
+}
+
+/// [`settle_tickets`] for any set of `lost` tickets, one flag per agent (the chain also takes
+/// the tickets of agents that withheld their answer or their ranking). The winner takes the
+/// fee and `winner_share` of the *others'* lost tickets; its own ticket, if lost, goes to the
+/// pot. Payouts plus the pot are exactly `fee + ticket × lost.len()`. `None` when `winner` is
+/// not an agent.
+pub fn settle_forfeits(fee: u128, ticket: u128, lost: &[bool], winner: u32, winner_share: Perbill) -> Option<Settlement> {
+	let own_lost = *lost.get(winner as usize)?;
+	let others_lost = lost.iter().enumerate().filter(|(i, l)| **l && *i as u32 != winner).count();
+	let forfeited = ticket.saturating_mul(others_lost as u128);
 	let taken = winner_share.mul_floor(forfeited);
+	let kept = |lost: bool| if lost { 0 } else { ticket };
 	let paid = lost
 		.iter()
 		.enumerate()
-		.map(|(i, lost)| match (i as u32 == winner, lost) {
-			(true, _) => ticket.saturating_add(fee).saturating_add(taken),
-			(false, true) => 0,
-			(false, false) => ticket,
-		})
+		.map(|(i, l)| if i as u32 == winner { kept(*l).saturating_add(fee).saturating_add(taken) } else { kept(*l) })
 		.collect();
-	Some(Settlement { paid, to_pot: forfeited - taken })
+	let own = if own_lost { ticket } else { 0 };
+	Some(Settlement { paid, to_pot: forfeited - taken + own })
 }
 
 /// The largest `r` with `r² <= x`.

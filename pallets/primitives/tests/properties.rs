@@ -131,4 +131,24 @@ proptest! {
 			}
 		}
 	}
+
+	#[test]
+	fn swarm_forfeits_conserve_funds(
+		lost in prop::collection::vec(any::<bool>(), 1..=64),
+		fee in 0u128..1_000_000,
+		ticket in 0u128..10_000,
+		winner_share in 0u32..=1_000_000_000,
+		pick in any::<prop::sample::Index>(),
+	) {
+		let winner = pick.index(lost.len()) as u32;
+		let share = sp_arithmetic::Perbill::from_parts(winner_share);
+		let s = swarm::settle_forfeits(fee, ticket, &lost, winner, share).unwrap();
+		prop_assert_eq!(s.paid.iter().sum::<u128>() + s.to_pot, fee + ticket * lost.len() as u128);
+		prop_assert!(s.paid[winner as usize] >= fee);
+		for (i, (paid, l)) in s.paid.iter().zip(&lost).enumerate() {
+			if i as u32 != winner {
+				prop_assert_eq!(*paid, if *l { 0 } else { ticket });
+			}
+		}
+	}
 }

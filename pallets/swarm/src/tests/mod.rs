@@ -1,0 +1,1 @@
+//! pallet-swarm tests, by topic.
