@@ -118,7 +118,21 @@ impl pallet_swarm::Config for Test {
 	type MaxCiphertextLen = ConstU32<4400>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = crate::benchmarking::WorkersHelper<Test>;
+	type BenchmarkHelper = BenchHelper;
+}
+
+/// The mock's text model, and workers made as the runtime makes them.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<AccountId> for BenchHelper {
+	fn text_model() -> ModelId {
+		TEXT_MODEL
+	}
+	fn online_worker(who: &AccountId, model: ModelId) {
+		use pallet_workers::benchmark_helper::{BenchmarkHelper, WorkersHelper};
+		WorkersHelper::<Test>::online_worker(who, model)
+	}
 }
 
 pub const DAPP: AccountId = 100;

@@ -16,7 +16,7 @@ use frame_support::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use replica_primitives::{
-	seal, Dtype, ExecutionProfile, HashAlg, ImageHashes, ImageResult, ModelId, ResultPayload,
+	seal, HashAlg, ImageHashes, ImageResult, ModelId, ResultPayload,
 	TaskId, Tolerances, MAX_IMAGES,
 };
 use pallet_workers::WorkerRegistry;
@@ -26,42 +26,7 @@ use sp_runtime::{
 	Perbill,
 };
 
-/// Makes online workers that serve a model, whatever registry the runtime uses.
-pub trait BenchmarkHelper<AccountId> {
-	/// `who` becomes an online worker serving `model`.
-	fn online_worker(who: &AccountId, model: ModelId);
-}
-
-/// [`BenchmarkHelper`] for pallet-workers.
-pub struct WorkersHelper<T>(core::marker::PhantomData<T>);
-impl<T: pallet_workers::Config> BenchmarkHelper<T::AccountId> for WorkersHelper<T> {
-	fn online_worker(who: &T::AccountId, model: ModelId) {
-		let stake = pallet_workers::Pallet::<T>::params().min_stake;
-		let _ = <T as pallet_workers::Config>::Currency::set_balance(
-			who,
-			stake.saturating_mul(100u32.into()),
-		);
-		let field = |s: &[u8]| s.to_vec().try_into().expect("fits");
-		let profile = ExecutionProfile {
-			gpu_model: field(b"bench-gpu"),
-			vram_mib: u32::MAX,
-			driver: field(b"1"),
-			cuda: field(b"1"),
-			libtorch: field(b"2.13.0"),
-			dtype: Dtype::F32,
-			worker_version: field(b"0.1.0"),
-		};
-		pallet_workers::Pallet::<T>::register(
-			RawOrigin::Signed(who.clone()).into(),
-			profile,
-			vec![model],
-			b"http://127.0.0.1:8080".to_vec(),
-			stake,
-		)
-		.expect("register");
-		pallet_workers::Pallet::<T>::go_online(RawOrigin::Signed(who.clone()).into()).expect("online");
-	}
-}
+pub use pallet_workers::benchmark_helper::{BenchmarkHelper, WorkersHelper};
 
 fn image_model<T: Config>() -> ModelInfo<BalanceOf<T>> {
 	ModelInfo {

@@ -65,6 +65,8 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
+pub mod benchmark_helper;
+#[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
 #[cfg(test)]
