@@ -23,6 +23,7 @@ frame_benchmarking::define_benchmarks!(
 	[cumulus_pallet_weight_reclaim, WeightReclaim]
 	[pallet_workers, Workers]
 	[pallet_tasks, Tasks]
+	[pallet_swarm, Swarm]
 	[pallet_relay_randomness, RelayRandomness]
 );
 

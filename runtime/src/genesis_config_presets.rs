@@ -16,7 +16,7 @@ use sp_keyring::Sr25519Keyring;
 use crate::{
 	configs::replica::{EarningsPot, SlashPot, WORKER_MAX_MISSED, WORKER_MIN_STAKE, WORKER_UNBONDING_PERIOD},
 	AccountId, AuraId, BalancesConfig, CollatorSelectionConfig, CouncilConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RelayRandomnessConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, TasksConfig, WorkersConfig, UNIT,
+	PolkadotXcmConfig, RelayRandomnessConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, SwarmConfig, TasksConfig, WorkersConfig, UNIT,
 	EXISTENTIAL_DEPOSIT,
 };
 
@@ -66,6 +66,7 @@ fn replica_genesis(
 		sudo: SudoConfig { key: Some(root) },
 		council: CouncilConfig { members: council },
 		tasks: TasksConfig { params: Some(tasks_params()) },
+		swarm: SwarmConfig { params: Some(swarm_params()) },
 		relay_randomness: RelayRandomnessConfig { insecure_fallback: insecure_randomness },
 		workers: WorkersConfig {
 			params: Some(pallet_workers::WorkerParams {
@@ -95,6 +96,19 @@ fn tasks_params() -> pallet_tasks::TaskParamsConfig<crate::BlockNumber> {
 		assignment_timeout: 100,
 		retention: crate::DAYS,
 		sampled_min_probability: Perbill::from_percent(5),
+	}
+}
+
+/// pallet-swarm's genesis parameters (see `configs::replica`).
+fn swarm_params() -> pallet_swarm::ParamsOf<crate::Runtime> {
+	pallet_swarm::SwarmParams {
+		ticket: UNIT / 5,
+		winner_share: sp_runtime::Perbill::from_percent(50),
+		min_fee: UNIT,
+		min_answers: 3,
+		max_window: 100,
+		seed_timeout: 50,
+		retention: crate::DAYS,
 	}
 }
 

@@ -98,24 +98,39 @@ fn token_is_documented() {
 	assert_eq!(replica_runtime::EXISTENTIAL_DEPOSIT, replica_runtime::UNIT / 1000);
 }
 
-/// Issue 12, acceptance 2: the heaviest block — the deadline hook at its limit, the other hooks
-/// and inherents at their average allowance, and a full normal class of the heaviest calls —
-/// fits the block's ref time and proof size; one worst-case agenda item fits the hook, and
-/// every pallet-tasks call, a full batch included, fits one extrinsic.
+/// Issue 12, acceptance 2: the heaviest block — the tasks' and the swarm's deadline hooks at
+/// their limits, the other hooks and inherents at their allowance (4%), and a full normal class
+/// of the heaviest calls — fits the block's ref time and proof size; one worst-case agenda
+/// item fits each hook, and every pallet-tasks and pallet-swarm call, a full batch included,
+/// fits one extrinsic.
 #[test]
 fn the_worst_case_block_fits() {
 	use frame_support::{dispatch::DispatchClass, traits::Get};
 	use pallet_tasks::WeightInfo;
 	use replica_runtime::{configs::RuntimeBlockWeights, Runtime};
 	type Weights = <Runtime as pallet_tasks::Config>::WeightInfo;
+	type SwarmWeights = <Runtime as pallet_swarm::Config>::WeightInfo;
 
 	let block = RuntimeBlockWeights::get();
 	let hook = <Runtime as pallet_tasks::Config>::HookWeight::get();
+	let swarm_hook = <Runtime as pallet_swarm::Config>::HookWeight::get();
 	let normal = block.get(DispatchClass::Normal);
 	let normal_total = normal.max_total.expect("normal class is bounded");
-	let other_hooks = sp_runtime::Perbill::from_percent(5) * block.max_block;
-	let heaviest = block.base_block.saturating_add(hook).saturating_add(other_hooks).saturating_add(normal_total);
+	let other_hooks = sp_runtime::Perbill::from_percent(4) * block.max_block;
+	let heaviest = block
+		.base_block
+		.saturating_add(hook)
+		.saturating_add(swarm_hook)
+		.saturating_add(other_hooks)
+		.saturating_add(normal_total);
 	assert!(heaviest.all_lte(block.max_block), "{heaviest:?} exceeds {:?}", block.max_block);
+
+	let worst_swarm_item = pallet_swarm::Pallet::<Runtime>::worst_deadline_weight()
+		.saturating_add(<SwarmWeights as pallet_swarm::WeightInfo>::on_initialize_base());
+	assert!(
+		worst_swarm_item.all_lte(swarm_hook),
+		"one swarm agenda item {worst_swarm_item:?} does not fit its hook {swarm_hook:?}"
+	);
 
 	let worst_item = pallet_tasks::Pallet::<Runtime>::worst_deadline_weight()
 		.saturating_add(Weights::on_initialize_base());
@@ -136,6 +151,18 @@ fn the_worst_case_block_fits() {
 		("register_model", Weights::register_model()),
 		("set_params", Weights::set_params()),
 		("set_model_tolerances", Weights::set_model_tolerances()),
+	] {
+		assert!(weight.all_lte(max_extrinsic), "{call}: {weight:?} exceeds one extrinsic");
+	}
+	use pallet_swarm::WeightInfo as _;
+	for (call, weight) in [
+		("create_query", SwarmWeights::create_query()),
+		("cancel_query", SwarmWeights::cancel_query()),
+		("commit_answer", SwarmWeights::commit_answer()),
+		("reveal_answer", SwarmWeights::reveal_answer()),
+		("commit_ranking", SwarmWeights::commit_ranking()),
+		("reveal_ranking", SwarmWeights::reveal_ranking()),
+		("advance_query", pallet_swarm::Pallet::<Runtime>::worst_deadline_weight()),
 	] {
 		assert!(weight.all_lte(max_extrinsic), "{call}: {weight:?} exceeds one extrinsic");
 	}

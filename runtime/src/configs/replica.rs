@@ -1,4 +1,4 @@
-//! Replica's own pallets (indices 50 and above): Workers, Tasks and RelayRandomness.
+//! Replica's own pallets (indices 50 and above): Workers, Tasks, RelayRandomness and Swarm.
 //!
 //! ## pallet-workers parameters
 //! | | | |
@@ -23,6 +23,15 @@
 //! `MaxOpenTasksPerWorker` 32 (batch items; pallet-workers' `MaxOpenTasks` is 32 too),
 //! `MaxCreateBatch` 64 (tasks per `create_tasks`); the deadline
 //! hook spends at most 31% of a block and carries the rest over.
+//!
+//! ## pallet-swarm parameters (genesis; governance may change them)
+//! A ticket of 0.2 RPL (1% of a 20 RPL fee: enough to make Sybil swarms unprofitable, see
+//! `replica-worker swarm-sim`), half of the lost tickets to the winner and the rest to the slash
+//! pot, a fee of at least 1 RPL, at least 3 revealed answers, windows of at most 100 blocks,
+//! 50 blocks to wait for fresh randomness, retention of a day. `MaxAgents` 32 (each ranks
+//! 10 others), `MaxQueries` 1,024, a rating window of the last 16 rated rounds; the swarm's
+//! deadline hook spends at most 1% of a block (one settlement of 32 agents fits) and carries
+//! the rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::traits::AccountIdConversion;
@@ -111,4 +120,72 @@ impl pallet_tasks::Config for Runtime {
 	type WeightInfo = pallet_tasks::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_tasks::benchmarking::WorkersHelper<Runtime>;
+}
+
+parameter_types! {
+	/// 1% of a block for the swarm's deadline hook: with the tasks hook's 31%, the normal
+	/// class's 63% and the base block, 4% stay for the other hooks and the inherents.
+	pub SwarmHookWeight: frame_support::weights::Weight =
+		sp_runtime::Perbill::from_percent(1) * crate::configs::RuntimeBlockWeights::get().max_block;
+}
+
+/// The models a swarm query may name: pallet-tasks' registered text models, unretired.
+pub struct TextModels;
+impl pallet_swarm::TextModels for TextModels {
+	fn is_open_text_model(model: replica_primitives::ModelId) -> bool {
+		pallet_tasks::Models::<Runtime>::get(model)
+			.is_some_and(|m| m.kind == pallet_tasks::ModelKind::Text && !m.retired)
+	}
+}
+
+impl pallet_swarm::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Workers = crate::Workers;
+	type TextModels = TextModels;
+	type Clock = crate::RelayRandomness;
+	type Randomness = crate::RelayRandomness;
+	type OnForfeit = frame_support::traits::tokens::imbalance::ResolveTo<SlashPot, Balances>;
+	type GovernanceOrigin = GovernanceOrigin;
+	type MaxAgents = ConstU32<32>;
+	type MaxQueries = ConstU32<1_024>;
+	type RatingWindow = ConstU32<16>;
+	type HookWeight = SwarmHookWeight;
+	type MaxCiphertextLen = ConstU32<MAX_CIPHERTEXT_LEN>;
+	type WeightInfo = pallet_swarm::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = SwarmBenchmarkHelper;
+}
+
+/// Registers a text model in pallet-tasks and makes pallet-workers' online workers for
+/// pallet-swarm's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct SwarmBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_swarm::benchmarking::BenchmarkHelper<AccountId> for SwarmBenchmarkHelper {
+	fn text_model() -> replica_primitives::ModelId {
+		let model = pallet_tasks::NextModelId::<Runtime>::get();
+		let info = pallet_tasks::ModelInfo {
+			name: b"bench-text".to_vec().try_into().expect("fits"),
+			kind: pallet_tasks::ModelKind::Text,
+			weights_digest: [7; 32],
+			vram_mib: 1,
+			tolerances: Default::default(),
+			max_steps: 0,
+			max_side: 0,
+			max_images: 0,
+			max_tokens: 256,
+			context_len: 1024,
+			min_fee: 1,
+			retired: false,
+		};
+		pallet_tasks::Pallet::<Runtime>::register_model(frame_system::RawOrigin::Root.into(), info)
+			.expect("registers");
+		model
+	}
+
+	fn online_worker(who: &AccountId, model: replica_primitives::ModelId) {
+		use pallet_workers::benchmark_helper::{BenchmarkHelper, WorkersHelper};
+		WorkersHelper::<Runtime>::online_worker(who, model)
+	}
 }
