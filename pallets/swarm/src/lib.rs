@@ -95,6 +95,7 @@ pub type OrderOf<T> = frame_support::BoundedVec<u32, <T as Config>::MaxAgents>;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
