@@ -24,7 +24,11 @@ use subxt::{OnlineClient, SubstrateConfig};
 		derive = "::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
 		recursive
 	),
-	derive_for_type(path = "pallet_tasks::types::Outcome", derive = "Clone, Copy, PartialEq, Eq")
+	derive_for_type(path = "pallet_tasks::types::Outcome", derive = "Clone, Copy, PartialEq, Eq"),
+	derive_for_type(
+		path = "replica_primitives::swarm::Deviations",
+		derive = "::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode"
+	)
 )]
 pub mod runtime {}
 
@@ -91,6 +95,9 @@ pub use runtime::runtime_types::{
 
 /// The account type of the chain.
 pub type AccountId = subxt::utils::AccountId32;
+
+/// A swarm query as pallet-swarm stores it.
+pub type QueryInfo = runtime::runtime_types::pallet_swarm::types::QueryInfo<AccountId, u128, u32>;
 
 /// Why a transaction did not succeed.
 #[derive(Debug, thiserror::Error)]

@@ -55,6 +55,12 @@ pub struct RunArgs {
 	/// after every win. Default: 10.
 	#[arg(long, env = "REPLICA_CLAIM_AT")]
 	pub claim_at: Option<String>,
+	/// Answer the swarm queries (open-ended questions ranked by the swarm, pallet-swarm) for
+	/// the text models served, when a query's ticket is at most this many RPL: the ticket is
+	/// held while the query runs, and lost if the answer ranks poorly or the worker does not
+	/// rank others' answers. 0 never answers. Default: 1.
+	#[arg(long, env = "REPLICA_SWARM_MAX_TICKET")]
+	pub swarm_max_ticket: Option<String>,
 	/// The URL declared on chain where clients download results, e.g.
 	/// http://gpu1.example.org:8080. Default: http://<listen address>.
 	#[arg(long, env = "REPLICA_ENDPOINT")]
@@ -86,6 +92,7 @@ struct FileConfig {
 	store: Option<PathBuf>,
 	stake: Option<String>,
 	claim_at: Option<String>,
+	swarm_max_ticket: Option<String>,
 	endpoint: Option<String>,
 	listen: Option<SocketAddr>,
 	metrics: Option<SocketAddr>,
@@ -104,6 +111,8 @@ pub struct RunConfig {
 	pub stake: Option<u128>,
 	/// Unclaimed earnings at which the daemon claims them.
 	pub claim_at: u128,
+	/// The largest swarm ticket the daemon pays to answer (0: it never answers).
+	pub swarm_max_ticket: u128,
 	pub endpoint: String,
 	pub listen: SocketAddr,
 	pub metrics: SocketAddr,
@@ -122,6 +131,7 @@ impl std::fmt::Debug for RunConfig {
 			.field("store", &self.store)
 			.field("stake", &self.stake)
 			.field("claim_at", &self.claim_at)
+			.field("swarm_max_ticket", &self.swarm_max_ticket)
 			.field("endpoint", &self.endpoint)
 			.field("listen", &self.listen)
 			.field("metrics", &self.metrics)
@@ -162,6 +172,10 @@ impl RunArgs {
 		let store = self.store.or(file.store).unwrap_or_else(default_store);
 		let stake = self.stake.or(file.stake).map(|s| parse_amount(&s).with_context(|| format!("--stake {s}"))).transpose()?;
 		let claim_at = self.claim_at.or(file.claim_at).map_or(Ok(10 * UNIT), |s| parse_amount(&s).with_context(|| format!("--claim-at {s}")))?;
+		let swarm_max_ticket = self
+			.swarm_max_ticket
+			.or(file.swarm_max_ticket)
+			.map_or(Ok(UNIT), |s| parse_amount(&s).with_context(|| format!("--swarm-max-ticket {s}")))?;
 		let listen = self.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
 		let endpoint = self.endpoint.or(file.endpoint).unwrap_or_else(|| format!("http://{listen}"));
 		anyhow::ensure!(endpoint.starts_with("http://"), "--endpoint {endpoint}: expected an http:// URL");
@@ -169,7 +183,21 @@ impl RunArgs {
 		let queue = self.queue.or(file.queue).unwrap_or(16);
 		anyhow::ensure!(queue > 0, "--queue must be at least 1");
 		let keep_finished = self.keep_finished.or(file.keep_finished).unwrap_or(100_800);
-		Ok(RunConfig { node, signer, models, device, store, stake, claim_at, endpoint, listen, metrics, queue, keep_finished })
+		Ok(RunConfig {
+			node,
+			signer,
+			models,
+			device,
+			store,
+			stake,
+			claim_at,
+			swarm_max_ticket,
+			endpoint,
+			listen,
+			metrics,
+			queue,
+			keep_finished,
+		})
 	}
 }
 
@@ -281,6 +309,7 @@ mod tests {
 		assert_eq!(config.queue, 3);
 		assert_eq!(config.endpoint, "http://127.0.0.1:8080");
 		assert_eq!(config.claim_at, 10 * UNIT, "the default");
+		assert_eq!(config.swarm_max_ticket, UNIT, "the default");
 		assert_eq!(
 			config.signer.public_key().to_account_id(),
 			subxt_signer::sr25519::dev::bob().public_key().to_account_id()
@@ -300,6 +329,7 @@ mod tests {
 		assert!(example.models.is_some() && example.device.is_some() && example.store.is_some());
 		assert!(example.stake.as_deref().map(parse_amount).is_some_and(|a| a.is_ok()));
 		assert_eq!(example.claim_at.as_deref().map(parse_amount).transpose().unwrap(), Some(10 * UNIT));
+		assert_eq!(example.swarm_max_ticket.as_deref().map(parse_amount).transpose().unwrap(), Some(UNIT));
 		assert!(example.endpoint.is_some() && example.listen.is_some() && example.metrics.is_some());
 		assert_eq!(example.queue, Some(16));
 		assert_eq!(example.keep_finished, Some(100_800));

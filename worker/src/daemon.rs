@@ -1,7 +1,8 @@
 //! `replica-worker run`: the daemon. It registers the worker (or updates its declaration) and
 //! goes online, follows finalized blocks, queues the tasks it is drawn for, has the device
 //! thread ([`crate::pipeline`]) execute and seal them, commits each sealed result, reveals when
-//! the reveal phase starts, and records how every task ended.
+//! the reveal phase starts, and records how every task ended. It also answers and ranks the
+//! swarm queries of the text models it serves ([`crate::swarm`]).
 //!
 //! The store is the source of truth: after a crash, a restart or a lost connection the daemon
 //! reconciles every unfinished record (and every open assignment the chain lists for it) with
@@ -121,6 +122,8 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> anyhow::Resu
 		submitted: submitted_sender,
 		resend: Vec::new(),
 		claiming: Arc::default(),
+		text_models: Vec::new(),
+		swarm_busy: Arc::default(),
 	};
 	let executor = Executor {
 		runner: Runner::new(device).with_fault(InjectedFault::from_env()?),
@@ -268,6 +271,10 @@ struct Session<'a> {
 	resend: Vec<u64>,
 	/// A claim of earnings is on its way.
 	claiming: Arc<std::sync::atomic::AtomicBool>,
+	/// The text models served (chain ids): the swarm queries it may answer.
+	text_models: Vec<u32>,
+	/// Swarm steps under way (see [`crate::swarm::Agent::busy`]).
+	swarm_busy: Arc<std::sync::Mutex<std::collections::HashSet<(u64, crate::store::SwarmPhase)>>>,
 }
 
 impl Session<'_> {
@@ -277,6 +284,7 @@ impl Session<'_> {
 	async fn served_models(&mut self) -> anyhow::Result<Vec<u32>> {
 		let on_chain = chain::models(&self.client).await?;
 		let mut served = Vec::new();
+		let mut text = Vec::new();
 		for (id, info) in &on_chain {
 			let kind = match info.kind {
 				ModelKind::Image => LocalKind::Image,
@@ -304,7 +312,11 @@ impl Session<'_> {
 				}
 			}
 			served.push(*id);
+			if kind == LocalKind::Text {
+				text.push(*id);
+			}
 		}
+		self.text_models = text;
 		if served.is_empty() {
 			return Err(Fatal(format!(
 				"none of the {} models registered on chain has the weights digest of a model in {} ({}) that loads \
@@ -494,7 +506,21 @@ impl Session<'_> {
 			self.reconcile(task, now).instrument(task_span(task)).await?;
 		}
 		self.claim_if_due(earnings);
-		Ok(())
+		self.swarm_agent().resume().await
+	}
+
+	/// The swarm agent over the current connection.
+	fn swarm_agent(&self) -> crate::swarm::Agent {
+		crate::swarm::Agent {
+			client: self.client.clone(),
+			submitter: self.submitter.clone(),
+			store: self.store.clone(),
+			jobs: self.jobs.clone(),
+			account: self.account.clone(),
+			models: self.text_models.clone(),
+			max_ticket: self.config.swarm_max_ticket,
+			busy: self.swarm_busy.clone(),
+		}
 	}
 
 	/// Claims `earnings`, the worker's unclaimed earnings on chain, once they reach
@@ -656,6 +682,7 @@ impl Session<'_> {
 		if events.find::<tasks::ModelRegistered>().next().is_some() || events.find::<tasks::ModelRetired>().next().is_some() {
 			self.refresh_models().await?;
 		}
+		self.swarm_agent().on_block(events).await?;
 		for event in events.find::<workers::Slashed>() {
 			let event = event?;
 			if event.worker == self.account {

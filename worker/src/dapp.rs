@@ -1,4 +1,5 @@
-//! The client side of the binary: `replica-worker task submit|show` for dapp developers and
+//! The client side of the binary: `replica-worker task submit|show` and `query ask|show` for
+//! dapp developers and
 //! `replica-worker model register` (also `gov register-model`) for governance. The daemon library does not depend on it.
 
 use replica_worker::{
@@ -9,8 +10,10 @@ use replica_worker::{
 };
 use anyhow::Context;
 use replica_primitives::{HashAlg, ResultPayload, Tolerances};
+use replica_primitives::swarm;
 use runtime::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
+	pallet_swarm::types::{QuerySpec, QueryStatus, Windows},
 	pallet_tasks::types::{Decoding, ImageParams, TaskParams, TaskSpec, TextParams, Verification},
 };
 use std::path::{Path, PathBuf};
@@ -306,6 +309,149 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<()> {
 			),
 			None => println!("  worker {worker}: round {}, not committed", info.round),
 		}
+	}
+	Ok(())
+}
+
+/// `query ask`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct AskArgs {
+	/// WebSocket RPC endpoint of a Replica node.
+	#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+	pub node: String,
+	/// The paying account's secret URI (`//Eve`, a mnemonic, a 0x seed) or a file holding one.
+	#[arg(long, env = "REPLICA_KEY")]
+	pub key: String,
+	/// The text model: its on-chain id or its registered name.
+	#[arg(long)]
+	pub model: String,
+	/// The question.
+	#[arg(long)]
+	pub prompt: String,
+	/// Fee in RPL, paid to the agent whose answer wins (default: the chain's minimum).
+	#[arg(long)]
+	pub fee: Option<String>,
+	/// The most agents that may answer.
+	#[arg(long, default_value_t = 8)]
+	pub agents: u32,
+	/// Blocks for each phase: answering, revealing answers, ranking, revealing rankings.
+	#[arg(long, default_value_t = 10)]
+	pub window: u32,
+	/// Follow the query to its end and print every answer with the rankings' verdict.
+	#[arg(long)]
+	pub wait: bool,
+	/// With --wait: give up after this many blocks.
+	#[arg(long, default_value_t = 600)]
+	pub timeout_blocks: u64,
+}
+
+/// `query show`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct ShowQueryArgs {
+	/// WebSocket RPC endpoint of a Replica node.
+	#[arg(long, env = "REPLICA_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+	pub node: String,
+	/// The query id.
+	pub query: u64,
+}
+
+/// Asks the swarm a question; with `--wait`, follows it to the chosen answer.
+pub async fn ask(args: AskArgs) -> anyhow::Result<()> {
+	let signer = parse_key(&args.key)?;
+	let client = chain::connect(&args.node).await?;
+	let (model, info) = find_model(&client, &args.model).await?;
+	anyhow::ensure!(matches!(info.kind, ModelKind::Text), "model {model} is not a text model: the swarm answers text");
+	let at = client.at_current_block().await?;
+	let params = at.storage().try_fetch(runtime::storage().swarm().params(), ()).await?.map(|p| p.decode()).transpose()?;
+	let fee = match (&args.fee, &params) {
+		(Some(fee), _) => parse_amount(fee).with_context(|| format!("--fee {fee}"))?,
+		(None, Some(params)) => params.min_fee,
+		(None, None) => anyhow::bail!("the chain publishes no swarm parameters: give --fee"),
+	};
+	let window = args.window;
+	let spec = QuerySpec {
+		model,
+		prompt: BoundedVec(args.prompt.clone().into_bytes()),
+		fee,
+		max_agents: args.agents,
+		windows: Windows { answer: window, reveal: window, rank: window, rank_reveal: window },
+	};
+	let mut blocks = client.stream_blocks().await?;
+	let events = chain::submit(&client, &runtime::transactions().swarm().create_query(spec), &signer)
+		.await
+		.map_err(|e| match e {
+			SubmitError::Rejected(e) => anyhow::anyhow!("the chain refused the query: {e}"),
+			e => anyhow::anyhow!("creating the query: {e}"),
+		})?;
+	let created = events.find_first::<runtime::swarm::events::QueryCreated>().context("no QueryCreated event")??;
+	let query = created.query;
+	println!(
+		"query {query} created: model {model} ({}), fee {}, ticket {}; answers until #{}",
+		String::from_utf8_lossy(&info.name.0),
+		format_amount(fee),
+		format_amount(created.ticket),
+		created.deadline
+	);
+	if !args.wait {
+		return Ok(());
+	}
+	let mut first = None;
+	loop {
+		let block = blocks.next().await.context("the node closed the block stream")??;
+		let number = block.number();
+		let started = *first.get_or_insert(number);
+		anyhow::ensure!(number < started + args.timeout_blocks, "query {query}: no end after {} blocks", args.timeout_blocks);
+		let events = block.at().await?.events().fetch().await?;
+		use runtime::swarm::events as ev;
+		let answered = events.find::<ev::AnswerCommitted>().filter_map(Result::ok).filter(|e| e.query == query).count();
+		if answered > 0 {
+			println!("#{number}: {answered} agent(s) answered");
+		}
+		for e in events.find::<ev::RankingDrawn>().filter_map(Result::ok).filter(|e| e.query == query) {
+			println!("#{number}: {} answers to rank; each agent ranks {} of them", e.answerers.len(), swarm::ranking_size(e.answerers.len() as u32));
+		}
+		let failed = events.find::<ev::QueryFailed>().filter_map(Result::ok).find(|e| e.query == query);
+		if let Some(e) = failed {
+			anyhow::bail!("query {query} failed ({:?}); the fee was refunded", e.reason);
+		}
+		let finalized = events.find::<ev::QueryFinalized>().filter_map(Result::ok).find(|e| e.query == query);
+		if let Some(e) = finalized {
+			println!("#{number}: decided; {} paid {}", e.winner, format_amount(e.reward));
+			println!("chosen answer:\n{}", String::from_utf8_lossy(&e.answer.text.0));
+			return print_query(&client, query).await;
+		}
+	}
+}
+
+/// Prints a swarm query as the chain has it.
+pub async fn show_query(args: ShowQueryArgs) -> anyhow::Result<()> {
+	let client = chain::connect(&args.node).await?;
+	print_query(&client, args.query).await
+}
+
+async fn print_query(client: &Client, query: u64) -> anyhow::Result<()> {
+	let info = replica_worker::swarm::query_info(client, query)
+		.await?
+		.with_context(|| format!("no query {query} (never created, or pruned)"))?;
+	let status = match &info.status {
+		QueryStatus::Answering { deadline } => format!("answering until #{deadline}"),
+		QueryStatus::RevealingAnswers { deadline } => format!("revealing answers until #{deadline}"),
+		QueryStatus::Drawing { timeout_at } => format!("drawing who ranks what (times out at #{timeout_at})"),
+		QueryStatus::Ranking { deadline } => format!("ranking until #{deadline}"),
+		QueryStatus::RevealingRankings { deadline } => format!("revealing rankings until #{deadline}"),
+		QueryStatus::Finalized { winner } => format!("decided: agent {winner}'s answer"),
+		QueryStatus::Failed { reason } => format!("failed ({reason:?}), refunded"),
+		QueryStatus::Cancelled => "cancelled, refunded".into(),
+	};
+	println!("query {query}: {status}");
+	println!("  \"{}\" to model {}, fee {}, ticket {}", String::from_utf8_lossy(&info.prompt.0), info.model, format_amount(info.fee), format_amount(info.ticket));
+	for (index, agent) in info.agents.0.iter().enumerate() {
+		let answer = match replica_worker::swarm::answer_text(client, query, index as u32).await {
+			Ok(text) => format!("\"{text}\""),
+			Err(_) => format!("{:?}", agent.answer),
+		};
+		let rating = replica_worker::swarm::rating(client, &agent.who).await?;
+		println!("  agent {index} {} (rating {:.3}): answer {answer}; ranking {:?}", agent.who, rating, agent.ranking);
 	}
 	Ok(())
 }

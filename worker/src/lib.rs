@@ -8,6 +8,9 @@
 //! - [`engines`]: deterministic libtorch inference (tch): determinism controls, devices and
 //!   execution profiles, model files, the GPT-2 text engine.
 //! - [`hashing`]: perceptual hashes of generated images, bit-identical on every CPU.
+//! - [`swarm`]: the daemon's side of pallet-swarm (answering queries, ranking answers);
+//!   [`swarm_sim`]: the swarm's rating convergence and Sybil profitability, simulated with the
+//!   chain's rules.
 //! - [`stats`]: verification statistics of an image model (consensus, Type I and II rates),
 //!   tolerance calibration and plots (`replica-worker stats`).
 
@@ -21,6 +24,7 @@ pub mod models;
 pub mod pipeline;
 pub mod stats;
 pub mod store;
+pub mod swarm;
 pub mod swarm_sim;
 
 /// Perceptual hashes of generated images (the `replica-hashing` crate, optimised on its own).

@@ -19,7 +19,7 @@ use replica_worker::{
 	hashing::ImageHasher,
 	hex,
 };
-use dapp::{RegisterModelArgs, ShowArgs, SubmitArgs};
+use dapp::{AskArgs, RegisterModelArgs, ShowArgs, ShowQueryArgs, SubmitArgs};
 use std::{path::PathBuf, time::Instant};
 
 /// Replica's off-chain GPU worker. `run` is the daemon: it registers the worker, executes the
@@ -44,6 +44,12 @@ enum Command {
 	Task {
 		#[command(subcommand)]
 		command: TaskCommand,
+	},
+	/// Asks the swarm an open-ended question and follows it to the answer the agents' rankings
+	/// chose, or shows a query with its answers, rankings and the agents' ratings (for dapps).
+	Query {
+		#[command(subcommand)]
+		command: QueryCommand,
 	},
 	/// Governance: changes pallet-tasks and pallet-workers parameters, registers and retires
 	/// models and changes their tolerances, through sudo (dev chain) or a Council motion
@@ -171,6 +177,14 @@ enum TaskCommand {
 }
 
 #[derive(clap::Subcommand, Debug)]
+enum QueryCommand {
+	/// Creates a swarm query (paying its fee); with --wait follows it to the chosen answer.
+	Ask(AskArgs),
+	/// Prints a swarm query as the chain has it: its phase, answers, rankings and ratings.
+	Show(ShowQueryArgs),
+}
+
+#[derive(clap::Subcommand, Debug)]
 enum ModelCommand {
 	/// Registers a model directory on chain through sudo (the dev chain's governance) or a
 	/// Council motion; the same as `gov register-model`.
@@ -264,6 +278,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::BenchChain(args) => bench_chain::run(args).await,
 		Command::Task { command: TaskCommand::Submit(args) } => dapp::submit(args).await,
 		Command::Task { command: TaskCommand::Show(args) } => dapp::show(args).await,
+		Command::Query { command: QueryCommand::Ask(args) } => dapp::ask(args).await,
+		Command::Query { command: QueryCommand::Show(args) } => dapp::show_query(args).await,
 		Command::Gov { command } => gov::run(command).await,
 		Command::Model { command: ModelCommand::Register(args) } => dapp::register_model(args).await,
 		Command::Model { command: ModelCommand::Digest { dir } } => {

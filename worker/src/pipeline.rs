@@ -5,7 +5,7 @@ use crate::{
 	chain::runtime::runtime_types::pallet_tasks::types::{Decoding as ChainDecoding, TaskParams},
 	engines::{
 		image::{png, ImageEngine, ImageRequest},
-		text::{Decoding, TextEngine},
+		text::{Decoding, TextEngine, TextOutput},
 		EngineError,
 	},
 	hashing::ImageHasher,
@@ -32,6 +32,23 @@ pub enum Work {
 	/// Load a model and warm it up, before the worker declares it on chain; `done` says
 	/// whether it worked (a model that fails to load is not declared).
 	Load { id: u32, model: LocalModel, done: tokio::sync::oneshot::Sender<anyhow::Result<()>> },
+	/// Answer or judge for a swarm query, on a loaded text model.
+	Swarm(SwarmWork),
+}
+
+/// Swarm work on a loaded text model (see [`crate::swarm`]).
+pub enum SwarmWork {
+	/// Sample an answer to `prompt` (at `temperature`, draws seeded with `seed`).
+	Answer {
+		model: u32,
+		prompt: String,
+		max_tokens: u32,
+		temperature: f64,
+		seed: u64,
+		done: tokio::sync::oneshot::Sender<anyhow::Result<TextOutput>>,
+	},
+	/// Judge each of `answers`: its mean log-likelihood given `prompt`.
+	Judge { model: u32, prompt: String, answers: Vec<String>, done: tokio::sync::oneshot::Sender<anyhow::Result<Vec<f64>>> },
 }
 
 /// Executions of one task, retry included, before it is given up.
@@ -121,6 +138,43 @@ impl Runner {
 	pub fn with_fault(mut self, fault: Option<InjectedFault>) -> Self {
 		self.fault = fault;
 		self
+	}
+
+	/// Does swarm work and sends back what came of it (a panic in the engine included).
+	pub fn swarm(&mut self, work: SwarmWork) {
+		let caught = |f: &mut dyn FnMut() -> anyhow::Result<()>| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+			Ok(outcome) => outcome,
+			Err(_) => Err(anyhow::anyhow!("the text engine panicked")),
+		};
+		match work {
+			SwarmWork::Answer { model, prompt, max_tokens, temperature, seed, done } => {
+				let mut output = None;
+				let outcome = caught(&mut || {
+					output = Some(self.text_engine(model)?.sample(&prompt, max_tokens, temperature, seed)?);
+					Ok(())
+				});
+				let _ = done.send(outcome.and_then(|()| output.take().context("no answer")));
+			},
+			SwarmWork::Judge { model, prompt, answers, done } => {
+				let mut scores = Vec::with_capacity(answers.len());
+				let outcome = caught(&mut || {
+					let engine = self.text_engine(model)?;
+					scores.clear();
+					for answer in &answers {
+						scores.push(engine.log_likelihood(&prompt, answer)?);
+					}
+					Ok(())
+				});
+				let _ = done.send(outcome.map(|()| std::mem::take(&mut scores)));
+			},
+		}
+	}
+
+	fn text_engine(&self, model: u32) -> anyhow::Result<&TextEngine> {
+		match self.loaded.get(&model) {
+			Some(Engine::Text(engine)) => Ok(engine),
+			_ => anyhow::bail!("model {model} is not a text model loaded here"),
+		}
 	}
 
 	/// Loads model `id` from `model` and runs it once on a minimal input, so that the first
@@ -279,6 +333,10 @@ impl Executor {
 				Work::Execute(job) => job,
 				Work::Load { id, model, done } => {
 					let _ = done.send(self.runner.load(id, model));
+					continue;
+				},
+				Work::Swarm(work) => {
+					self.runner.swarm(work);
 					continue;
 				},
 			};

@@ -1,4 +1,5 @@
-//! The worker's crash-safe memory: one record per assigned task, in an embedded redb database
+//! The worker's crash-safe memory: one record per assigned task and one per swarm query it
+//! answered (its answer's key, its ranking and salt), in an embedded redb database
 //! (`<store>/worker.redb`), and the generated files under `<store>/results/<task>/`.
 //!
 //! The pipeline writes a task's sealing key, ciphertext and commitment here, durably, *before*
@@ -11,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 const TASKS: TableDefinition<u64, &[u8]> = TableDefinition::new("tasks");
+/// Swarm queries this worker answered (`crate::swarm`), by query id.
+const QUERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("swarm-queries");
 
 /// Where a task is in this worker's pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +110,40 @@ impl TaskRecord {
 	}
 }
 
+/// Where a swarm query is for this worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SwarmPhase {
+	/// Answered and sealed; the key and ciphertext are stored; the commitment may or may not
+	/// be on chain yet.
+	Sealed,
+	/// The answer's commitment is on chain.
+	Committed,
+	/// The answer's key is on chain.
+	Revealed,
+	/// The ranking's commitment is on chain (its order and salt are stored).
+	Ranked,
+	/// The ranking is on chain.
+	RankRevealed,
+	/// Nothing more to do: see the outcome.
+	Done,
+}
+
+/// Everything this worker knows about a swarm query it answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SwarmRecord {
+	pub query: u64,
+	pub model: u32,
+	pub key: [u8; 32],
+	pub commitment: [u8; 32],
+	pub ciphertext: Vec<u8>,
+	pub answer: String,
+	pub phase: SwarmPhase,
+	/// The ranking it committed to: answer indices best first, and the salt.
+	pub ranking: Option<(Vec<u32>, [u8; 32])>,
+	/// How it ended, in words.
+	pub outcome: Option<String>,
+}
+
 /// The store of one worker account.
 pub struct Store {
 	db: Database,
@@ -135,6 +172,7 @@ impl Store {
 		// Create the table, so that readers of a fresh store find it.
 		let tx = store.db.begin_write()?;
 		tx.open_table(TASKS)?;
+		tx.open_table(QUERIES)?;
 		tx.commit()?;
 		Ok(store)
 	}
@@ -185,6 +223,57 @@ impl Store {
 		for entry in table.iter()? {
 			let (task, bytes) = entry?;
 			out.push(decode(task.value(), bytes.value())?);
+		}
+		Ok(out)
+	}
+
+	/// The record of swarm query `query`, if this worker answered it.
+	pub fn swarm_get(&self, query: u64) -> anyhow::Result<Option<SwarmRecord>> {
+		let tx = self.db.begin_read()?;
+		let table = tx.open_table(QUERIES)?;
+		let Some(bytes) = table.get(query)? else { return Ok(None) };
+		serde_json::from_slice(bytes.value()).with_context(|| format!("swarm record {query} in the store is corrupt"))
+			.map(Some)
+	}
+
+	/// Writes `record`; durable when this returns.
+	pub fn swarm_put(&self, record: &SwarmRecord) -> anyhow::Result<()> {
+		let bytes = serde_json::to_vec(record)?;
+		let tx = self.db.begin_write()?;
+		tx.open_table(QUERIES)?.insert(record.query, bytes.as_slice())?;
+		tx.commit().context("committing to the store")?;
+		Ok(())
+	}
+
+	/// Reads, changes and writes one swarm record; `None` if there is none.
+	pub fn swarm_update(&self, query: u64, change: impl FnOnce(&mut SwarmRecord)) -> anyhow::Result<Option<SwarmRecord>> {
+		let tx = self.db.begin_write()?;
+		let updated = {
+			let mut table = tx.open_table(QUERIES)?;
+			let Some(bytes) = table.get(query)? else { return Ok(None) };
+			let mut record: SwarmRecord = serde_json::from_slice(bytes.value())
+				.with_context(|| format!("swarm record {query} in the store is corrupt"))?;
+			drop(bytes);
+			change(&mut record);
+			table.insert(query, serde_json::to_vec(&record)?.as_slice())?;
+			record
+		};
+		tx.commit().context("committing to the store")?;
+		Ok(Some(updated))
+	}
+
+	/// Every swarm record not yet done.
+	pub fn swarm_unfinished(&self) -> anyhow::Result<Vec<SwarmRecord>> {
+		let tx = self.db.begin_read()?;
+		let table = tx.open_table(QUERIES)?;
+		let mut out = Vec::new();
+		for entry in table.iter()? {
+			let (query, bytes) = entry?;
+			let record: SwarmRecord = serde_json::from_slice(bytes.value())
+				.with_context(|| format!("swarm record {} in the store is corrupt", query.value()))?;
+			if record.phase != SwarmPhase::Done {
+				out.push(record);
+			}
 		}
 		Ok(out)
 	}

@@ -8,7 +8,10 @@ use alloc::{vec, vec::Vec};
 use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
+	traits::{
+		fungible::{Inspect, Mutate},
+		EnsureOrigin, Get, Hooks,
+	},
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
@@ -29,6 +32,11 @@ pub trait BenchmarkHelper<AccountId> {
 	fn text_model() -> ModelId;
 	/// `who` becomes an online worker serving `model`.
 	fn online_worker(who: &AccountId, model: ModelId);
+}
+
+/// Plenty for any fee, ticket and existential deposit.
+fn funds<T: Config>() -> BalanceOf<T> {
+	T::Currency::minimum_balance().max(1u32.into()).saturating_mul(1_000_000_000u32.into())
 }
 
 /// Every window long, so no phase ends while a benchmark sets it up.
@@ -86,14 +94,14 @@ fn query_with_workers<T: Config>(n: u32, max_agents: u32) -> (QueryId, Vec<T::Ac
 	}
 	for a in &agents {
 		T::BenchmarkHelper::online_worker(a, model);
-		T::Currency::set_balance(a, 1_000_000_000u32.into());
+		T::Currency::set_balance(a, funds::<T>());
 	}
 	let creator: T::AccountId = account("creator", 0, 0);
-	T::Currency::set_balance(&creator, 1_000_000_000u32.into());
+	T::Currency::set_balance(&creator, funds::<T>());
 	let spec = QuerySpec {
 		model,
 		prompt: vec![b'p'; 1024].try_into().expect("fits"),
-		fee: 1_000_000u32.into(),
+		fee: T::Currency::minimum_balance().max(1u32.into()).saturating_mul(100u32.into()),
 		max_agents,
 		windows: windows::<T>(),
 	};
@@ -171,11 +179,11 @@ mod benchmarks {
 		bench_params::<T>();
 		let model = T::BenchmarkHelper::text_model();
 		let creator: T::AccountId = whitelisted_caller();
-		T::Currency::set_balance(&creator, 1_000_000_000u32.into());
+		T::Currency::set_balance(&creator, funds::<T>());
 		let spec = QuerySpec {
 			model,
 			prompt: vec![b'p'; 1024].try_into().expect("fits"),
-			fee: 1_000u32.into(),
+			fee: T::Currency::minimum_balance().max(1u32.into()).saturating_mul(100u32.into()),
 			max_agents: T::MaxAgents::get(),
 			windows: windows::<T>(),
 		};

@@ -320,11 +320,7 @@ impl TextEngine {
 
 	/// Generates up to `max_tokens` tokens after `prompt`.
 	pub fn generate(&self, prompt: &str, max_tokens: u32, decoding: Decoding) -> Result<TextOutput> {
-		let encoding = self.tokenizer.encode(prompt, false).map_err(|e| EngineError::Params(format!("prompt: {e}")))?;
-		let prompt_ids: Vec<i64> = encoding.get_ids().iter().map(|&id| id as i64).collect();
-		if prompt_ids.is_empty() {
-			return Err(EngineError::Params("the prompt has no tokens".into()));
-		}
+		let prompt_ids = self.encode(prompt)?;
 		let room = self.model.max_positions() - prompt_ids.len() as i64;
 		if room < max_tokens as i64 {
 			return Err(EngineError::ContextExceeded {
@@ -343,6 +339,84 @@ impl TextEngine {
 			.decode(&token_ids, true)
 			.map_err(|e| EngineError::Params(format!("decoding the output: {e}")))?;
 		Ok(TextOutput { token_ids, text })
+	}
+
+	/// Samples up to `max_tokens` tokens after `prompt` at `temperature`, every draw from a
+	/// ChaCha20 stream seeded with `seed`: open-ended answers (a swarm query), which need not
+	/// be reproducible on other machines and are not compared bit for bit.
+	pub fn sample(&self, prompt: &str, max_tokens: u32, temperature: f64, seed: u64) -> Result<TextOutput> {
+		use rand_chacha::{rand_core::{RngCore, SeedableRng}, ChaCha20Rng};
+		let prompt_ids = self.encode(prompt)?;
+		let max_tokens = max_tokens.min((self.model.max_positions() - prompt_ids.len() as i64).max(0) as u32);
+		let mut rng = ChaCha20Rng::seed_from_u64(seed);
+		let token_ids = tch::no_grad(|| -> Result<Vec<u32>> {
+			let mut cache = Cache::new();
+			let mut input = Tensor::from_slice(&prompt_ids).unsqueeze(0).to_device(self.device);
+			let mut out = Vec::new();
+			for _ in 0..max_tokens {
+				let logits = self.model.forward(&input, &mut cache).select(1, -1);
+				let probs = (logits / temperature.max(1e-3)).softmax(-1, Kind::Double).to_device(Device::Cpu);
+				let probs = Vec::<f64>::try_from(probs.flatten(0, -1))?;
+				// Inverse transform sampling on a uniform in [0, 1).
+				let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+				let mut acc = 0.0;
+				let token = probs.iter().position(|p| {
+					acc += p;
+					acc > u
+				}).unwrap_or(probs.len() - 1) as i64;
+				if self.is_eos(token) {
+					break;
+				}
+				out.push(token as u32);
+				input = Tensor::from_slice(&[token]).unsqueeze(0).to_device(self.device);
+			}
+			Ok(out)
+		})?;
+		let text = self
+			.tokenizer
+			.decode(&token_ids, true)
+			.map_err(|e| EngineError::Params(format!("decoding the output: {e}")))?;
+		Ok(TextOutput { token_ids, text })
+	}
+
+	/// How likely the model finds `answer` as the continuation of `prompt`: the mean
+	/// log-probability of its tokens given the prompt and the tokens before them, from one
+	/// forward pass (a swarm agent's judgement of an answer, far cheaper than generating it).
+	/// An answer with no tokens scores negative infinity; one longer than the context is
+	/// judged on the tokens that fit.
+	pub fn log_likelihood(&self, prompt: &str, answer: &str) -> Result<f64> {
+		let prompt_ids = self.encode(prompt)?;
+		let answer_ids: Vec<i64> = self
+			.tokenizer
+			.encode(answer, false)
+			.map_err(|e| EngineError::Params(format!("answer: {e}")))?
+			.get_ids()
+			.iter()
+			.map(|&id| id as i64)
+			.collect();
+		let room = (self.model.max_positions() as usize).saturating_sub(prompt_ids.len());
+		let answer_ids = &answer_ids[..answer_ids.len().min(room)];
+		if answer_ids.is_empty() {
+			return Ok(f64::NEG_INFINITY);
+		}
+		let ids: Vec<i64> = prompt_ids.iter().chain(answer_ids).copied().collect();
+		let log_probs = self.logits(&ids)?.log_softmax(-1, Kind::Double);
+		// Position p predicts token p + 1: the answer's tokens are predicted from the last
+		// prompt position on.
+		let first = prompt_ids.len() as i64 - 1;
+		let predicted = log_probs.narrow(0, first, answer_ids.len() as i64);
+		let targets = Tensor::from_slice(answer_ids).unsqueeze(1);
+		let picked = predicted.gather(1, &targets, false);
+		Ok(picked.mean(Kind::Double).double_value(&[]))
+	}
+
+	fn encode(&self, prompt: &str) -> Result<Vec<i64>> {
+		let encoding = self.tokenizer.encode(prompt, false).map_err(|e| EngineError::Params(format!("prompt: {e}")))?;
+		let ids: Vec<i64> = encoding.get_ids().iter().map(|&id| id as i64).collect();
+		if ids.is_empty() {
+			return Err(EngineError::Params("the prompt has no tokens".into()));
+		}
+		Ok(ids)
 	}
 
 	fn is_eos(&self, token: i64) -> bool {

@@ -11,13 +11,13 @@ use std::{
 	sync::OnceLock,
 };
 
-const WIDTH: u32 = 960;
-const HEIGHT: u32 = 600;
+pub(crate) const WIDTH: u32 = 960;
+pub(crate) const HEIGHT: u32 = 600;
 const COLOURS: [RGBColor; 5] = [BLUE, RED, GREEN, MAGENTA, BLACK];
 /// The TrueType font the plots' text is set in (Debian's fonts-dejavu-core, which
 /// scripts/setup.sh installs); `REPLICA_PLOT_FONT` names another.
 const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Draws the three plots into `dir` and returns their paths.
 pub fn write_all(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -30,7 +30,7 @@ pub fn write_all(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 	Ok(paths)
 }
 
-fn register_font() -> anyhow::Result<()> {
+pub(crate) fn register_font() -> anyhow::Result<()> {
 	static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
 	REGISTERED
 		.get_or_init(|| {
@@ -45,11 +45,11 @@ fn register_font() -> anyhow::Result<()> {
 		.map_err(anyhow::Error::msg)
 }
 
-fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
+pub(crate) fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
 	anyhow::anyhow!("drawing a plot: {e}")
 }
 
-fn save(path: &Path, buffer: Vec<u8>) -> anyhow::Result<()> {
+pub(crate) fn save(path: &Path, buffer: Vec<u8>) -> anyhow::Result<()> {
 	image::RgbImage::from_raw(WIDTH, HEIGHT, buffer)
 		.context("plot buffer of the wrong size")?
 		.save_with_format(path, image::ImageFormat::Png)

@@ -1,5 +1,6 @@
-//! `replica-worker swarm-sim`: how fast the swarm's ratings learn who ranks well, with the
-//! chain's own rules (`replica_primitives::swarm`).
+//! `replica-worker swarm-sim`: how fast the swarm's ratings learn who ranks well, and when a
+//! Sybil swarm stops paying ([`sybil`]), with the chain's own rules
+//! (`replica_primitives::swarm`).
 //!
 //! A swarm of agents of known ranking ability answers a query per round. Every answer has a
 //! true quality (uniform in [0, 1]); agent `i` judges an answer as its quality plus Gaussian
@@ -17,7 +18,9 @@ use rand_chacha::{
 	ChaCha20Rng,
 };
 use replica_primitives::swarm::{self, Deviations, Ranking};
-use std::collections::VecDeque;
+use std::{collections::VecDeque, path::PathBuf};
+
+pub mod sybil;
 
 #[derive(clap::Args, Debug)]
 pub struct SwarmSimArgs {
@@ -39,6 +42,31 @@ pub struct SwarmSimArgs {
 	/// Seed of the simulation (qualities, noise and the rounds' ranking seeds).
 	#[arg(long, default_value_t = 1)]
 	seed: u64,
+	/// Where the Sybil profitability heat map is written (PNG); `-` skips the Sybil grid.
+	#[arg(long, default_value = "swarm-sybil.png")]
+	sybil_png: PathBuf,
+	/// Sybil grid: the swarm sizes (agents, honest and Sybil together).
+	#[arg(long, value_delimiter = ',', default_value = "10,20,50,100,200,500")]
+	sybil_sizes: Vec<u32>,
+	/// Sybil grid: the share of each swarm that one operator runs as Sybil identities.
+	#[arg(long, default_value_t = 0.45)]
+	sybil_share: f64,
+	/// Sybil grid: rounds simulated per swarm size (ratings carry over between them).
+	#[arg(long, default_value_t = 100)]
+	sybil_rounds: u32,
+	/// Sybil grid: the query's fee, paid to the winner, in tokens.
+	#[arg(long, default_value_t = 20.0)]
+	reward: f64,
+	/// Sybil grid: the largest ticket, in tokens (from 0 in steps of --ticket-step).
+	#[arg(long, default_value_t = 2.0)]
+	ticket_max: f64,
+	/// Sybil grid: the step between tickets, in tokens.
+	#[arg(long, default_value_t = 0.1)]
+	ticket_step: f64,
+	/// Sybil grid: the winner's share of the lost tickets, in percent (the chain's
+	/// `winner_share`).
+	#[arg(long, default_value_t = 50)]
+	winner_share: u32,
 }
 
 /// One row of the convergence table.
@@ -75,6 +103,60 @@ pub fn run(args: SwarmSimArgs) -> anyhow::Result<()> {
 		let row = convergence(&args, *rounds);
 		println!("{:>7}  {:>13.3} ± {:<6.3}  {:>24.1}", row.rounds, row.spearman_mean, row.spearman_sd, row.best_chosen * 100.0);
 	}
+	if args.sybil_png.as_os_str() != "-" {
+		sybil_grid(&args)?;
+	}
+	Ok(())
+}
+
+/// Prints the Sybil table and writes the heat map.
+fn sybil_grid(args: &SwarmSimArgs) -> anyhow::Result<()> {
+	anyhow::ensure!((0.0..=1.0).contains(&args.sybil_share), "--sybil-share must be within 0 and 1");
+	anyhow::ensure!(args.ticket_step > 0.0 && args.ticket_max >= 0.0, "--ticket-step must be positive, --ticket-max not negative");
+	anyhow::ensure!(args.winner_share <= 100, "--winner-share is a percentage");
+	anyhow::ensure!(args.sybil_sizes.iter().all(|n| *n >= 2), "--sybil-sizes must be at least 2 agents");
+	let steps = (args.ticket_max / args.ticket_step + 1e-9).floor() as u32;
+	let grid = sybil::SybilGrid {
+		sizes: args.sybil_sizes.clone(),
+		tickets: (0..=steps).map(|i| f64::from(i) * args.ticket_step).collect(),
+		reward: args.reward,
+		share: args.sybil_share,
+		winner_share: sp_arithmetic::Perbill::from_percent(args.winner_share),
+		rounds: args.sybil_rounds,
+		window: args.window,
+		honest_noise: args.noise_step,
+		seed: args.seed,
+	};
+	println!(
+		"\nSybil grid: {:.0}% of each swarm is one operator's junk-answering identities, voting as a block; \
+		 reward {}, winner's share of lost tickets {}%, {} rounds per size",
+		args.sybil_share * 100.0,
+		args.reward,
+		args.winner_share,
+		args.sybil_rounds
+	);
+	println!(
+		"\n{:>6}  {:>7}  {:>16}  {:>20}  {:>18}  {:>17}",
+		"agents", "Sybils", "junk wins (%)", "tickets lost/query", "profit, no ticket", "break-even ticket"
+	);
+	let columns = grid.columns();
+	for c in &columns {
+		let even = match c.break_even {
+			Some(t) => format!("{t:.1} ({:.1}%)", t / args.reward * 100.0),
+			None => format!("> {:.1}", args.ticket_max),
+		};
+		println!(
+			"{:>6}  {:>7}  {:>16.1}  {:>20.2}  {:>18.2}  {:>17}",
+			c.size,
+			c.sybils,
+			c.sybil_wins * 100.0,
+			c.tickets_lost,
+			c.profit.first().copied().unwrap_or_default(),
+			even
+		);
+	}
+	grid.plot(&columns, &args.sybil_png)?;
+	println!("\nwrote {}", args.sybil_png.display());
 	Ok(())
 }
 
@@ -132,12 +214,12 @@ pub fn convergence(args: &SwarmSimArgs, rounds: u32) -> Convergence {
 }
 
 /// Uniform in [0, 1).
-fn unit(rng: &mut ChaCha20Rng) -> f64 {
+pub(crate) fn unit(rng: &mut ChaCha20Rng) -> f64 {
 	(rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A standard normal variate (Box–Muller).
-fn gaussian(rng: &mut ChaCha20Rng) -> f64 {
+pub(crate) fn gaussian(rng: &mut ChaCha20Rng) -> f64 {
 	let u = 1.0 - unit(rng);
 	let v = unit(rng);
 	(-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
@@ -183,7 +265,22 @@ mod tests {
 	use super::*;
 
 	fn args(repetitions: u32) -> SwarmSimArgs {
-		SwarmSimArgs { agents: 10, rounds: vec![], repetitions, window: 1000, noise_step: 0.1, seed: 1 }
+		SwarmSimArgs {
+			agents: 10,
+			rounds: vec![],
+			repetitions,
+			window: 1000,
+			noise_step: 0.1,
+			seed: 1,
+			sybil_png: "-".into(),
+			sybil_sizes: vec![],
+			sybil_share: 0.5,
+			sybil_rounds: 0,
+			reward: 20.0,
+			ticket_max: 2.0,
+			ticket_step: 0.1,
+			winner_share: 50,
+		}
 	}
 
 	#[test]
