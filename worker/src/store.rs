@@ -322,6 +322,44 @@ fn decode(task: u64, bytes: &[u8]) -> anyhow::Result<TaskRecord> {
 mod tests {
 	use super::*;
 
+	/// A swarm answer's key, and a ranking with its salt, are in the store before the chain
+	/// sees their commitments, and survive a restart; finished queries are not resumed, and
+	/// task records are apart from them.
+	#[test]
+	fn swarm_records_survive_reopening() {
+		let dir = tempfile::tempdir().unwrap();
+		let record = SwarmRecord {
+			query: 3,
+			model: 1,
+			key: [5; 32],
+			commitment: [6; 32],
+			ciphertext: vec![7; 30],
+			answer: "an answer".into(),
+			phase: SwarmPhase::Sealed,
+			ranking: None,
+			outcome: None,
+		};
+		{
+			let store = Store::open(dir.path()).unwrap();
+			assert!(store.swarm_get(3).unwrap().is_none());
+			store.swarm_put(&record).unwrap();
+			store.swarm_put(&SwarmRecord { query: 4, ..record.clone() }).unwrap();
+			let ranked = store.swarm_update(3, |r| {
+				r.phase = SwarmPhase::Ranked;
+				r.ranking = Some((vec![2, 0], [8; 32]));
+			});
+			assert_eq!(ranked.unwrap().unwrap().ranking, Some((vec![2, 0], [8; 32])));
+			assert!(store.swarm_update(99, |r| r.phase = SwarmPhase::Done).unwrap().is_none());
+		}
+		let store = Store::open(dir.path()).unwrap();
+		let resumed = store.swarm_get(3).unwrap().unwrap();
+		assert_eq!((resumed.key, resumed.phase, resumed.ranking), ([5; 32], SwarmPhase::Ranked, Some((vec![2, 0], [8; 32]))));
+		store.swarm_update(4, |r| r.phase = SwarmPhase::Done).unwrap();
+		let unfinished: Vec<u64> = store.swarm_unfinished().unwrap().iter().map(|r| r.query).collect();
+		assert_eq!(unfinished, vec![3]);
+		assert!(store.all().unwrap().is_empty(), "no task records");
+	}
+
 	#[test]
 	fn records_survive_reopening_and_updates_are_atomic() {
 		let dir = tempfile::tempdir().unwrap();

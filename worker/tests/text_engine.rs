@@ -192,3 +192,49 @@ fn an_unknown_architecture_is_refused_naming_the_config() {
 	let err = TextEngine::load(dir.path(), Device::Cpu).err().unwrap().to_string();
 	assert!(err.contains("not a multiple of num_key_value_heads 3"), "{err}");
 }
+
+/// A swarm answer: sampling repeats for one seed and differs across seeds (agents give
+/// different answers), and stays within the token budget.
+#[test]
+fn sampling_follows_its_seed() {
+	let (_dir, engine) = engine(3);
+	let a = engine.sample("The chain decides", 16, 1.0, 7).unwrap();
+	assert_eq!(engine.sample("The chain decides", 16, 1.0, 7).unwrap(), a);
+	assert!(a.token_ids.len() <= 16);
+	let others: Vec<_> = (8..12).map(|seed| engine.sample("The chain decides", 16, 1.0, seed).unwrap()).collect();
+	assert!(others.iter().any(|o| o.token_ids != a.token_ids), "five seeds, one answer: {a:?}");
+}
+
+/// A swarm ranking: the log-likelihood, by one forward pass, is the mean log-probability of the
+/// answer's tokens given the prompt — checked against the greedy continuation, which is the
+/// most likely token at every step, and against the logits directly.
+#[test]
+fn log_likelihood_prefers_what_the_model_would_say() {
+	let (_dir, engine) = engine(1);
+	let prompt = "The chain decides";
+	let greedy = engine.generate(prompt, 12, Decoding::Greedy).unwrap();
+	assert!(!greedy.text.is_empty());
+	let own = engine.log_likelihood(prompt, &greedy.text).unwrap();
+	let junk = engine.log_likelihood(prompt, "zq#~ zq#~ zq#~").unwrap();
+	assert!(own > junk, "its own continuation {own} vs junk {junk}");
+	assert!(own <= 0.0 && own.is_finite());
+	assert_eq!(engine.log_likelihood(prompt, "").unwrap(), f64::NEG_INFINITY);
+
+	// By hand: the log-probability of one byte token after a prompt of printable bytes.
+	let prompt = "Decides";
+	let ids: Vec<i64> = prompt.bytes().map(byte_token).collect();
+	let next = byte_token(b'x');
+	let logits = engine.logits(&ids).unwrap();
+	let log_probs = logits.log_softmax(-1, tch::Kind::Double);
+	let expected = log_probs.double_value(&[ids.len() as i64 - 1, next]);
+	let got = engine.log_likelihood(prompt, "x").unwrap();
+	assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+}
+
+/// The id of a printable ASCII byte other than space in the byte-level tokenizer above (its
+/// alphabet sorted): such bytes map to themselves in the byte-level alphabet.
+fn byte_token(byte: u8) -> i64 {
+	let mut alphabet: Vec<char> = ByteLevel::alphabet().into_iter().collect();
+	alphabet.sort();
+	alphabet.iter().position(|c| *c == byte as char).unwrap() as i64
+}
