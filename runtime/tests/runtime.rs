@@ -31,6 +31,7 @@ fn runtime_has_the_required_pallets_in_index_order() {
 			"Workers",
 			"Tasks",
 			"RelayRandomness",
+			"Swarm",
 		]
 	);
 }

@@ -6,16 +6,17 @@
 //!   with a random seed, so agents give different answers); it is sealed under
 //!   `swarm::answer_context(query, account)` with a fresh key, stored, and committed (the
 //!   chain holds the ticket).
-//! - **Reveal**: on `AnswerRevealPhaseStarted`, the key.
-//! - **Rank**: on `RankingDrawn`, if its answer is among the ranked ones, it reads the
+//! - **Reveal**: once the answer reveal phase is on, the key.
+//! - **Rank**: once the ranking is drawn, if its answer is among the ranked ones, it reads the
 //!   answers of its subset (`swarm::ranking_subset`) from the chain and has the same model
 //!   judge each by one forward pass — the mean log-likelihood of the answer given the
 //!   question — far cheaper than generating. The order, best first, is stored with a fresh
 //!   salt, and its commitment (`swarm::ranking_commitment`) committed.
-//! - **Reveal the ranking**: on `RankingRevealPhaseStarted`, the order and salt.
+//! - **Reveal the ranking**: once the ranking reveal phase is on, the order and salt.
 //!
-//! Every key, answer, order and salt is in the store before the chain sees its commitment,
-//! so after a restart [`resume`] picks each query up where it is.
+//! Every key, answer, order and salt is in the store before the chain sees its commitment.
+//! The steps after the answer follow the query's phase as the chain has it, read each block
+//! ([`Agent::resume`]), so a restart or a late inclusion loses none of them.
 
 use crate::{
 	chain::{runtime, AccountId, Client, SubmitError, Submitter},
@@ -73,24 +74,6 @@ impl Agent {
 				self.spawn(event.query, SwarmPhase::Sealed, None);
 			}
 		}
-		for event in events.find::<swarm::AnswerRevealPhaseStarted>() {
-			let event = event?;
-			if self.phase(event.query)? == Some(SwarmPhase::Committed) {
-				self.spawn(event.query, SwarmPhase::Revealed, None);
-			}
-		}
-		for event in events.find::<swarm::RankingDrawn>() {
-			let event = event?;
-			if self.phase(event.query)? == Some(SwarmPhase::Revealed) && event.answerers.contains(&self.account) {
-				self.spawn(event.query, SwarmPhase::Ranked, Some((event.seed, event.answerers)));
-			}
-		}
-		for event in events.find::<swarm::RankingRevealPhaseStarted>() {
-			let event = event?;
-			if self.phase(event.query)? == Some(SwarmPhase::Ranked) {
-				self.spawn(event.query, SwarmPhase::RankRevealed, None);
-			}
-		}
 		for event in events.find::<swarm::QueryFinalized>() {
 			let event = event?;
 			if self.phase(event.query)?.is_some() {
@@ -111,10 +94,13 @@ impl Agent {
 				self.done(event.query, format!("failed: {:?}{lost}", event.reason))?;
 			}
 		}
-		Ok(())
+		// Every later step follows the query's phase on chain, read afresh each block: a step
+		// whose event came before this worker's own commitment was in a block is not lost.
+		self.resume().await
 	}
 
-	/// Picks every unfinished query up where the chain is (after a start or a reconnect).
+	/// Takes every unfinished query one step on from where the chain is: after a start or a
+	/// reconnect, and on every block.
 	pub async fn resume(&self) -> anyhow::Result<()> {
 		for record in self.store.swarm_unfinished()? {
 			let query = record.query;
@@ -126,7 +112,8 @@ impl Agent {
 				(QueryStatus::Answering { .. }, SwarmPhase::Sealed) => self.spawn(query, SwarmPhase::Sealed, None),
 				(QueryStatus::RevealingAnswers { .. }, SwarmPhase::Sealed | SwarmPhase::Committed) =>
 					self.spawn(query, SwarmPhase::Revealed, None),
-				(QueryStatus::Ranking { .. }, SwarmPhase::Revealed | SwarmPhase::Ranked) => {
+				// A ranking stored but not yet committed is committed as it is.
+				(QueryStatus::Ranking { .. }, SwarmPhase::Revealed) => {
 					let seed = info.seed.context("a query in its ranking phase has a seed")?;
 					let answerers = info.answerers.0.iter().filter_map(|i| info.agents.0.get(*i as usize)).map(|a| a.who.clone()).collect();
 					self.spawn(query, SwarmPhase::Ranked, Some((seed, answerers)));

@@ -1,6 +1,9 @@
 //! Benchmarks (frame-benchmarking v2) of every call and hook at its worst case: `MaxAgents`
 //! agents, the model's index full of workers (joining scans it), the longest answers, the
-//! largest rankings, rated rounds whose rankers' windows are full.
+//! largest rankings, rated rounds whose rankers' windows are full. The hooks that touch every
+//! agent (failing, settling, pruning) charge the proof they measure, not `MaxEncodedLen` per
+//! item: an account's balance and holds, and an answer, are far below their bounds, and the
+//! estimate at the bounds would not fit one query of `MaxAgents` agents in the hook.
 
 use super::*;
 use crate::pallet::{Call, Config, Pallet};
@@ -279,7 +282,7 @@ mod benchmarks {
 
 	/// The answer reveals end with none of `n` answers revealed: the query fails and every
 	/// ticket is taken.
-	#[benchmark]
+	#[benchmark(pov_mode = Measured)]
 	fn deadline_fail(n: Linear<3, { T::MaxAgents::get() }>) {
 		let (query, agents) = query_with_workers::<T>(n, n);
 		commit_answers::<T>(query, &agents);
@@ -312,7 +315,7 @@ mod benchmarks {
 	}
 
 	/// Settling `n` answers, every ranking revealed, a rated round, every ranker's window full.
-	#[benchmark]
+	#[benchmark(pov_mode = Measured)]
 	fn deadline_settle(n: Linear<3, { T::MaxAgents::get() }>) {
 		let (query, agents) = drawn::<T>(n);
 		commit_rankings::<T>(query, &agents);
@@ -339,7 +342,7 @@ mod benchmarks {
 	}
 
 	/// Pruning a query with `n` stored answers, the longest there are.
-	#[benchmark]
+	#[benchmark(pov_mode = Measured)]
 	fn deadline_prune(n: Linear<3, { T::MaxAgents::get() }>) {
 		let (query, agents) = query_with_workers::<T>(n, n);
 		commit_answers::<T>(query, &agents);
