@@ -102,7 +102,7 @@ fn tasks_params() -> pallet_tasks::TaskParamsConfig<crate::BlockNumber> {
 /// pallet-swarm's genesis parameters (see `configs::replica`).
 fn swarm_params() -> pallet_swarm::ParamsOf<crate::Runtime> {
 	pallet_swarm::SwarmParams {
-		ticket: UNIT / 5,
+		ticket: UNIT,
 		winner_share: sp_runtime::Perbill::from_percent(50),
 		min_fee: UNIT,
 		min_answers: 3,

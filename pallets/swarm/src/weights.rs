@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `271`
 		//  Estimated: `3658`
-		// Minimum execution time: 101_441_000 picoseconds.
-		Weight::from_parts(112_437_000, 0)
+		// Minimum execution time: 106_178_000 picoseconds.
+		Weight::from_parts(113_981_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2730`
 		//  Estimated: `6883`
-		// Minimum execution time: 118_827_000 picoseconds.
-		Weight::from_parts(149_653_000, 0)
+		// Minimum execution time: 116_714_000 picoseconds.
+		Weight::from_parts(132_979_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `26427`
 		//  Estimated: `26007`
-		// Minimum execution time: 180_970_000 picoseconds.
-		Weight::from_parts(216_613_000, 0)
+		// Minimum execution time: 172_357_000 picoseconds.
+		Weight::from_parts(198_836_000, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7125`
 		//  Estimated: `7928`
-		// Minimum execution time: 134_911_000 picoseconds.
-		Weight::from_parts(174_170_000, 0)
+		// Minimum execution time: 114_041_000 picoseconds.
+		Weight::from_parts(148_762_000, 0)
 			.saturating_add(Weight::from_parts(0, 7928))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -157,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3534`
 		//  Estimated: `6883`
-		// Minimum execution time: 50_656_000 picoseconds.
-		Weight::from_parts(73_320_000, 0)
+		// Minimum execution time: 48_512_000 picoseconds.
+		Weight::from_parts(60_981_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -173,8 +173,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2574`
 		//  Estimated: `6883`
-		// Minimum execution time: 81_732_000 picoseconds.
-		Weight::from_parts(110_796_000, 0)
+		// Minimum execution time: 61_151_000 picoseconds.
+		Weight::from_parts(110_495_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -185,8 +185,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_952_000 picoseconds.
-		Weight::from_parts(8_933_000, 0)
+		// Minimum execution time: 8_052_000 picoseconds.
+		Weight::from_parts(9_244_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -196,37 +196,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
 		//  Estimated: `1489`
-		// Minimum execution time: 3_725_000 picoseconds.
-		Weight::from_parts(4_166_000, 0)
+		// Minimum execution time: 3_776_000 picoseconds.
+		Weight::from_parts(4_266_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
-	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
 	/// Storage: `System::Account` (r:34 w:34)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
 	/// Storage: `Balances::Holds` (r:33 w:33)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
-	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
 	/// The range of component `n` is `[3, 32]`.
 	fn deadline_fail(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3519 + n * (459 ±0)`
-		//  Estimated: `6883 + n * (2668 ±0)`
-		// Minimum execution time: 279_357_000 picoseconds.
-		Weight::from_parts(195_058_254, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
-			// Standard Error: 370_211
-			.saturating_add(Weight::from_parts(34_500_641, 0).saturating_mul(n.into()))
+		//  Estimated: `9419 + n * (2937 ±8)`
+		// Minimum execution time: 270_394_000 picoseconds.
+		Weight::from_parts(190_046_083, 0)
+			.saturating_add(Weight::from_parts(0, 9419))
+			// Standard Error: 188_707
+			.saturating_add(Weight::from_parts(35_578_092, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2937).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
 	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
@@ -245,66 +245,68 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1423 + n * (38 ±0)`
 		//  Estimated: `6883 + n * (38 ±0)`
-		// Minimum execution time: 56_504_000 picoseconds.
-		Weight::from_parts(72_618_324, 0)
+		// Minimum execution time: 58_137_000 picoseconds.
+		Weight::from_parts(59_947_830, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
+			// Standard Error: 66_163
+			.saturating_add(Weight::from_parts(546_733, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(Weight::from_parts(0, 38).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
 	/// Storage: `Swarm::Rankings` (r:32 w:32)
-	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `Measured`)
 	/// Storage: `Swarm::Ratings` (r:32 w:32)
-	/// Proof: `Swarm::Ratings` (`max_values`: None, `max_size`: Some(497), added: 2972, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Ratings` (`max_values`: None, `max_size`: Some(497), added: 2972, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
-	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
 	/// Storage: `Balances::Holds` (r:33 w:33)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
 	/// Storage: `System::Account` (r:33 w:33)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
 	/// Storage: `Swarm::Answers` (r:1 w:0)
-	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
-	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
 	/// The range of component `n` is `[3, 32]`.
 	fn deadline_settle(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `7790 + n * (624 ±0)`
-		//  Estimated: `7928 + n * (2972 ±0)`
-		// Minimum execution time: 421_009_000 picoseconds.
-		Weight::from_parts(136_671_285, 0)
-			.saturating_add(Weight::from_parts(0, 7928))
-			// Standard Error: 497_035
-			.saturating_add(Weight::from_parts(89_478_799, 0).saturating_mul(n.into()))
+		//  Estimated: `11132 + n * (3106 ±8)`
+		// Minimum execution time: 421_389_000 picoseconds.
+		Weight::from_parts(144_212_745, 0)
+			.saturating_add(Weight::from_parts(0, 11132))
+			// Standard Error: 635_340
+			.saturating_add(Weight::from_parts(89_844_629, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2972).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3106).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
 	/// Storage: `Swarm::Answers` (r:32 w:32)
-	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::QueryCount` (r:1 w:1)
-	/// Proof: `Swarm::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
 	/// The range of component `n` is `[3, 32]`.
 	fn deadline_prune(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1310 + n * (82 ±0)`
-		//  Estimated: `6883 + n * (6938 ±0)`
-		// Minimum execution time: 63_074_000 picoseconds.
-		Weight::from_parts(64_931_193, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
-			// Standard Error: 89_508
-			.saturating_add(Weight::from_parts(1_681_213, 0).saturating_mul(n.into()))
+		//  Estimated: `4775 + n * (2557 ±0)`
+		// Minimum execution time: 66_569_000 picoseconds.
+		Weight::from_parts(67_117_109, 0)
+			.saturating_add(Weight::from_parts(0, 4775))
+			// Standard Error: 70_686
+			.saturating_add(Weight::from_parts(1_556_618, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 6938).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2557).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:0)
 	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
@@ -312,8 +314,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
 		//  Estimated: `6883`
-		// Minimum execution time: 4_577_000 picoseconds.
-		Weight::from_parts(5_027_000, 0)
+		// Minimum execution time: 4_667_000 picoseconds.
+		Weight::from_parts(5_217_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -343,8 +345,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `271`
 		//  Estimated: `3658`
-		// Minimum execution time: 101_441_000 picoseconds.
-		Weight::from_parts(112_437_000, 0)
+		// Minimum execution time: 106_178_000 picoseconds.
+		Weight::from_parts(113_981_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -363,8 +365,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2730`
 		//  Estimated: `6883`
-		// Minimum execution time: 118_827_000 picoseconds.
-		Weight::from_parts(149_653_000, 0)
+		// Minimum execution time: 116_714_000 picoseconds.
+		Weight::from_parts(132_979_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(5))
@@ -385,8 +387,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `26427`
 		//  Estimated: `26007`
-		// Minimum execution time: 180_970_000 picoseconds.
-		Weight::from_parts(216_613_000, 0)
+		// Minimum execution time: 172_357_000 picoseconds.
+		Weight::from_parts(198_836_000, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(6))
@@ -401,8 +403,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7125`
 		//  Estimated: `7928`
-		// Minimum execution time: 134_911_000 picoseconds.
-		Weight::from_parts(174_170_000, 0)
+		// Minimum execution time: 114_041_000 picoseconds.
+		Weight::from_parts(148_762_000, 0)
 			.saturating_add(Weight::from_parts(0, 7928))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -415,8 +417,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3534`
 		//  Estimated: `6883`
-		// Minimum execution time: 50_656_000 picoseconds.
-		Weight::from_parts(73_320_000, 0)
+		// Minimum execution time: 48_512_000 picoseconds.
+		Weight::from_parts(60_981_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -431,8 +433,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2574`
 		//  Estimated: `6883`
-		// Minimum execution time: 81_732_000 picoseconds.
-		Weight::from_parts(110_796_000, 0)
+		// Minimum execution time: 61_151_000 picoseconds.
+		Weight::from_parts(110_495_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(4))
@@ -443,8 +445,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_952_000 picoseconds.
-		Weight::from_parts(8_933_000, 0)
+		// Minimum execution time: 8_052_000 picoseconds.
+		Weight::from_parts(9_244_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
@@ -454,37 +456,37 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
 		//  Estimated: `1489`
-		// Minimum execution time: 3_725_000 picoseconds.
-		Weight::from_parts(4_166_000, 0)
+		// Minimum execution time: 3_776_000 picoseconds.
+		Weight::from_parts(4_266_000, 0)
 			.saturating_add(Weight::from_parts(0, 1489))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
-	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
 	/// Storage: `System::Account` (r:34 w:34)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
 	/// Storage: `Balances::Holds` (r:33 w:33)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
-	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
 	/// The range of component `n` is `[3, 32]`.
 	fn deadline_fail(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3519 + n * (459 ±0)`
-		//  Estimated: `6883 + n * (2668 ±0)`
-		// Minimum execution time: 279_357_000 picoseconds.
-		Weight::from_parts(195_058_254, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
-			// Standard Error: 370_211
-			.saturating_add(Weight::from_parts(34_500_641, 0).saturating_mul(n.into()))
+		//  Estimated: `9419 + n * (2937 ±8)`
+		// Minimum execution time: 270_394_000 picoseconds.
+		Weight::from_parts(190_046_083, 0)
+			.saturating_add(Weight::from_parts(0, 9419))
+			// Standard Error: 188_707
+			.saturating_add(Weight::from_parts(35_578_092, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2668).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2937).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
 	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
@@ -503,66 +505,68 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1423 + n * (38 ±0)`
 		//  Estimated: `6883 + n * (38 ±0)`
-		// Minimum execution time: 56_504_000 picoseconds.
-		Weight::from_parts(72_618_324, 0)
+		// Minimum execution time: 58_137_000 picoseconds.
+		Weight::from_parts(59_947_830, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
+			// Standard Error: 66_163
+			.saturating_add(Weight::from_parts(546_733, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().writes(3))
 			.saturating_add(Weight::from_parts(0, 38).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
 	/// Storage: `Swarm::Rankings` (r:32 w:32)
-	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `Measured`)
 	/// Storage: `Swarm::Ratings` (r:32 w:32)
-	/// Proof: `Swarm::Ratings` (`max_values`: None, `max_size`: Some(497), added: 2972, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Ratings` (`max_values`: None, `max_size`: Some(497), added: 2972, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
-	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
 	/// Storage: `Balances::Holds` (r:33 w:33)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
 	/// Storage: `System::Account` (r:33 w:33)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
 	/// Storage: `Swarm::Answers` (r:1 w:0)
-	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
-	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
 	/// The range of component `n` is `[3, 32]`.
 	fn deadline_settle(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `7790 + n * (624 ±0)`
-		//  Estimated: `7928 + n * (2972 ±0)`
-		// Minimum execution time: 421_009_000 picoseconds.
-		Weight::from_parts(136_671_285, 0)
-			.saturating_add(Weight::from_parts(0, 7928))
-			// Standard Error: 497_035
-			.saturating_add(Weight::from_parts(89_478_799, 0).saturating_mul(n.into()))
+		//  Estimated: `11132 + n * (3106 ±8)`
+		// Minimum execution time: 421_389_000 picoseconds.
+		Weight::from_parts(144_212_745, 0)
+			.saturating_add(Weight::from_parts(0, 11132))
+			// Standard Error: 635_340
+			.saturating_add(Weight::from_parts(89_844_629, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(3))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2972).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3106).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
 	/// Storage: `Swarm::Answers` (r:32 w:32)
-	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::QueryCount` (r:1 w:1)
-	/// Proof: `Swarm::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
 	/// The range of component `n` is `[3, 32]`.
 	fn deadline_prune(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1310 + n * (82 ±0)`
-		//  Estimated: `6883 + n * (6938 ±0)`
-		// Minimum execution time: 63_074_000 picoseconds.
-		Weight::from_parts(64_931_193, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
-			// Standard Error: 89_508
-			.saturating_add(Weight::from_parts(1_681_213, 0).saturating_mul(n.into()))
+		//  Estimated: `4775 + n * (2557 ±0)`
+		// Minimum execution time: 66_569_000 picoseconds.
+		Weight::from_parts(67_117_109, 0)
+			.saturating_add(Weight::from_parts(0, 4775))
+			// Standard Error: 70_686
+			.saturating_add(Weight::from_parts(1_556_618, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 6938).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2557).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:0)
 	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
@@ -570,8 +574,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
 		//  Estimated: `6883`
-		// Minimum execution time: 4_577_000 picoseconds.
-		Weight::from_parts(5_027_000, 0)
+		// Minimum execution time: 4_667_000 picoseconds.
+		Weight::from_parts(5_217_000, 0)
 			.saturating_add(Weight::from_parts(0, 6883))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}

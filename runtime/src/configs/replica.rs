@@ -25,13 +25,14 @@
 //! hook spends at most 31% of a block and carries the rest over.
 //!
 //! ## pallet-swarm parameters (genesis; governance may change them)
-//! A ticket of 0.2 RPL (1% of a 20 RPL fee: enough to make Sybil swarms unprofitable, see
-//! `replica-worker swarm-sim`), half of the lost tickets to the winner and the rest to the slash
-//! pot, a fee of at least 1 RPL, at least 3 revealed answers, windows of at most 100 blocks,
-//! 50 blocks to wait for fresh randomness, retention of a day. `MaxAgents` 32 (each ranks
-//! 10 others), `MaxQueries` 1,024, a rating window of the last 16 rated rounds; the swarm's
-//! deadline hook spends at most 1% of a block (one settlement of 32 agents fits) and carries
-//! the rest over.
+//! A ticket of 1 RPL: for a 20 RPL fee, `replica-worker swarm-sim` finds a block of Sybil
+//! identities at 45% of the swarm unprofitable from 20 agents on (break-even 0.7 RPL; 0.2 RPL
+//! from 50 agents, which this runtime's `MaxAgents` does not reach); half of the lost tickets go
+//! to the winner and the rest to the slash pot, a fee of at least 1 RPL, at least 3 revealed answers, windows of at most 100 blocks,
+//! 50 blocks to wait for fresh randomness, retention of a day. `MaxAgents` 24 (each ranks
+//! 7 others), `MaxQueries` 1,024, a rating window of the last 16 rated rounds; the swarm's
+//! deadline hook spends at most 1% of a block (one settlement of 24 agents fits: its proof,
+//! about 3 KiB per agent, is what bounds the swarm) and carries the rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::traits::AccountIdConversion;
@@ -147,7 +148,7 @@ impl pallet_swarm::Config for Runtime {
 	type Randomness = crate::RelayRandomness;
 	type OnForfeit = frame_support::traits::tokens::imbalance::ResolveTo<SlashPot, Balances>;
 	type GovernanceOrigin = GovernanceOrigin;
-	type MaxAgents = ConstU32<32>;
+	type MaxAgents = ConstU32<24>;
 	type MaxQueries = ConstU32<1_024>;
 	type RatingWindow = ConstU32<16>;
 	type HookWeight = SwarmHookWeight;
