@@ -110,8 +110,8 @@ impl TaskRecord {
 	}
 }
 
-/// Where a swarm query is for this worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where a swarm query is for this worker, in the order it gets there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum SwarmPhase {
 	/// Answered and sealed; the key and ciphertext are stored; the commitment may or may not
 	/// be on chain yet.

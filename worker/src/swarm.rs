@@ -222,7 +222,7 @@ impl Agent {
 		match self.submitter.in_block(&runtime::tx().swarm().reveal_answer(query, record.key)).await {
 			Ok(()) => self.set_phase(query, SwarmPhase::Revealed),
 			Err(e) if e.is("Swarm::AlreadyRevealed") => self.set_phase(query, SwarmPhase::Revealed),
-			Err(SubmitError::Rejected(e)) => self.done(query, format!("answer reveal refused: {e}")),
+			Err(SubmitError::Rejected(e)) => self.refused(query, "answer reveal", &e),
 			Err(e) => Err(e.into()),
 		}
 	}
@@ -262,7 +262,7 @@ impl Agent {
 		match self.submitter.in_block(&runtime::tx().swarm().commit_ranking(query, commitment)).await {
 			Ok(()) => self.set_phase(query, SwarmPhase::Ranked),
 			Err(e) if e.is("Swarm::AlreadyCommitted") => self.set_phase(query, SwarmPhase::Ranked),
-			Err(SubmitError::Rejected(e)) => self.done(query, format!("ranking refused: {e}")),
+			Err(SubmitError::Rejected(e)) => self.refused(query, "ranking", &e),
 			Err(e) => Err(e.into()),
 		}
 	}
@@ -272,13 +272,23 @@ impl Agent {
 		match self.submitter.in_block(&runtime::tx().swarm().reveal_ranking(query, BoundedVec(order), salt)).await {
 			Ok(()) => self.set_phase(query, SwarmPhase::RankRevealed),
 			Err(e) if e.is("Swarm::AlreadyRevealed") => self.set_phase(query, SwarmPhase::RankRevealed),
-			Err(SubmitError::Rejected(e)) => self.done(query, format!("ranking reveal refused: {e}")),
+			Err(SubmitError::Rejected(e)) => self.refused(query, "ranking reveal", &e),
 			Err(e) => Err(e.into()),
 		}
 	}
 
+	/// Records that `phase` is reached. Steps run concurrently (a reveal may be sent while
+	/// the commit's inclusion is still being confirmed), so a phase only ever moves forward.
 	fn set_phase(&self, query: u64, phase: SwarmPhase) -> anyhow::Result<()> {
-		self.store.swarm_update(query, |r| r.phase = phase)?;
+		self.store.swarm_update(query, |r| r.phase = r.phase.max(phase))?;
+		Ok(())
+	}
+
+	/// The chain refused a step: the query's phase on chain, read each block, decides what
+	/// comes next (the phase may have ended, or a concurrent step done it already).
+	fn refused(&self, query: u64, step: &str, error: &str) -> anyhow::Result<()> {
+		let _span = query_span(query).entered();
+		tracing::warn!("the chain refused the {step}: {error}");
 		Ok(())
 	}
 }
