@@ -111,18 +111,22 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// The indices of the agents whose answers were revealed, in join order.
+	pub(crate) fn revealed_agents(info: &QueryOf<T>) -> alloc::vec::Vec<u32> {
+		info.agents
+			.iter()
+			.enumerate()
+			.filter(|(_, a)| a.answer == AnswerState::Revealed)
+			.map(|(i, _)| i as u32)
+			.collect()
+	}
+
 	/// The answer reveals are over: the revealed answers become the ranked ones, and the
 	/// ranking is drawn with randomness unknown now. With too few, the query fails: the fee
 	/// goes back, and so do the tickets of agents that revealed; the others lose theirs.
 	pub(crate) fn end_answer_reveals(query: QueryId, info: &mut QueryOf<T>, now: BlockNumberFor<T>) {
 		let params = Self::params();
-		let revealed: alloc::vec::Vec<u32> = info
-			.agents
-			.iter()
-			.enumerate()
-			.filter(|(_, a)| a.answer == AnswerState::Revealed)
-			.map(|(i, _)| i as u32)
-			.collect();
+		let revealed = Self::revealed_agents(info);
 		if (revealed.len() as u32) < params.min_answers {
 			let lost: alloc::vec::Vec<bool> = info.agents.iter().map(|a| a.answer != AnswerState::Revealed).collect();
 			Self::fail(query, info, FailReason::TooFewAnswers, &lost);

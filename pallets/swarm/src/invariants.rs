@@ -38,14 +38,7 @@ impl<T: Config> Pallet<T> {
 			let distinct: BTreeSet<_> = info.agents.iter().map(|a| a.who.clone()).collect();
 			ensure!(distinct.len() == info.agents.len(), "an agent joined twice");
 			if !info.answerers.is_empty() {
-				let revealed: alloc::vec::Vec<u32> = info
-					.agents
-					.iter()
-					.enumerate()
-					.filter(|(_, a)| a.answer == AnswerState::Revealed)
-					.map(|(i, _)| i as u32)
-					.collect();
-				ensure!(info.answerers.to_vec() == revealed, "answerers are not the revealed agents");
+				ensure!(info.answerers.to_vec() == Self::revealed_agents(&info), "answerers are not the revealed agents");
 			}
 			for agent in &info.agents {
 				let held = tickets.entry(agent.who.clone()).or_default();

@@ -334,11 +334,7 @@ impl TextEngine {
 			Decoding::Beam { width } if (1..=MAX_BEAMS).contains(&width) => self.beam(&prompt_ids, max_tokens, width as i64),
 			Decoding::Beam { width } => Err(EngineError::Params(format!("{width} beams; 1..={MAX_BEAMS} allowed"))),
 		})?;
-		let text = self
-			.tokenizer
-			.decode(&token_ids, true)
-			.map_err(|e| EngineError::Params(format!("decoding the output: {e}")))?;
-		Ok(TextOutput { token_ids, text })
+		self.output(token_ids)
 	}
 
 	/// Samples up to `max_tokens` tokens after `prompt` at `temperature`, every draw from a
@@ -372,11 +368,7 @@ impl TextEngine {
 			}
 			Ok(out)
 		})?;
-		let text = self
-			.tokenizer
-			.decode(&token_ids, true)
-			.map_err(|e| EngineError::Params(format!("decoding the output: {e}")))?;
-		Ok(TextOutput { token_ids, text })
+		self.output(token_ids)
 	}
 
 	/// How likely the model finds `answer` as the continuation of `prompt`: the mean
@@ -408,6 +400,15 @@ impl TextEngine {
 		let targets = Tensor::from_slice(answer_ids).unsqueeze(1);
 		let picked = predicted.gather(1, &targets, false);
 		Ok(picked.mean(Kind::Double).double_value(&[]))
+	}
+
+	/// The generated tokens with their text.
+	fn output(&self, token_ids: Vec<u32>) -> Result<TextOutput> {
+		let text = self
+			.tokenizer
+			.decode(&token_ids, true)
+			.map_err(|e| EngineError::Params(format!("decoding the output: {e}")))?;
+		Ok(TextOutput { token_ids, text })
 	}
 
 	fn encode(&self, prompt: &str) -> Result<Vec<i64>> {
