@@ -3,7 +3,9 @@
 # at once), starts a dev chain on ws://127.0.0.1:9944, has governance (sudo, Alice) register
 # the two embedded models, starts three workers (Bob, Charlie, Dave) on the CPU, and as a dapp
 # (Eve) submits an image task and a text task, waits for their verdicts, downloads the image
-# from a winner and checks it against the on-chain digest. Then it stops everything.
+# from a winner and checks it against the on-chain digest, then asks the three workers' swarm
+# an open-ended question (pallet-swarm) and prints the answer they chose. Then it stops
+# everything.
 #
 #   scripts/demo.sh                 the whole flow, then stop
 #   scripts/demo.sh --keep-running  leave the chain and the workers running until Ctrl-C
@@ -133,6 +135,9 @@ echo "[demo] Eve submits an image task and waits for its verified result"
 echo "[demo] Eve submits a text task (beam search, 4 beams)"
 "$worker" task submit --node "$NODE" --key //Eve --model fortunes-gpt --prompt "Love is" \
 	--beams 4 --max-tokens 40 --verifiers 3 --wait
+echo "[demo] Eve asks the swarm an open-ended question: the three workers answer, rank each other and one is paid"
+"$worker" query ask --node "$NODE" --key //Eve --model fortunes-gpt --prompt "Love is" \
+	--fee 20 --agents 3 --window 5 --wait
 
 if [ "$keep" = 1 ]; then
 	echo "[demo] chain at $NODE and three workers running (results on http://127.0.0.1:8081..8083); Ctrl-C stops them"
