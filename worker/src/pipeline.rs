@@ -296,6 +296,28 @@ impl Runner {
 	}
 }
 
+/// The device thread's next piece of work. Swarm work waits while tasks (or model loads) are
+/// queued: a task's stake is at risk against its commit deadline, a swarm answer risks only a
+/// ticket. Swarm work that arrives is set aside in `swarm`, in order, and taken only when
+/// nothing else is queued. `None` once the sending side is closed and nothing is left.
+pub fn next_work(work: &mut tokio::sync::mpsc::Receiver<Work>, swarm: &mut std::collections::VecDeque<SwarmWork>) -> Option<Work> {
+	use tokio::sync::mpsc::error::TryRecvError;
+	loop {
+		let next = match work.try_recv() {
+			Ok(next) => next,
+			Err(TryRecvError::Empty) => match swarm.pop_front() {
+				Some(deferred) => return Some(Work::Swarm(deferred)),
+				None => work.blocking_recv()?,
+			},
+			Err(TryRecvError::Disconnected) => return swarm.pop_front().map(Work::Swarm),
+		};
+		match next {
+			Work::Swarm(deferred) => swarm.push_back(deferred),
+			other => return Some(other),
+		}
+	}
+}
+
 /// Everything the device thread needs.
 pub struct Executor {
 	pub runner: Runner,
@@ -328,7 +350,8 @@ impl Executor {
 		let _stopped = Stopped(self.alive.clone());
 		// ATen hands the pinned count to each new thread lazily; MKL's count is per thread.
 		tch::set_num_threads(crate::engines::determinism::CPU_THREADS);
-		while let Some(next) = work.blocking_recv() {
+		let mut swarm = std::collections::VecDeque::new();
+		while let Some(next) = next_work(&mut work, &mut swarm) {
 			let job = match next {
 				Work::Execute(job) => job,
 				Work::Load { id, model, done } => {
@@ -469,6 +492,41 @@ mod tests {
 			Some(Outcome::ExecutionFailed { error }) => (record.attempts, error),
 			other => panic!("{other:?}"),
 		}
+	}
+
+	fn judge(prompt: &str) -> Work {
+		let (done, _) = tokio::sync::oneshot::channel();
+		Work::Swarm(SwarmWork::Judge { model: 1, prompt: prompt.into(), answers: vec![], done })
+	}
+
+	fn describe(work: Option<Work>) -> String {
+		match work {
+			Some(Work::Execute(job)) => format!("task {}", job.task),
+			Some(Work::Swarm(SwarmWork::Judge { prompt, .. })) => format!("swarm {prompt}"),
+			Some(_) => "other".into(),
+			None => "closed".into(),
+		}
+	}
+
+	/// Swarm work never goes before a queued task: tasks that arrive while swarm work waits
+	/// are taken first, and the swarm work keeps its order and is not lost when the sending
+	/// side closes.
+	#[test]
+	fn tasks_go_before_swarm_work() {
+		let (sender, mut receiver) = tokio::sync::mpsc::channel(8);
+		let mut swarm = std::collections::VecDeque::new();
+		for work in [judge("a"), Work::Execute(job(1)), judge("b"), Work::Execute(job(2))] {
+			sender.try_send(work).unwrap();
+		}
+		let mut order = vec![describe(next_work(&mut receiver, &mut swarm)), describe(next_work(&mut receiver, &mut swarm))];
+		// A task that comes while swarm work is set aside is still taken before it.
+		sender.try_send(Work::Execute(job(3))).unwrap();
+		order.push(describe(next_work(&mut receiver, &mut swarm)));
+		order.push(describe(next_work(&mut receiver, &mut swarm)));
+		drop(sender);
+		order.push(describe(next_work(&mut receiver, &mut swarm)));
+		order.push(describe(next_work(&mut receiver, &mut swarm)));
+		assert_eq!(order, ["task 1", "task 2", "task 3", "swarm a", "swarm b", "closed"]);
 	}
 
 	/// A panicking engine is caught and the task tried once more; the thread goes on.

@@ -14,6 +14,9 @@
 //!   salt, and its commitment (`swarm::ranking_commitment`) committed.
 //! - **Reveal the ranking**: once the ranking reveal phase is on, the order and salt.
 //!
+//! On the device thread, swarm work waits while tasks are queued ([`crate::pipeline::next_work`]):
+//! a task risks stake against its commit deadline, a swarm answer only a ticket.
+//!
 //! Every key, answer, order and salt is in the store before the chain sees its commitment.
 //! The steps after the answer follow the query's phase as the chain has it, read each block
 //! ([`Agent::resume`]), so a restart or a late inclusion loses none of them.
