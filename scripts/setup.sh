@@ -3,7 +3,7 @@
 # only checks and returns in seconds.
 #   - Rust: the wasm32-unknown-unknown target and rust-src (the runtime is built to WASM)
 #   - Debian: protobuf-compiler (libp2p), clang + libclang-dev (rocksdb bindings), pkg-config,
-#     fonts-dejavu-core (the text of `replica-worker stats`' plots)
+#     fonts-dejavu-core (the text of the plots of `replica-worker stats` and `swarm-sim`)
 #   - Node.js >= 18 (Debian's nodejs and npm when missing) and clients/js's npm packages
 #     (@polkadot/api, pinned by its package-lock.json): the polkadot.js dapp client
 #   - Python: a venv at $REPLICA_VENV (default ~/.cache/replica/venv) holding the PyPI torch

@@ -7,13 +7,16 @@
 //! restart, and never seals a second, different result for the same task.
 
 use anyhow::Context;
-use redb::{Database, ReadableTable, TableDefinition};
-use serde::{Deserialize, Serialize};
+use redb::{Database, ReadableTable, TableDefinition, TableHandle};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const TASKS: TableDefinition<u64, &[u8]> = TableDefinition::new("tasks");
+/// A table of JSON records by a u64 key.
+type Table = TableDefinition<'static, u64, &'static [u8]>;
+
+const TASKS: Table = TableDefinition::new("tasks");
 /// Swarm queries this worker answered (`crate::swarm`), by query id.
-const QUERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("swarm-queries");
+const QUERIES: Table = TableDefinition::new("swarm-queries");
 
 /// Where a task is in this worker's pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,101 +182,86 @@ impl Store {
 
 	/// The record of `task`, if this worker was ever assigned to it.
 	pub fn get(&self, task: u64) -> anyhow::Result<Option<TaskRecord>> {
-		let tx = self.db.begin_read()?;
-		let table = tx.open_table(TASKS)?;
-		let Some(bytes) = table.get(task)? else { return Ok(None) };
-		Ok(Some(decode(task, bytes.value())?))
+		self.read(TASKS, task)
 	}
 
 	/// Writes `record`; durable when this returns (redb commits with fsync).
 	pub fn put(&self, record: &TaskRecord) -> anyhow::Result<()> {
-		let bytes = serde_json::to_vec(record)?;
-		let tx = self.db.begin_write()?;
-		{
-			let mut table = tx.open_table(TASKS)?;
-			table.insert(record.task, bytes.as_slice())?;
-		}
-		tx.commit().context("committing to the store")?;
-		Ok(())
+		self.write(TASKS, record.task, record)
 	}
 
 	/// Reads, changes and writes one record in one transaction; `None` if there is none.
 	pub fn update(&self, task: u64, change: impl FnOnce(&mut TaskRecord)) -> anyhow::Result<Option<TaskRecord>> {
-		let tx = self.db.begin_write()?;
-		let updated = {
-			let mut table = tx.open_table(TASKS)?;
-			let current = match table.get(task)? {
-				Some(bytes) => decode(task, bytes.value())?,
-				None => return Ok(None),
-			};
-			let mut record = current;
-			change(&mut record);
-			table.insert(task, serde_json::to_vec(&record)?.as_slice())?;
-			record
-		};
-		tx.commit().context("committing to the store")?;
-		Ok(Some(updated))
+		self.modify(TASKS, task, change)
 	}
 
 	/// Every record, by task id.
 	pub fn all(&self) -> anyhow::Result<Vec<TaskRecord>> {
-		let tx = self.db.begin_read()?;
-		let table = tx.open_table(TASKS)?;
-		let mut out = Vec::new();
-		for entry in table.iter()? {
-			let (task, bytes) = entry?;
-			out.push(decode(task.value(), bytes.value())?);
-		}
-		Ok(out)
+		self.read_all(TASKS)
 	}
 
 	/// The record of swarm query `query`, if this worker answered it.
 	pub fn swarm_get(&self, query: u64) -> anyhow::Result<Option<SwarmRecord>> {
-		let tx = self.db.begin_read()?;
-		let table = tx.open_table(QUERIES)?;
-		let Some(bytes) = table.get(query)? else { return Ok(None) };
-		serde_json::from_slice(bytes.value()).with_context(|| format!("swarm record {query} in the store is corrupt"))
-			.map(Some)
+		self.read(QUERIES, query)
 	}
 
 	/// Writes `record`; durable when this returns.
 	pub fn swarm_put(&self, record: &SwarmRecord) -> anyhow::Result<()> {
+		self.write(QUERIES, record.query, record)
+	}
+
+	/// Reads, changes and writes one swarm record in one transaction; `None` if there is none.
+	pub fn swarm_update(&self, query: u64, change: impl FnOnce(&mut SwarmRecord)) -> anyhow::Result<Option<SwarmRecord>> {
+		self.modify(QUERIES, query, change)
+	}
+
+	/// Every swarm record not yet done.
+	pub fn swarm_unfinished(&self) -> anyhow::Result<Vec<SwarmRecord>> {
+		Ok(self.read_all::<SwarmRecord>(QUERIES)?.into_iter().filter(|r| r.phase != SwarmPhase::Done).collect())
+	}
+
+	fn read<T: DeserializeOwned>(&self, table: Table, key: u64) -> anyhow::Result<Option<T>> {
+		let tx = self.db.begin_read()?;
+		let Some(bytes) = tx.open_table(table)?.get(key)? else { return Ok(None) };
+		Ok(Some(decode(table, key, bytes.value())?))
+	}
+
+	fn write<T: Serialize>(&self, table: Table, key: u64, record: &T) -> anyhow::Result<()> {
 		let bytes = serde_json::to_vec(record)?;
 		let tx = self.db.begin_write()?;
-		tx.open_table(QUERIES)?.insert(record.query, bytes.as_slice())?;
+		tx.open_table(table)?.insert(key, bytes.as_slice())?;
 		tx.commit().context("committing to the store")?;
 		Ok(())
 	}
 
-	/// Reads, changes and writes one swarm record; `None` if there is none.
-	pub fn swarm_update(&self, query: u64, change: impl FnOnce(&mut SwarmRecord)) -> anyhow::Result<Option<SwarmRecord>> {
+	fn modify<T: Serialize + DeserializeOwned>(
+		&self,
+		table: Table,
+		key: u64,
+		change: impl FnOnce(&mut T),
+	) -> anyhow::Result<Option<T>> {
 		let tx = self.db.begin_write()?;
 		let updated = {
-			let mut table = tx.open_table(QUERIES)?;
-			let Some(bytes) = table.get(query)? else { return Ok(None) };
-			let mut record: SwarmRecord = serde_json::from_slice(bytes.value())
-				.with_context(|| format!("swarm record {query} in the store is corrupt"))?;
-			drop(bytes);
+			let mut open = tx.open_table(table)?;
+			let current = match open.get(key)? {
+				Some(bytes) => decode(table, key, bytes.value())?,
+				None => return Ok(None),
+			};
+			let mut record = current;
 			change(&mut record);
-			table.insert(query, serde_json::to_vec(&record)?.as_slice())?;
+			open.insert(key, serde_json::to_vec(&record)?.as_slice())?;
 			record
 		};
 		tx.commit().context("committing to the store")?;
 		Ok(Some(updated))
 	}
 
-	/// Every swarm record not yet done.
-	pub fn swarm_unfinished(&self) -> anyhow::Result<Vec<SwarmRecord>> {
+	fn read_all<T: DeserializeOwned>(&self, table: Table) -> anyhow::Result<Vec<T>> {
 		let tx = self.db.begin_read()?;
-		let table = tx.open_table(QUERIES)?;
 		let mut out = Vec::new();
-		for entry in table.iter()? {
-			let (query, bytes) = entry?;
-			let record: SwarmRecord = serde_json::from_slice(bytes.value())
-				.with_context(|| format!("swarm record {} in the store is corrupt", query.value()))?;
-			if record.phase != SwarmPhase::Done {
-				out.push(record);
-			}
+		for entry in tx.open_table(table)?.iter()? {
+			let (key, bytes) = entry?;
+			out.push(decode(table, key.value(), bytes.value())?);
 		}
 		Ok(out)
 	}
@@ -314,8 +302,8 @@ impl Store {
 	}
 }
 
-fn decode(task: u64, bytes: &[u8]) -> anyhow::Result<TaskRecord> {
-	serde_json::from_slice(bytes).with_context(|| format!("the store's record of task {task} is corrupt"))
+fn decode<T: DeserializeOwned>(table: Table, key: u64, bytes: &[u8]) -> anyhow::Result<T> {
+	serde_json::from_slice(bytes).with_context(|| format!("the store's record {key} of table {} is corrupt", table.name()))
 }
 
 #[cfg(test)]

@@ -248,10 +248,18 @@ fn stats_refuses_a_sample_that_cannot_calibrate() {
 }
 
 /// `swarm-sim` prints the convergence table: a row per round count, the correlation growing
-/// with the rounds; too small a swarm is refused.
+/// with the rounds; then the Sybil grid, a row per swarm size, and writes its heat map where
+/// `--sybil-png` says; too small a swarm is refused.
 #[test]
 fn swarm_sim_prints_the_convergence_table() {
-	let out = worker().args(["swarm-sim", "--rounds", "10,500", "--repetitions", "4"]).output().unwrap();
+	let dir = tempfile::tempdir().unwrap();
+	let png = dir.path().join("sybil.png");
+	let out = worker()
+		.args(["swarm-sim", "--rounds", "10,500", "--repetitions", "4", "--sybil-sizes", "10,20", "--sybil-rounds", "10"])
+		.arg("--sybil-png")
+		.arg(&png)
+		.output()
+		.unwrap();
 	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 	let table = String::from_utf8(out.stdout).unwrap();
 	let spearman = |rounds: &str| -> f64 {
@@ -259,5 +267,7 @@ fn swarm_sim_prints_the_convergence_table() {
 		row.split_whitespace().nth(1).unwrap().parse().unwrap()
 	};
 	assert!(spearman("500") > spearman("10") && spearman("500") > 0.8, "{table}");
+	assert!(table.contains("break-even ticket") && table.lines().any(|l| l.trim_start().starts_with("20 ")), "{table}");
+	assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"), "a PNG at --sybil-png");
 	fails_cleanly(&["swarm-sim", "--agents", "5"], "--agents must be at least 7");
 }

@@ -252,6 +252,8 @@ pub struct Settlement {
 	pub paid: Vec<u128>,
 	/// The forfeited tickets the winner does not take.
 	pub to_pot: u128,
+	/// The winner's share of the others' forfeited tickets (part of its payout).
+	pub taken: u128,
 }
 
 /// Which agents forfeit their ticket: those whose answer's weight is strictly below the
@@ -289,7 +291,7 @@ pub fn settle_forfeits(fee: u128, ticket: u128, lost: &[bool], winner: u32, winn
 		.map(|(i, l)| if i as u32 == winner { kept(*l).saturating_add(fee).saturating_add(taken) } else { kept(*l) })
 		.collect();
 	let own = if own_lost { ticket } else { 0 };
-	Some(Settlement { paid, to_pot: forfeited - taken + own })
+	Some(Settlement { paid, to_pot: forfeited - taken + own, taken })
 }
 
 /// The largest `r` with `r² <= x`.
@@ -457,7 +459,7 @@ mod tests {
 	#[test]
 	fn tickets_worked_example() {
 		let s = settle_tickets(100, 10, &[5, 1, 3, 0], 0, Perbill::from_percent(50)).unwrap();
-		assert_eq!(s, Settlement { paid: vec![115, 10, 10, 0], to_pot: 5 });
+		assert_eq!(s, Settlement { paid: vec![115, 10, 10, 0], to_pot: 5, taken: 5 });
 		assert_eq!(forfeits(&[7, 7, 7], 1), [false, false, false], "no information, no forfeit");
 		assert_eq!(forfeits(&[0, 0, 9], 0), [false, false, false], "below the median only");
 		assert_eq!(forfeits(&[0, 5, 9], 0), [false, false, false], "never the winner");

@@ -145,6 +145,8 @@ proptest! {
 		let s = swarm::settle_forfeits(fee, ticket, &lost, winner, share).unwrap();
 		prop_assert_eq!(s.paid.iter().sum::<u128>() + s.to_pot, fee + ticket * lost.len() as u128);
 		prop_assert!(s.paid[winner as usize] >= fee);
+		let kept = if lost[winner as usize] { 0 } else { ticket };
+		prop_assert_eq!(s.paid[winner as usize], kept + fee + s.taken);
 		for (i, (paid, l)) in s.paid.iter().zip(&lost).enumerate() {
 			if i as u32 != winner {
 				prop_assert_eq!(*paid, if *l { 0 } else { ticket });

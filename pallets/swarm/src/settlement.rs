@@ -30,17 +30,17 @@ impl<T: Config> Pallet<T> {
 		for (ranker, agent) in info.answerers.iter().enumerate() {
 			let Some(agent) = info.agents.get(*agent as usize) else { continue };
 			let ranker = ranker as u32;
+			// Stored for valid revealed rankings only.
 			let Some(order) = Rankings::<T>::take(query, ranker) else { continue };
-			if agent.ranking == RankingState::Revealed {
-				rankings.push(Ranking { ranker, rating: Self::rating_of(&agent.who), order: order.into_inner() });
-			}
+			rankings.push(Ranking { ranker, rating: Self::rating_of(&agent.who), order: order.into_inner() });
 		}
-		let Some(best) = (!rankings.is_empty()).then(|| swarm::select(seed, answers, &rankings)).flatten() else {
+		if rankings.is_empty() {
 			// Every answering agent failed to rank; nothing to select by.
 			let lost = alloc::vec![true; info.agents.len()];
 			Self::fail(query, info, FailReason::NoRankings, &lost);
 			return;
-		};
+		}
+		let best = swarm::select(seed, answers, &rankings).unwrap_or_default();
 		let poor = swarm::forfeits(&swarm::weights(answers, &rankings), best);
 		let mut lost = alloc::vec![true; info.agents.len()];
 		for (j, agent) in info.answerers.iter().enumerate() {
@@ -49,23 +49,19 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let winner = info.answerers.get(best as usize).copied().unwrap_or_default();
-		let params = Self::params();
-		let Some(settlement) = swarm::settle_forfeits(
+		let settled = info.agents.get(winner as usize).map(|a| a.who.clone()).zip(swarm::settle_forfeits(
 			info.fee.unique_saturated_into(),
 			info.ticket.unique_saturated_into(),
 			&lost,
 			winner,
-			params.winner_share,
-		) else {
-			frame_support::defensive!("the winner is an agent");
+			Self::params().winner_share,
+		));
+		let Some((winner_who, settlement)) = settled else {
+			frame_support::defensive!("the selected answer is an agent's");
+			Self::fail(query, info, FailReason::NoRankings, &lost);
 			return;
 		};
-		let Some(winner_who) = info.agents.get(winner as usize).map(|a| a.who.clone()) else { return };
-		let kept = if lost.get(winner as usize).copied().unwrap_or(true) { 0 } else { info.ticket.unique_saturated_into() };
-		let taken = settlement.paid.get(winner as usize).copied().unwrap_or_default()
-			.saturating_sub(info.fee.unique_saturated_into())
-			.saturating_sub(kept);
-		let taken = BalanceOf::<T>::unique_saturated_from(taken);
+		let taken = BalanceOf::<T>::unique_saturated_from(settlement.taken);
 
 		if T::Currency::transfer_on_hold(
 			&HoldReason::QueryFee.into(),
