@@ -38,4 +38,15 @@ SKIP_WASM_BUILD=1 cargo test --profile "$PROFILE" --locked --lib \
 step "runtime builds with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features try-runtime
 
+# The relay-chain network test needs the relay node, whose first build is long (README ›
+# A relay-chain network): it runs when that node has been built (scripts/zombienet.sh builds
+# it), and says so when it is skipped.
+relay="$CARGO_TARGET_DIR/$PROFILE"
+if [ -x "$relay/polkadot" ] && [ -x "$relay/polkadot-prepare-worker" ] && [ -x "$relay/polkadot-execute-worker" ]; then
+	step "relay-chain network test (zombienet; the relay node is built)"
+	scripts/zombienet.sh
+else
+	step "relay-chain network test skipped: the relay node is not built (scripts/zombienet.sh builds and runs it)"
+fi
+
 step "all checks passed"

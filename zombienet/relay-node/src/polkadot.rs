@@ -4,6 +4,9 @@
 //! `--chain westend-local` gives a two-validator relay chain whose BABE randomness the
 //! parachain's task assignment reads.
 
-fn main() -> Result<(), polkadot_cli::Error> {
-	polkadot_cli::run()
+fn main() {
+	if let Err(error) = polkadot_cli::run() {
+		eprintln!("Error: {error}");
+		std::process::exit(1);
+	}
 }
