@@ -26,6 +26,7 @@ pub mod stats;
 pub mod store;
 pub mod swarm;
 pub mod swarm_sim;
+pub mod train_sim;
 
 /// Perceptual hashes of generated images (the `replica-hashing` crate, optimised on its own).
 pub use replica_hashing as hashing;

@@ -165,6 +165,11 @@ enum Command {
 	/// by ability after each round count (Spearman's correlation), and how often the
 	/// rating-weighted selection picks the best answer.
 	SwarmSim(replica_worker::swarm_sim::SwarmSimArgs),
+	/// Reproduces the paper's fine-tuning determinism experiment on the image model: textual
+	/// inversion with every source of randomness fixed (three runs, bit-identical), with each
+	/// source freed in turn, and a drifting device with and without resyncing to the trainer's
+	/// checkpoints; prints a distance table and writes a PCA plot of the checkpoints (PNG).
+	TrainSim(replica_worker::train_sim::TrainSimArgs),
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -404,6 +409,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::DoctorImage(args) => doctor::image(args),
 		Command::Stats(args) => replica_worker::stats::run(args),
 		Command::SwarmSim(args) => replica_worker::swarm_sim::run(args),
+		Command::TrainSim(args) => replica_worker::train_sim::run(args),
 	}
 }
 

@@ -115,35 +115,46 @@ impl ClipTextEncoder {
 	/// The last hidden states `[batch, t, hidden]` of token ids `[batch, t]` (t at most
 	/// `max_position_embeddings`; ids already padded as the pipeline wants them).
 	pub fn encode(&self, ids: &Tensor) -> Result<Tensor> {
+		let tokens = self.embed_tokens(ids)?;
+		Ok(tch::no_grad(|| self.encode_embedded(&tokens)))
+	}
+
+	/// The token embeddings `[batch, t, hidden]` of token ids `[batch, t]`.
+	pub fn embed_tokens(&self, ids: &Tensor) -> Result<Tensor> {
 		let (batch, t) = ids.size2().map_err(|e| EngineError::Params(format!("token ids: {e}")))?;
 		if t > self.config.max_position_embeddings {
 			return Err(EngineError::Params(format!("{t} tokens; at most {}", self.config.max_position_embeddings)));
 		}
 		let ids = ids.to_device(self.device).to_kind(Kind::Int64);
-		Ok(tch::no_grad(|| {
-			let heads = self.config.num_attention_heads;
-			let head_dim = self.config.hidden_size / heads;
-			let positions = Tensor::arange(t, (Kind::Int64, self.device));
-			let mut x = self.token_embedding.index_select(0, &ids.flatten(0, -1)).view([batch, t, -1]) +
-				self.position_embedding.index_select(0, &positions).unsqueeze(0);
-			// Causal: position i attends to positions up to i.
-			let blocked = Tensor::ones([t, t], (Kind::Bool, self.device)).triu(1);
-			let split = |y: Tensor| y.view([batch, t, heads, head_dim]).transpose(1, 2);
-			for layer in &self.layers {
-				let h = layer.layer_norm1.forward(&x);
-				let q = split(layer.q_proj.forward(&h) * (head_dim as f64).powf(-0.5));
-				let (k, v) = (split(layer.k_proj.forward(&h)), split(layer.v_proj.forward(&h)));
-				let attended = attention(&q, &k, &v, None, Some(&blocked));
-				let attended = attended.transpose(1, 2).contiguous().view([batch, t, self.config.hidden_size]);
-				x = x + layer.out_proj.forward(&attended);
-				let h = layer.fc1.forward(&layer.layer_norm2.forward(&x));
-				let h = match self.config.hidden_act.as_str() {
-					"quick_gelu" => &h * (&h * 1.702).sigmoid(),
-					_ => h.gelu("none"),
-				};
-				x = x + layer.fc2.forward(&h);
-			}
-			self.final_layer_norm.forward(&x)
-		}))
+		Ok(tch::no_grad(|| self.token_embedding.index_select(0, &ids.flatten(0, -1)).view([batch, t, -1])))
+	}
+
+	/// The last hidden states of token embeddings `[batch, t, hidden]` (from
+	/// [`Self::embed_tokens`], possibly edited): differentiable in them, so textual inversion
+	/// (`engines::training`) can learn one token's embedding through the frozen encoder.
+	pub fn encode_embedded(&self, tokens: &Tensor) -> Tensor {
+		let (batch, t, _) = tokens.size3().expect("token embeddings are [batch, t, hidden]");
+		let heads = self.config.num_attention_heads;
+		let head_dim = self.config.hidden_size / heads;
+		let positions = Tensor::arange(t, (Kind::Int64, self.device));
+		let mut x = tokens + self.position_embedding.index_select(0, &positions).unsqueeze(0);
+		// Causal: position i attends to positions up to i.
+		let blocked = Tensor::ones([t, t], (Kind::Bool, self.device)).triu(1);
+		let split = |y: Tensor| y.view([batch, t, heads, head_dim]).transpose(1, 2);
+		for layer in &self.layers {
+			let h = layer.layer_norm1.forward(&x);
+			let q = split(layer.q_proj.forward(&h) * (head_dim as f64).powf(-0.5));
+			let (k, v) = (split(layer.k_proj.forward(&h)), split(layer.v_proj.forward(&h)));
+			let attended = attention(&q, &k, &v, None, Some(&blocked));
+			let attended = attended.transpose(1, 2).contiguous().view([batch, t, self.config.hidden_size]);
+			x = x + layer.out_proj.forward(&attended);
+			let h = layer.fc1.forward(&layer.layer_norm2.forward(&x));
+			let h = match self.config.hidden_act.as_str() {
+				"quick_gelu" => &h * (&h * 1.702).sigmoid(),
+				_ => h.gelu("none"),
+			};
+			x = x + layer.fc2.forward(&h);
+		}
+		self.final_layer_norm.forward(&x)
 	}
 }

@@ -78,8 +78,29 @@ impl ImageEngine {
 		Ok(())
 	}
 
-	/// Token ids of `text`, with CLIP's start and end tokens, padded to the encoder's length.
-	fn ids(&self, text: &str) -> Result<Tensor> {
+	/// The text encoder (textual inversion learns through it).
+	pub fn text_encoder(&self) -> &ClipTextEncoder {
+		&self.text_encoder
+	}
+
+	/// The denoising UNet.
+	pub fn unet(&self) -> &Unet {
+		&self.unet
+	}
+
+	pub fn device(&self) -> Device {
+		self.device
+	}
+
+	/// How many tokens `text` is, without CLIP's start and end tokens.
+	pub fn token_count(&self, text: &str) -> Result<usize> {
+		let encoding = self.tokenizer.encode(text, false).map_err(|e| EngineError::Params(format!("prompt: {e}")))?;
+		Ok(encoding.get_ids().len())
+	}
+
+	/// Token ids `[1, max_position_embeddings]` of `text`, with CLIP's start and end tokens,
+	/// padded to the encoder's length.
+	pub fn ids(&self, text: &str) -> Result<Tensor> {
 		let length = self.text_encoder.config().max_position_embeddings as usize;
 		let encoding = self.tokenizer.encode(text, true).map_err(|e| EngineError::Params(format!("prompt: {e}")))?;
 		let mut ids: Vec<i64> = encoding.get_ids().iter().map(|&id| id as i64).collect();
@@ -107,7 +128,12 @@ impl ImageEngine {
 	}
 
 	/// Runs the pipeline from given latents; images `[count, 3, h, w]` in [0, 1].
-	pub fn denoise(&self, request: &ImageRequest, mut latents: Tensor) -> Result<Tensor> {
+	pub fn denoise(&self, request: &ImageRequest, latents: Tensor) -> Result<Tensor> {
+		Ok(self.decode(&self.denoise_latents(request, latents)?))
+	}
+
+	/// The denoising loop alone: the final latents `[count, 4, h / f, w / f]`, before the VAE.
+	pub fn denoise_latents(&self, request: &ImageRequest, mut latents: Tensor) -> Result<Tensor> {
 		self.check(request)?;
 		let ddim = scheduler::Ddim::new(&scheduler::DdimConfig::default(), request.steps)?;
 		let count = request.count as i64;
@@ -131,7 +157,12 @@ impl ImageEngine {
 			};
 			latents = ddim.step(&noise, t, &latents);
 		}
-		Ok((self.vae.decode(&latents) / 2.0 + 0.5).clamp(0.0, 1.0))
+		Ok(latents)
+	}
+
+	/// Decodes latents to images `[count, 3, h, w]` in [0, 1].
+	pub fn decode(&self, latents: &Tensor) -> Tensor {
+		(self.vae.decode(latents) / 2.0 + 0.5).clamp(0.0, 1.0)
 	}
 }
 

@@ -20,6 +20,7 @@ mod layers;
 pub mod llama;
 pub mod scheduler;
 pub mod text;
+pub mod training;
 pub mod unet;
 pub mod vae;
 pub mod weights;

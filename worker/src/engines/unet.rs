@@ -249,41 +249,45 @@ impl Unet {
 	/// The predicted noise `[batch, out_channels, h, w]` of `latent` at `timestep`, given text
 	/// hidden states `context` `[batch, tokens, cross_attention_dim]`.
 	pub fn forward(&self, latent: &Tensor, timestep: f64, context: &Tensor) -> Tensor {
-		tch::no_grad(|| {
-			let batch = latent.size()[0];
-			let t = self.time_embedding(timestep, batch, latent.kind());
-			let temb = self.time_linear_2.forward(&self.time_linear_1.forward(&t).silu());
-			let mut h = self.conv_in.forward(latent);
-			let mut skips = vec![h.shallow_clone()];
-			for level in &self.down {
-				for (j, resnet) in level.resnets.iter().enumerate() {
-					h = resnet.forward(&h, Some(&temb));
-					if let Some(attention) = level.attentions.get(j) {
-						h = attention.forward(&h, context);
-					}
-					skips.push(h.shallow_clone());
+		tch::no_grad(|| self.forward_differentiable(latent, timestep, context))
+	}
+
+	/// [`Self::forward`] recording the graph: gradients flow to `latent` and `context` (the
+	/// weights stay frozen), for textual inversion (`engines::training`).
+	pub fn forward_differentiable(&self, latent: &Tensor, timestep: f64, context: &Tensor) -> Tensor {
+		let batch = latent.size()[0];
+		let t = self.time_embedding(timestep, batch, latent.kind());
+		let temb = self.time_linear_2.forward(&self.time_linear_1.forward(&t).silu());
+		let mut h = self.conv_in.forward(latent);
+		let mut skips = vec![h.shallow_clone()];
+		for level in &self.down {
+			for (j, resnet) in level.resnets.iter().enumerate() {
+				h = resnet.forward(&h, Some(&temb));
+				if let Some(attention) = level.attentions.get(j) {
+					h = attention.forward(&h, context);
 				}
-				if let Some(down) = &level.resample {
-					h = down.forward(&h);
-					skips.push(h.shallow_clone());
+				skips.push(h.shallow_clone());
+			}
+			if let Some(down) = &level.resample {
+				h = down.forward(&h);
+				skips.push(h.shallow_clone());
+			}
+		}
+		h = self.mid.0.forward(&h, Some(&temb));
+		h = self.mid.1.forward(&h, context);
+		h = self.mid.2.forward(&h, Some(&temb));
+		for level in &self.up {
+			for (j, resnet) in level.resnets.iter().enumerate() {
+				let skip = skips.pop().expect("one skip per up resnet");
+				h = resnet.forward(&Tensor::cat(&[&h, &skip], 1), Some(&temb));
+				if let Some(attention) = level.attentions.get(j) {
+					h = attention.forward(&h, context);
 				}
 			}
-			h = self.mid.0.forward(&h, Some(&temb));
-			h = self.mid.1.forward(&h, context);
-			h = self.mid.2.forward(&h, Some(&temb));
-			for level in &self.up {
-				for (j, resnet) in level.resnets.iter().enumerate() {
-					let skip = skips.pop().expect("one skip per up resnet");
-					h = resnet.forward(&Tensor::cat(&[&h, &skip], 1), Some(&temb));
-					if let Some(attention) = level.attentions.get(j) {
-						h = attention.forward(&h, context);
-					}
-				}
-				if let Some(up) = &level.resample {
-					h = up.forward(&upsample_2x(&h));
-				}
+			if let Some(up) = &level.resample {
+				h = up.forward(&upsample_2x(&h));
 			}
-			self.conv_out.forward(&self.norm_out.forward(&h).silu())
-		})
+		}
+		self.conv_out.forward(&self.norm_out.forward(&h).silu())
 	}
 }
