@@ -150,7 +150,7 @@ pub fn simulate(engine: &ImageEngine, args: &TrainSimArgs) -> anyhow::Result<Rep
 	let mut device = trainer()?.with_gradient_drift(args.drift);
 	let mut synced = vec![reference[0].clone()];
 	for start in &reference[..reference.len() - 1] {
-		synced.push(device.segment(start)?);
+		synced.push(device.segment(start)?.end);
 	}
 	let synced = trajectory("drifting device, synced every k", synced, &reference, &lsh);
 	Ok(Report { deterministic, ablations, drifting, synced })

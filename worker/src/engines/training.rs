@@ -16,6 +16,12 @@
 //! offset, quantised random projections. A drift far below the bucket width (another device's
 //! rounding) flips a bit rarely; a step skipped or noise injected moves the projections by
 //! about a learning rate each and flips about half the bits.
+//!
+//! A verifier checks two states of its segment: the checkpoint that ends it and a *probe*
+//! halfway through ([`SegmentRun`]). The trainer serves checkpoints (a verifier needs the one
+//! its segment starts from), never probes, and commits every probe's hash before any verifier
+//! is drawn: a verifier that copies the next checkpoint instead of training cannot produce the
+//! probe (an interpolation of the two checkpoints is about as far from it as a guess).
 
 use super::{determinism, image::ImageEngine, scheduler, EngineError, Result};
 use rand_chacha::{
@@ -80,8 +86,11 @@ impl TrainingSpec {
 		if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
 			return bad("the learning rate must be positive");
 		}
-		if self.steps == 0 || self.batch_size == 0 || self.checkpoint_interval == 0 {
-			return bad("steps, batch size and checkpoint interval must be positive");
+		if self.steps == 0 || self.batch_size == 0 || self.checkpoint_interval < 2 {
+			return bad("steps and batch size must be positive, the checkpoint interval at least 2");
+		}
+		if self.steps % self.checkpoint_interval != 0 {
+			return bad("the steps must be a multiple of the checkpoint interval");
 		}
 		if self.templates.is_empty() || self.templates.iter().any(|t| t.matches("{}").count() != 1) {
 			return bad("every template must hold `{}` exactly once");
@@ -95,6 +104,11 @@ impl TrainingSpec {
 	/// The step at which the segment starting at `step` ends.
 	pub fn segment_end(&self, step: u32) -> u32 {
 		(step + self.checkpoint_interval).min(self.steps)
+	}
+
+	/// The step of the probe inside the segment starting at `step`.
+	pub fn probe_step(&self, step: u32) -> u32 {
+		step + (self.segment_end(step) - step) / 2
 	}
 }
 
@@ -278,20 +292,30 @@ impl<'a> Trainer<'a> {
 
 	/// Every checkpoint of a whole run, step 0 and the last step included.
 	pub fn run(&mut self) -> Result<Vec<Checkpoint>> {
-		let mut checkpoints = vec![self.initial()];
+		Ok(self.run_with_probes()?.0)
+	}
+
+	/// A whole run as a trainer does it: the checkpoints (step 0 and the last step included)
+	/// and each segment's probe (`probes[i]` lies inside segment `[i, i + 1]`).
+	pub fn run_with_probes(&mut self) -> Result<(Vec<Checkpoint>, Vec<Checkpoint>)> {
+		let (mut checkpoints, mut probes) = (vec![self.initial()], Vec::new());
 		while checkpoints.last().expect("not empty").step < self.spec.steps {
 			let from = checkpoints.last().expect("not empty").clone();
-			checkpoints.push(self.segment(&from)?);
+			let segment = self.segment(&from)?;
+			checkpoints.push(segment.end);
+			probes.push(segment.probe);
 		}
-		Ok(checkpoints)
+		Ok((checkpoints, probes))
 	}
 
 	/// The segment from `from` to the next checkpoint: what a verifier re-runs.
-	pub fn segment(&mut self, from: &Checkpoint) -> Result<Checkpoint> {
+	pub fn segment(&mut self, from: &Checkpoint) -> Result<SegmentRun> {
 		if from.step >= self.spec.steps || from.embedding.len() != self.init.len() {
 			return Err(EngineError::Params(format!("no segment starts at step {} of {}", from.step, self.spec.steps)));
 		}
-		self.train(from, self.spec.segment_end(from.step) - from.step)
+		let probe = self.train(from, self.spec.probe_step(from.step) - from.step)?;
+		let end = self.train(&probe, self.spec.segment_end(from.step) - probe.step)?;
+		Ok(SegmentRun { probe, end })
 	}
 
 	/// `steps` training steps from `from`.
@@ -412,24 +436,52 @@ fn adam(state: &Checkpoint, gradient: &[f32], learning_rate: f64) -> Checkpoint 
 	next
 }
 
+/// One segment's run: the probe halfway through it and the checkpoint that ends it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentRun {
+	pub probe: Checkpoint,
+	pub end: Checkpoint,
+}
+
+/// The hashes of a segment's probe and end: what a trainer commits for each segment and what a
+/// verifier commits for its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentHashes {
+	pub probe: u64,
+	pub end: u64,
+}
+
+impl SegmentHashes {
+	pub fn of(lsh: &Lsh, run: &SegmentRun) -> Self {
+		Self { probe: lsh.hash(&run.probe.embedding), end: lsh.hash(&run.end.embedding) }
+	}
+}
+
 /// A verifier's check of one segment: it re-ran the segment from the trainer's checkpoint at
-/// its start and compares its result's hash with the trainer's hash of the next checkpoint.
+/// its start and compares its hashes with the trainer's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentCheck {
-	/// The hash of the verifier's own result (what it commits).
-	pub hash: u64,
-	/// Bits in which it differs from the trainer's claim.
-	pub distance: u32,
+	/// The verifier's own hashes (what it commits).
+	pub hashes: SegmentHashes,
+	/// Bits in which its probe and its end differ from the trainer's claim.
+	pub probe_distance: u32,
+	pub end_distance: u32,
+	/// Both within the tolerance.
 	pub passed: bool,
 }
 
-/// Re-runs the segment starting at `start` and compares with `claimed` (the trainer's hash of
-/// the checkpoint that ends it) within `tolerance` bits.
-pub fn check_segment(trainer: &mut Trainer, lsh: &Lsh, start: &Checkpoint, claimed: u64, tolerance: u32) -> Result<SegmentCheck> {
-	let end = trainer.segment(start)?;
-	let hash = lsh.hash(&end.embedding);
-	let distance = hamming(hash, claimed);
-	Ok(SegmentCheck { hash, distance, passed: distance <= tolerance })
+/// Re-runs the segment starting at `start` and compares with `claimed` (the trainer's hashes
+/// of its probe and of the checkpoint that ends it), each within `tolerance` bits.
+pub fn check_segment(
+	trainer: &mut Trainer,
+	lsh: &Lsh,
+	start: &Checkpoint,
+	claimed: SegmentHashes,
+	tolerance: u32,
+) -> Result<SegmentCheck> {
+	let hashes = SegmentHashes::of(lsh, &trainer.segment(start)?);
+	let (probe_distance, end_distance) = (hamming(hashes.probe, claimed.probe), hamming(hashes.end, claimed.end));
+	Ok(SegmentCheck { hashes, probe_distance, end_distance, passed: probe_distance <= tolerance && end_distance <= tolerance })
 }
 
 #[cfg(test)]
@@ -476,14 +528,16 @@ mod tests {
 	fn runs_are_bit_identical_and_every_segment_replays_from_its_checkpoint_alone() {
 		let engine = engine();
 		let data = sevens(&engine, 4);
-		let run = Trainer::new(&engine, spec(), &data).unwrap().run().unwrap();
+		let (run, probes) = Trainer::new(&engine, spec(), &data).unwrap().run_with_probes().unwrap();
 		assert_eq!(run.iter().map(|c| c.step).collect::<Vec<_>>(), [0, 4, 8, 12]);
+		assert_eq!(probes.iter().map(|c| c.step).collect::<Vec<_>>(), [2, 6, 10]);
 		assert_ne!(run[0].embedding, run[3].embedding, "training moved the embedding");
-		assert_eq!(run, Trainer::new(&engine, spec(), &data).unwrap().run().unwrap());
-		// A fresh trainer (a verifier) given only checkpoint i reaches checkpoint i + 1 exactly.
+		assert_eq!((run.clone(), probes.clone()), Trainer::new(&engine, spec(), &data).unwrap().run_with_probes().unwrap());
+		// A fresh trainer (a verifier) given only checkpoint i reaches probe i and checkpoint
+		// i + 1 exactly.
 		for i in [2, 0, 1] {
 			let mut verifier = Trainer::new(&engine, spec(), &data).unwrap();
-			assert_eq!(verifier.segment(&run[i]).unwrap(), run[i + 1], "segment {i}");
+			assert_eq!(verifier.segment(&run[i]).unwrap(), SegmentRun { probe: probes[i].clone(), end: run[i + 1].clone() }, "segment {i}");
 		}
 		// Every source of randomness matters: freeing any one changes the run.
 		for source in Source::ALL {
@@ -512,30 +566,47 @@ mod tests {
 		let engine = engine();
 		let data = sevens(&engine, 4);
 		let spec = spec();
-		let run = Trainer::new(&engine, spec.clone(), &data).unwrap().run().unwrap();
+		let (run, probes) = Trainer::new(&engine, spec.clone(), &data).unwrap().run_with_probes().unwrap();
 		let lsh = Lsh::new(spec.seed, run[0].embedding.len(), spec.learning_rate / 2.0);
 		let tolerance = 8;
+		let claim = |probe: &Checkpoint, end: &Checkpoint| SegmentHashes { probe: lsh.hash(&probe.embedding), end: lsh.hash(&end.embedding) };
 		let mut verifier = Trainer::new(&engine, spec.clone(), &data).unwrap();
-		let check = |verifier: &mut Trainer, claimed: &Checkpoint| {
-			check_segment(verifier, &lsh, &run[1], lsh.hash(&claimed.embedding), tolerance).unwrap()
-		};
-		let honest = check(&mut verifier, &run[2]);
-		assert_eq!(honest.distance, 0);
+		let honest = check_segment(&mut verifier, &lsh, &run[1], claim(&probes[1], &run[2]), tolerance).unwrap();
+		assert_eq!((honest.probe_distance, honest.end_distance), (0, 0));
 		assert!(honest.passed);
 		// A trainer that skipped the segment's last step.
-		let skipped = Trainer::new(&engine, spec.clone(), &data).unwrap().train(&run[1], 3).unwrap();
-		let verdict = check(&mut verifier, &skipped);
-		assert!(!verdict.passed, "skipping one step of four: {verdict:?}");
+		let skipped = Trainer::new(&engine, spec.clone(), &data).unwrap().train(&probes[1], 1).unwrap();
+		let verdict = check_segment(&mut verifier, &lsh, &run[1], claim(&probes[1], &skipped), tolerance).unwrap();
+		assert!(!verdict.passed && verdict.end_distance > tolerance, "skipping one step of four: {verdict:?}");
 		// A trainer that added noise of a learning rate's size to its result.
 		let mut noisy = run[2].clone();
 		let jitter = determinism::normal_values(determinism::seed_bytes(5, "test"), noisy.embedding.len());
 		noisy.embedding.iter_mut().zip(jitter).for_each(|(e, j)| *e += j * spec.learning_rate as f32);
-		let verdict = check(&mut verifier, &noisy);
-		assert!(!verdict.passed, "noise injected: {verdict:?}");
+		let verdict = check_segment(&mut verifier, &lsh, &run[1], claim(&probes[1], &noisy), tolerance).unwrap();
+		assert!(!verdict.passed && verdict.end_distance > tolerance, "noise injected: {verdict:?}");
 		// Another device's rounding (relative 1e-6 on every gradient) stays within tolerance.
 		let mut device = Trainer::new(&engine, spec.clone(), &data).unwrap().with_gradient_drift(1e-6);
-		let verdict = check_segment(&mut device, &lsh, &run[1], lsh.hash(&run[2].embedding), tolerance).unwrap();
+		let verdict = check_segment(&mut device, &lsh, &run[1], claim(&probes[1], &run[2]), tolerance).unwrap();
 		assert!(verdict.passed, "rounding drift: {verdict:?}");
+	}
+
+	#[test]
+	fn a_verifier_that_copies_the_next_checkpoint_cannot_produce_the_probe() {
+		let engine = engine();
+		let data = sevens(&engine, 4);
+		let spec = spec();
+		let (run, probes) = Trainer::new(&engine, spec.clone(), &data).unwrap().run_with_probes().unwrap();
+		let lsh = Lsh::new(spec.seed, run[0].embedding.len(), spec.learning_rate / 2.0);
+		let tolerance = 8;
+		// The copier holds checkpoints 1 (served to it) and 2 (copied from the trainer's server
+		// or another verifier), never probe 1: its best guess is the midpoint of the two.
+		let midpoint: Vec<f32> = run[1].embedding.iter().zip(&run[2].embedding).map(|(a, b)| (a + b) / 2.0).collect();
+		let copied = SegmentHashes { probe: lsh.hash(&midpoint), end: lsh.hash(&run[2].embedding) };
+		let truth = SegmentHashes { probe: lsh.hash(&probes[1].embedding), end: lsh.hash(&run[2].embedding) };
+		assert_eq!(copied.end, truth.end, "the copied end is right");
+		assert!(hamming(copied.probe, truth.probe) > tolerance, "the guessed probe is {} bits off", hamming(copied.probe, truth.probe));
+		// Guessing the probe from the start instead fares no better.
+		assert!(hamming(lsh.hash(&run[1].embedding), truth.probe) > tolerance);
 	}
 
 	#[test]
@@ -544,7 +615,8 @@ mod tests {
 		let data = sevens(&engine, 2);
 		let refused = |spec: TrainingSpec| matches!(Trainer::new(&engine, spec, &data), Err(EngineError::Params(_)));
 		assert!(refused(TrainingSpec { learning_rate: 0.0, ..spec() }));
-		assert!(refused(TrainingSpec { checkpoint_interval: 0, ..spec() }));
+		assert!(refused(TrainingSpec { checkpoint_interval: 1, ..spec() }));
+		assert!(refused(TrainingSpec { steps: 10, ..spec() }), "not a multiple of the interval");
 		assert!(refused(TrainingSpec { templates: vec!["no placeholder".into()], ..spec() }));
 		assert!(refused(TrainingSpec { init_token: "not a token".into(), ..spec() }));
 		assert!(matches!(Trainer::new(&engine, spec(), &Tensor::zeros([0, 4, 8, 8], (Kind::Float, Device::Cpu))), Err(EngineError::Params(_))));
