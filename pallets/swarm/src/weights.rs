@@ -80,19 +80,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Queries` (r:0 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	fn create_query() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `271`
 		//  Estimated: `3658`
-		// Minimum execution time: 106_178_000 picoseconds.
-		Weight::from_parts(113_981_000, 0)
+		// Minimum execution time: 106_750_000 picoseconds.
+		Weight::from_parts(111_647_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -104,15 +104,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cancel_query() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2730`
-		//  Estimated: `6883`
-		// Minimum execution time: 116_714_000 picoseconds.
-		Weight::from_parts(132_979_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Estimated: `6323`
+		// Minimum execution time: 124_085_000 picoseconds.
+		Weight::from_parts(134_701_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -125,57 +125,57 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
 	fn commit_answer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `26427`
+		//  Measured:  `26132`
 		//  Estimated: `26007`
-		// Minimum execution time: 172_357_000 picoseconds.
-		Weight::from_parts(198_836_000, 0)
+		// Minimum execution time: 168_762_000 picoseconds.
+		Weight::from_parts(183_724_000, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Answers` (r:1 w:1)
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn reveal_answer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7125`
+		//  Measured:  `6786`
 		//  Estimated: `7928`
-		// Minimum execution time: 114_041_000 picoseconds.
-		Weight::from_parts(148_762_000, 0)
+		// Minimum execution time: 96_725_000 picoseconds.
+		Weight::from_parts(114_962_000, 0)
 			.saturating_add(Weight::from_parts(0, 7928))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Agenda` (r:0 w:1)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn commit_ranking() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3534`
-		//  Estimated: `6883`
-		// Minimum execution time: 48_512_000 picoseconds.
-		Weight::from_parts(60_981_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Measured:  `2974`
+		//  Estimated: `6323`
+		// Minimum execution time: 40_951_000 picoseconds.
+		Weight::from_parts(46_299_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Rankings` (r:0 w:1)
-	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	fn reveal_ranking() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2574`
-		//  Estimated: `6883`
-		// Minimum execution time: 61_151_000 picoseconds.
-		Weight::from_parts(110_495_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Measured:  `2270`
+		//  Estimated: `6323`
+		// Minimum execution time: 45_898_000 picoseconds.
+		Weight::from_parts(54_972_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -185,51 +185,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_052_000 picoseconds.
-		Weight::from_parts(9_244_000, 0)
+		// Minimum execution time: 7_701_000 picoseconds.
+		Weight::from_parts(8_703_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Swarm::IncompleteSince` (r:1 w:1)
 	/// Proof: `Swarm::IncompleteSince` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Swarm::Agenda` (r:1 w:0)
+	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn on_initialize_base() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
-		//  Estimated: `1489`
-		// Minimum execution time: 3_776_000 picoseconds.
-		Weight::from_parts(4_266_000, 0)
-			.saturating_add(Weight::from_parts(0, 1489))
-			.saturating_add(T::DbWeight::get().reads(1))
+		//  Estimated: `3493`
+		// Minimum execution time: 8_553_000 picoseconds.
+		Weight::from_parts(9_314_000, 0)
+			.saturating_add(Weight::from_parts(0, 3493))
+			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
 	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
-	/// Storage: `System::Account` (r:34 w:34)
+	/// Storage: `System::Account` (r:26 w:26)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
-	/// Storage: `Balances::Holds` (r:33 w:33)
+	/// Storage: `Balances::Holds` (r:25 w:25)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_fail(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3519 + n * (459 ±0)`
-		//  Estimated: `9419 + n * (2937 ±8)`
-		// Minimum execution time: 270_394_000 picoseconds.
-		Weight::from_parts(190_046_083, 0)
-			.saturating_add(Weight::from_parts(0, 9419))
-			// Standard Error: 188_707
-			.saturating_add(Weight::from_parts(35_578_092, 0).saturating_mul(n.into()))
+		//  Measured:  `3375 + n * (470 ±0)`
+		//  Estimated: `9245 + n * (2951 ±11)`
+		// Minimum execution time: 245_827_000 picoseconds.
+		Weight::from_parts(159_597_671, 0)
+			.saturating_add(Weight::from_parts(0, 9245))
+			// Standard Error: 791_145
+			.saturating_add(Weight::from_parts(37_333_998, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2937).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2951).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::Latest` (r:1 w:0)
 	/// Proof: `RelayRandomness::Latest` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::InsecureFallback` (r:1 w:0)
@@ -240,68 +242,68 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ParachainSystem::ValidationData` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_draw(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1423 + n * (38 ±0)`
-		//  Estimated: `6883 + n * (38 ±0)`
-		// Minimum execution time: 58_137_000 picoseconds.
-		Weight::from_parts(59_947_830, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
-			// Standard Error: 66_163
-			.saturating_add(Weight::from_parts(546_733, 0).saturating_mul(n.into()))
+		//  Estimated: `6323 + n * (38 ±0)`
+		// Minimum execution time: 65_338_000 picoseconds.
+		Weight::from_parts(76_962_540, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
+			// Standard Error: 78_681
+			.saturating_add(Weight::from_parts(136_670, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(Weight::from_parts(0, 38).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
-	/// Storage: `Swarm::Rankings` (r:32 w:32)
-	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `Measured`)
-	/// Storage: `Swarm::Ratings` (r:32 w:32)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `Measured`)
+	/// Storage: `Swarm::Rankings` (r:24 w:24)
+	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `Measured`)
+	/// Storage: `Swarm::Ratings` (r:24 w:24)
 	/// Proof: `Swarm::Ratings` (`max_values`: None, `max_size`: Some(497), added: 2972, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
 	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
-	/// Storage: `Balances::Holds` (r:33 w:33)
+	/// Storage: `Balances::Holds` (r:25 w:25)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
-	/// Storage: `System::Account` (r:33 w:33)
+	/// Storage: `System::Account` (r:25 w:25)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
 	/// Storage: `Swarm::Answers` (r:1 w:0)
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_settle(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7790 + n * (624 ±0)`
-		//  Estimated: `11132 + n * (3106 ±8)`
-		// Minimum execution time: 421_389_000 picoseconds.
-		Weight::from_parts(144_212_745, 0)
-			.saturating_add(Weight::from_parts(0, 11132))
-			// Standard Error: 635_340
-			.saturating_add(Weight::from_parts(89_844_629, 0).saturating_mul(n.into()))
+		//  Measured:  `7665 + n * (633 ±0)`
+		//  Estimated: `11060 + n * (3111 ±11)`
+		// Minimum execution time: 416_161_000 picoseconds.
+		Weight::from_parts(156_570_541, 0)
+			.saturating_add(Weight::from_parts(0, 11060))
+			// Standard Error: 535_034
+			.saturating_add(Weight::from_parts(86_341_806, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3106).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3111).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
-	/// Storage: `Swarm::Answers` (r:32 w:32)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `Measured`)
+	/// Storage: `Swarm::Answers` (r:24 w:24)
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::QueryCount` (r:1 w:1)
 	/// Proof: `Swarm::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_prune(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1310 + n * (82 ±0)`
-		//  Estimated: `4775 + n * (2557 ±0)`
-		// Minimum execution time: 66_569_000 picoseconds.
-		Weight::from_parts(67_117_109, 0)
-			.saturating_add(Weight::from_parts(0, 4775))
-			// Standard Error: 70_686
-			.saturating_add(Weight::from_parts(1_556_618, 0).saturating_mul(n.into()))
+		//  Measured:  `1312 + n * (81 ±0)`
+		//  Estimated: `4777 + n * (2557 ±0)`
+		// Minimum execution time: 60_490_000 picoseconds.
+		Weight::from_parts(61_037_889, 0)
+			.saturating_add(Weight::from_parts(0, 4777))
+			// Standard Error: 52_706
+			.saturating_add(Weight::from_parts(1_461_761, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -309,14 +311,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2557).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:0)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	fn deadline_stale() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
-		//  Estimated: `6883`
-		// Minimum execution time: 4_667_000 picoseconds.
-		Weight::from_parts(5_217_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Estimated: `6323`
+		// Minimum execution time: 4_597_000 picoseconds.
+		Weight::from_parts(5_108_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
 }
@@ -340,19 +342,19 @@ impl WeightInfo for () {
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Queries` (r:0 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	fn create_query() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `271`
 		//  Estimated: `3658`
-		// Minimum execution time: 106_178_000 picoseconds.
-		Weight::from_parts(113_981_000, 0)
+		// Minimum execution time: 106_750_000 picoseconds.
+		Weight::from_parts(111_647_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().writes(6))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -364,15 +366,15 @@ impl WeightInfo for () {
 	fn cancel_query() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2730`
-		//  Estimated: `6883`
-		// Minimum execution time: 116_714_000 picoseconds.
-		Weight::from_parts(132_979_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Estimated: `6323`
+		// Minimum execution time: 124_085_000 picoseconds.
+		Weight::from_parts(134_701_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(5))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(22542), added: 25017, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -385,57 +387,57 @@ impl WeightInfo for () {
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
 	fn commit_answer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `26427`
+		//  Measured:  `26132`
 		//  Estimated: `26007`
-		// Minimum execution time: 172_357_000 picoseconds.
-		Weight::from_parts(198_836_000, 0)
+		// Minimum execution time: 168_762_000 picoseconds.
+		Weight::from_parts(183_724_000, 0)
 			.saturating_add(Weight::from_parts(0, 26007))
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(6))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Answers` (r:1 w:1)
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn reveal_answer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7125`
+		//  Measured:  `6786`
 		//  Estimated: `7928`
-		// Minimum execution time: 114_041_000 picoseconds.
-		Weight::from_parts(148_762_000, 0)
+		// Minimum execution time: 96_725_000 picoseconds.
+		Weight::from_parts(114_962_000, 0)
 			.saturating_add(Weight::from_parts(0, 7928))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Agenda` (r:0 w:1)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn commit_ranking() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3534`
-		//  Estimated: `6883`
-		// Minimum execution time: 48_512_000 picoseconds.
-		Weight::from_parts(60_981_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Measured:  `2974`
+		//  Estimated: `6323`
+		// Minimum execution time: 40_951_000 picoseconds.
+		Weight::from_parts(46_299_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(2))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Swarm::Rankings` (r:0 w:1)
-	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	fn reveal_ranking() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2574`
-		//  Estimated: `6883`
-		// Minimum execution time: 61_151_000 picoseconds.
-		Weight::from_parts(110_495_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Measured:  `2270`
+		//  Estimated: `6323`
+		// Minimum execution time: 45_898_000 picoseconds.
+		Weight::from_parts(54_972_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
@@ -445,51 +447,53 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_052_000 picoseconds.
-		Weight::from_parts(9_244_000, 0)
+		// Minimum execution time: 7_701_000 picoseconds.
+		Weight::from_parts(8_703_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	/// Storage: `Swarm::IncompleteSince` (r:1 w:1)
 	/// Proof: `Swarm::IncompleteSince` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Swarm::Agenda` (r:1 w:0)
+	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn on_initialize_base() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
-		//  Estimated: `1489`
-		// Minimum execution time: 3_776_000 picoseconds.
-		Weight::from_parts(4_266_000, 0)
-			.saturating_add(Weight::from_parts(0, 1489))
-			.saturating_add(RocksDbWeight::get().reads(1))
+		//  Estimated: `3493`
+		// Minimum execution time: 8_553_000 picoseconds.
+		Weight::from_parts(9_314_000, 0)
+			.saturating_add(Weight::from_parts(0, 3493))
+			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
 	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
-	/// Storage: `System::Account` (r:34 w:34)
+	/// Storage: `System::Account` (r:26 w:26)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
-	/// Storage: `Balances::Holds` (r:33 w:33)
+	/// Storage: `Balances::Holds` (r:25 w:25)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_fail(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3519 + n * (459 ±0)`
-		//  Estimated: `9419 + n * (2937 ±8)`
-		// Minimum execution time: 270_394_000 picoseconds.
-		Weight::from_parts(190_046_083, 0)
-			.saturating_add(Weight::from_parts(0, 9419))
-			// Standard Error: 188_707
-			.saturating_add(Weight::from_parts(35_578_092, 0).saturating_mul(n.into()))
+		//  Measured:  `3375 + n * (470 ±0)`
+		//  Estimated: `9245 + n * (2951 ±11)`
+		// Minimum execution time: 245_827_000 picoseconds.
+		Weight::from_parts(159_597_671, 0)
+			.saturating_add(Weight::from_parts(0, 9245))
+			// Standard Error: 791_145
+			.saturating_add(Weight::from_parts(37_333_998, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(6))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2937).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2951).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::Latest` (r:1 w:0)
 	/// Proof: `RelayRandomness::Latest` (`max_values`: Some(1), `max_size`: Some(40), added: 535, mode: `MaxEncodedLen`)
 	/// Storage: `RelayRandomness::InsecureFallback` (r:1 w:0)
@@ -500,68 +504,68 @@ impl WeightInfo for () {
 	/// Proof: `ParachainSystem::ValidationData` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_draw(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1423 + n * (38 ±0)`
-		//  Estimated: `6883 + n * (38 ±0)`
-		// Minimum execution time: 58_137_000 picoseconds.
-		Weight::from_parts(59_947_830, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
-			// Standard Error: 66_163
-			.saturating_add(Weight::from_parts(546_733, 0).saturating_mul(n.into()))
+		//  Estimated: `6323 + n * (38 ±0)`
+		// Minimum execution time: 65_338_000 picoseconds.
+		Weight::from_parts(76_962_540, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
+			// Standard Error: 78_681
+			.saturating_add(Weight::from_parts(136_670, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().writes(3))
 			.saturating_add(Weight::from_parts(0, 38).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
-	/// Storage: `Swarm::Rankings` (r:32 w:32)
-	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `Measured`)
-	/// Storage: `Swarm::Ratings` (r:32 w:32)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `Measured`)
+	/// Storage: `Swarm::Rankings` (r:24 w:24)
+	/// Proof: `Swarm::Rankings` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `Measured`)
+	/// Storage: `Swarm::Ratings` (r:24 w:24)
 	/// Proof: `Swarm::Ratings` (`max_values`: None, `max_size`: Some(497), added: 2972, mode: `Measured`)
 	/// Storage: `Swarm::Params` (r:1 w:0)
 	/// Proof: `Swarm::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `Measured`)
-	/// Storage: `Balances::Holds` (r:33 w:33)
+	/// Storage: `Balances::Holds` (r:25 w:25)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `Measured`)
-	/// Storage: `System::Account` (r:33 w:33)
+	/// Storage: `System::Account` (r:25 w:25)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `Measured`)
 	/// Storage: `Swarm::Answers` (r:1 w:0)
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::Agenda` (r:0 w:2)
 	/// Proof: `Swarm::Agenda` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `Measured`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_settle(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7790 + n * (624 ±0)`
-		//  Estimated: `11132 + n * (3106 ±8)`
-		// Minimum execution time: 421_389_000 picoseconds.
-		Weight::from_parts(144_212_745, 0)
-			.saturating_add(Weight::from_parts(0, 11132))
-			// Standard Error: 635_340
-			.saturating_add(Weight::from_parts(89_844_629, 0).saturating_mul(n.into()))
+		//  Measured:  `7665 + n * (633 ±0)`
+		//  Estimated: `11060 + n * (3111 ±11)`
+		// Minimum execution time: 416_161_000 picoseconds.
+		Weight::from_parts(156_570_541, 0)
+			.saturating_add(Weight::from_parts(0, 11060))
+			// Standard Error: 535_034
+			.saturating_add(Weight::from_parts(86_341_806, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(3))
+			.saturating_add(RocksDbWeight::get().writes(2))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3106).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3111).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:1)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `Measured`)
-	/// Storage: `Swarm::Answers` (r:32 w:32)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `Measured`)
+	/// Storage: `Swarm::Answers` (r:24 w:24)
 	/// Proof: `Swarm::Answers` (`max_values`: None, `max_size`: Some(4463), added: 6938, mode: `Measured`)
 	/// Storage: `Swarm::QueryCount` (r:1 w:1)
 	/// Proof: `Swarm::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `Measured`)
-	/// The range of component `n` is `[3, 32]`.
+	/// The range of component `n` is `[3, 24]`.
 	fn deadline_prune(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1310 + n * (82 ±0)`
-		//  Estimated: `4775 + n * (2557 ±0)`
-		// Minimum execution time: 66_569_000 picoseconds.
-		Weight::from_parts(67_117_109, 0)
-			.saturating_add(Weight::from_parts(0, 4775))
-			// Standard Error: 70_686
-			.saturating_add(Weight::from_parts(1_556_618, 0).saturating_mul(n.into()))
+		//  Measured:  `1312 + n * (81 ±0)`
+		//  Estimated: `4777 + n * (2557 ±0)`
+		// Minimum execution time: 60_490_000 picoseconds.
+		Weight::from_parts(61_037_889, 0)
+			.saturating_add(Weight::from_parts(0, 4777))
+			// Standard Error: 52_706
+			.saturating_add(Weight::from_parts(1_461_761, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(2))
@@ -569,14 +573,14 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2557).saturating_mul(n.into()))
 	}
 	/// Storage: `Swarm::Queries` (r:1 w:0)
-	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(3418), added: 5893, mode: `MaxEncodedLen`)
+	/// Proof: `Swarm::Queries` (`max_values`: None, `max_size`: Some(2858), added: 5333, mode: `MaxEncodedLen`)
 	fn deadline_stale() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `41`
-		//  Estimated: `6883`
-		// Minimum execution time: 4_667_000 picoseconds.
-		Weight::from_parts(5_217_000, 0)
-			.saturating_add(Weight::from_parts(0, 6883))
+		//  Estimated: `6323`
+		// Minimum execution time: 4_597_000 picoseconds.
+		Weight::from_parts(5_108_000, 0)
+			.saturating_add(Weight::from_parts(0, 6323))
 			.saturating_add(RocksDbWeight::get().reads(1))
 	}
 }

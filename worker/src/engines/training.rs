@@ -524,6 +524,28 @@ mod tests {
 		}
 	}
 
+	/// The segment checks' tolerance in bits.
+	const TOLERANCE: u32 = 8;
+
+	/// A trainer's whole run with its probes, and the LSH the checks use.
+	struct Trained {
+		engine: ImageEngine,
+		data: Tensor,
+		spec: TrainingSpec,
+		run: Vec<Checkpoint>,
+		probes: Vec<Checkpoint>,
+		lsh: Lsh,
+	}
+
+	fn trained() -> Trained {
+		let engine = engine();
+		let data = sevens(&engine, 4);
+		let spec = spec();
+		let (run, probes) = Trainer::new(&engine, spec.clone(), &data).unwrap().run_with_probes().unwrap();
+		let lsh = Lsh::new(spec.seed, run[0].embedding.len(), spec.learning_rate / 2.0);
+		Trained { engine, data, spec, run, probes, lsh }
+	}
+
 	#[test]
 	fn runs_are_bit_identical_and_every_segment_replays_from_its_checkpoint_alone() {
 		let engine = engine();
@@ -563,12 +585,8 @@ mod tests {
 
 	#[test]
 	fn a_segment_check_passes_an_honest_trainer_and_fails_one_that_skips_steps_or_adds_noise() {
-		let engine = engine();
-		let data = sevens(&engine, 4);
-		let spec = spec();
-		let (run, probes) = Trainer::new(&engine, spec.clone(), &data).unwrap().run_with_probes().unwrap();
-		let lsh = Lsh::new(spec.seed, run[0].embedding.len(), spec.learning_rate / 2.0);
-		let tolerance = 8;
+		let Trained { engine, data, spec, run, probes, lsh } = trained();
+		let tolerance = TOLERANCE;
 		let claim = |probe: &Checkpoint, end: &Checkpoint| SegmentHashes { probe: lsh.hash(&probe.embedding), end: lsh.hash(&end.embedding) };
 		let mut verifier = Trainer::new(&engine, spec.clone(), &data).unwrap();
 		let honest = check_segment(&mut verifier, &lsh, &run[1], claim(&probes[1], &run[2]), tolerance).unwrap();
@@ -592,12 +610,8 @@ mod tests {
 
 	#[test]
 	fn a_verifier_that_copies_the_next_checkpoint_cannot_produce_the_probe() {
-		let engine = engine();
-		let data = sevens(&engine, 4);
-		let spec = spec();
-		let (run, probes) = Trainer::new(&engine, spec.clone(), &data).unwrap().run_with_probes().unwrap();
-		let lsh = Lsh::new(spec.seed, run[0].embedding.len(), spec.learning_rate / 2.0);
-		let tolerance = 8;
+		let Trained { run, probes, lsh, .. } = trained();
+		let tolerance = TOLERANCE;
 		// The copier holds checkpoints 1 (served to it) and 2 (copied from the trainer's server
 		// or another verifier), never probe 1: its best guess is the midpoint of the two.
 		let midpoint: Vec<f32> = run[1].embedding.iter().zip(&run[2].embedding).map(|(a, b)| (a + b) / 2.0).collect();
