@@ -20,7 +20,7 @@ use crate::{
 		image::{ImageEngine, ImageRequest},
 		training::{hamming, Checkpoint, Lsh, Source, Trainer, TrainingSpec},
 	},
-	stats::plots::{plot_error, register_font, save, FONT, HEIGHT, WIDTH},
+	stats::plots::{draw_legend, plot_error, register_font, save, FONT, HEIGHT, WIDTH},
 };
 use anyhow::Context;
 use plotters::prelude::*;
@@ -275,14 +275,7 @@ fn plot(report: &Report, path: &Path) -> anyhow::Result<()> {
 				.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3)));
 			chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled()))).map_err(plot_error)?;
 		}
-		chart
-			.configure_series_labels()
-			.position(SeriesLabelPosition::UpperLeft)
-			.label_font((FONT, 13))
-			.background_style(WHITE.mix(0.9))
-			.border_style(BLACK)
-			.draw()
-			.map_err(plot_error)?;
+		draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 13)?;
 		root.present().map_err(plot_error)?;
 	}
 	save(path, buffer)

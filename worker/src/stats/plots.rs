@@ -45,6 +45,22 @@ pub(crate) fn register_font() -> anyhow::Result<()> {
 		.map_err(anyhow::Error::msg)
 }
 
+/// Draws a chart's legend in the plots' style (a white box, black border) at `position`.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+	chart: &mut ChartContext<'a, DB, CT>,
+	position: SeriesLabelPosition,
+	font_size: u32,
+) -> anyhow::Result<()> {
+	chart
+		.configure_series_labels()
+		.position(position)
+		.label_font((FONT, font_size))
+		.background_style(WHITE.mix(0.9))
+		.border_style(BLACK)
+		.draw()
+		.map_err(plot_error)
+}
+
 pub(crate) fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
 	anyhow::anyhow!("drawing a plot: {e}")
 }
@@ -113,14 +129,7 @@ fn draw(
 						.label(name.as_str())
 						.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(1)));
 				}
-				chart
-					.configure_series_labels()
-					.position(SeriesLabelPosition::LowerRight)
-					.label_font((FONT, 15))
-					.background_style(WHITE.mix(0.9))
-					.border_style(BLACK)
-					.draw()
-					.map_err(plot_error)?;
+				draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 15)?;
 			}};
 		}
 		let mut builder = ChartBuilder::on(&root);

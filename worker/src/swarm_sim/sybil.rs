@@ -15,7 +15,7 @@
 //! size gives a whole column of the grid; the break-even ticket is where the profit crosses 0.
 
 use super::{gaussian, unit};
-use crate::stats::plots::{plot_error, register_font, save, FONT, HEIGHT, WIDTH};
+use crate::stats::plots::{draw_legend, plot_error, register_font, save, FONT, HEIGHT, WIDTH};
 use plotters::prelude::*;
 use rand_chacha::{
 	rand_core::{RngCore, SeedableRng},
@@ -207,14 +207,7 @@ impl SybilGrid {
 					.label(label)
 					.legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], colour.filled()));
 			}
-			chart
-				.configure_series_labels()
-				.position(SeriesLabelPosition::MiddleRight)
-				.label_font((FONT, 15))
-				.background_style(WHITE.mix(0.9))
-				.border_style(BLACK)
-				.draw()
-				.map_err(plot_error)?;
+			draw_legend(&mut chart, SeriesLabelPosition::MiddleRight, 15)?;
 			root.present().map_err(plot_error)?;
 		}
 		save(path, buffer)
