@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+source scripts/workers.sh
 
 PROFILE=ci
 # Measured on a 2-core, 24 GiB machine from an empty target dir (README › Measured build times).
@@ -108,26 +109,12 @@ for _ in $(seq 1 120); do
 done
 
 echo "[demo] governance (sudo) registers the embedded models"
-"$worker" model register --node "$NODE" --sudo-key //Alice worker/models/digits-sd
-"$worker" model register --node "$NODE" --sudo-key //Alice worker/models/fortunes-gpt
+register_models "$NODE" worker/models
 
 echo "[demo] three workers register, stake and go online (logs: $base/worker-*.log)"
-port=8081
-for name in Bob Charlie Dave; do
-	"$worker" run --node "$NODE" --key "//$name" --device cpu --models worker/models --store "$base/store-$name" \
-		--listen "127.0.0.1:$port" --metrics "127.0.0.1:$((port + 1540))" \
-		>"$base/worker-$name.log" 2>&1 &
-	pids=("$!" "${pids[@]}")
-	port=$((port + 1))
-done
+start_workers "$NODE" worker/models "$base" 8081 1540 Bob Charlie Dave
 pids+=("$node_pid")
-for name in Bob Charlie Dave; do
-	for _ in $(seq 1 60); do
-		grep -q "online: models" "$base/worker-$name.log" && break
-		sleep 1
-	done
-	grep -q "online: models" "$base/worker-$name.log" || { cat "$base/worker-$name.log" >&2; exit 1; }
-done
+wait_online "$base" 60 Bob Charlie Dave
 
 echo "[demo] Eve submits an image task and waits for its verified result"
 "$worker" task submit --node "$NODE" --key //Eve --model digits-sd --prompt "a photo of the digit 7" \

@@ -62,6 +62,7 @@ log "relay-chain node built in $(minutes_since "$started"): $("$bin/polkadot" --
 dir="${REPLICA_ZOMBIENET_DIR:-$(mktemp -d -t replica-zombienet.XXXXXX)}"
 # zombienet writes the network into a directory of its own making.
 rmdir "$dir" 2>/dev/null || true
+export REPLICA_ROOT="$PWD"
 export REPLICA_RELAY_BIN="$bin"
 export REPLICA_NODE="$bin/replica-node"
 export REPLICA_WORKER="$bin/replica-worker"

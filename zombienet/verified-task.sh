@@ -4,14 +4,15 @@
 # workers (Bob, Charlie, Dave, on the CPU) register, stake and go online on charlie's RPC, and
 # Eve submits an image task and waits for its verified image. Worker logs: worker-*.log here.
 # Writes replica-task.env (the task and the parachain block its verifiers were drawn in) for
-# relay-randomness.js. scripts/zombienet.sh sets REPLICA_WORKER, REPLICA_MODELS and
-# REPLICA_PARA_RPC_PORT.
+# relay-randomness.js. scripts/zombienet.sh sets REPLICA_ROOT, REPLICA_WORKER, REPLICA_MODELS
+# and REPLICA_PARA_RPC_PORT.
 set -euo pipefail
 node="ws://127.0.0.1:${REPLICA_PARA_RPC_PORT:?}"
 worker="${REPLICA_WORKER:?}"
 models="${REPLICA_MODELS:?}"
 here=$(pwd)
 pids=()
+source "${REPLICA_ROOT:?}/scripts/workers.sh"
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -19,24 +20,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "governance (sudo) registers the embedded models on $node"
-"$worker" model register --node "$node" --sudo-key //Alice "$models/digits-sd"
-"$worker" model register --node "$node" --sudo-key //Alice "$models/fortunes-gpt"
-
-port=18081
-for name in Bob Charlie Dave; do
-	"$worker" run --node "$node" --key "//$name" --device cpu --models "$models" --store "$here/store-$name" \
-		--listen "127.0.0.1:$port" --metrics "127.0.0.1:$((port + 100))" >"$here/worker-$name.log" 2>&1 &
-	pids+=("$!")
-	port=$((port + 1))
-done
-for name in Bob Charlie Dave; do
-	for _ in $(seq 1 300); do
-		grep -q "online: models" "$here/worker-$name.log" && break
-		sleep 1
-	done
-	grep -q "online: models" "$here/worker-$name.log" || { echo "worker $name never came online:" >&2; tail -20 "$here/worker-$name.log" >&2; exit 1; }
-	echo "worker $name online"
-done
+register_models "$node" "$models"
+start_workers "$node" "$models" "$here" 18081 100 Bob Charlie Dave
+wait_online "$here" 300 Bob Charlie Dave
+echo "workers Bob, Charlie and Dave online"
 
 echo "Eve submits an image task and waits for its verified result"
 "$worker" task submit --node "$node" --key //Eve --model digits-sd --prompt "a photo of the digit 7" \

@@ -337,25 +337,25 @@ impl<'a> Trainer<'a> {
 		}
 	}
 
-	/// The data order of `epoch`: a Fisher–Yates shuffle.
-	fn permutation(&mut self, epoch: u64) -> Vec<usize> {
-		if let Some(order) = self.permutations.get(&epoch) {
-			return order.clone();
-		}
+	/// The `global`-th example drawn since step 0: its place in the data order of its epoch,
+	/// a Fisher–Yates shuffle drawn once per epoch.
+	fn example(&mut self, global: u64) -> usize {
 		let n = self.data.size()[0] as usize;
-		let mut rng = ChaCha20Rng::from_seed(self.seed(Source::Shuffle, epoch));
-		let mut order: Vec<usize> = (0..n).collect();
-		for i in (1..n).rev() {
-			order.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+		let epoch = global / n as u64;
+		if !self.permutations.contains_key(&epoch) {
+			let mut rng = ChaCha20Rng::from_seed(self.seed(Source::Shuffle, epoch));
+			let mut order: Vec<usize> = (0..n).collect();
+			for i in (1..n).rev() {
+				order.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+			}
+			self.permutations.insert(epoch, order);
 		}
-		self.permutations.insert(epoch, order.clone());
-		order
+		self.permutations[&epoch][(global % n as u64) as usize]
 	}
 
 	fn step(&mut self, state: &Checkpoint) -> Result<Checkpoint> {
 		let step = u64::from(state.step);
 		let batch = self.spec.batch_size as usize;
-		let n = self.data.size()[0] as u64;
 		let device = self.engine.device();
 		let shape = self.data.get(0).size();
 		let per_example = shape.iter().product::<i64>() as usize;
@@ -364,12 +364,7 @@ impl<'a> Trainer<'a> {
 		let mut timesteps = ChaCha20Rng::from_seed(self.seed(Source::Timestep, step));
 		let latent_noise = determinism::normal_values(self.seed(Source::LatentSample, step), batch * per_example);
 		let noise = determinism::normal_values(self.seed(Source::Noise, step), batch * per_example);
-		let examples: Vec<usize> = (0..batch as u64)
-			.map(|j| {
-				let global = step * batch as u64 + j;
-				self.permutation(global / n)[(global % n) as usize]
-			})
-			.collect();
+		let examples: Vec<usize> = (0..batch as u64).map(|j| self.example(step * batch as u64 + j)).collect();
 
 		let learned = Tensor::from_slice(&state.embedding).to_device(device).set_requires_grad(true);
 		let mut losses = Vec::with_capacity(batch);
