@@ -14,6 +14,7 @@
 //! - [`sampling`]: deterministic choice of k distinct candidates from a 32-byte seed.
 //! - [`swarm`]: ranked consensus for open-ended answers — who ranks which answers, scores,
 //!   rating-weighted selection and ratings (1 − sigma of an agent's score deviations).
+//! - [`training`]: verified fine-tuning — segment commitments, the segment draw and verdicts.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -22,6 +23,7 @@ pub mod commitment;
 pub mod probability;
 pub mod sampling;
 pub mod swarm;
+pub mod training;
 pub mod types;
 pub mod voting;
 

@@ -75,8 +75,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(Deadlines::<T>::iter().count() as u32 == tasks, "agenda entries without a task");
 		ensure!(Assignments::<T>::iter().count() == records, "assignment records of no unsettled worker");
 		// Each unsettled worker lists its task (above) and lists each task once (pallet-workers'
-		// invariants), so equal counts mean no list holds anything else.
-		ensure!(T::Workers::open_task_count() == unsettled, "a worker lists a task it is not unsettled in");
+		// invariants), so equal counts mean no list holds anything else of this pallet's kind
+		// (training tasks' slots are pallet-training's to count).
+		let listed = T::Workers::open_task_count(|t| !replica_primitives::training::is_training_task(t));
+		ensure!(listed == unsettled, "a worker lists a task it is not unsettled in");
 		ensure!(TaskCount::<T>::get() == tasks, "TaskCount disagrees with the tasks stored");
 		ensure!(tasks <= T::MaxTasks::get(), "more tasks than MaxTasks");
 		for (creator, fees) in per_creator {

@@ -416,7 +416,7 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 		Workers::<T>::get(who).map(|info| info.open_tasks.into_inner()).unwrap_or_default()
 	}
 
-	fn open_task_count() -> u32 {
-		Workers::<T>::iter_values().map(|info| info.open_tasks.len() as u32).sum()
+	fn open_task_count(of_kind: impl Fn(TaskId) -> bool) -> u32 {
+		Workers::<T>::iter_values().map(|info| info.open_tasks.iter().filter(|t| of_kind(**t)).count() as u32).sum()
 	}
 }

@@ -149,9 +149,9 @@ pub trait WorkerRegistry<AccountId, Balance, BlockNumber> {
 	fn close_task(who: &AccountId, task: TaskId, report: Report<Balance>);
 	/// The tasks `who` is drawn into whose round is not settled, oldest first.
 	fn open_tasks(who: &AccountId) -> Vec<TaskId>;
-	/// How many open tasks all workers hold together (for the task pallet's invariants: it
-	/// reads every worker record).
-	fn open_task_count() -> u32;
+	/// How many open tasks whose id passes `of_kind` all workers hold together (for the task
+	/// pallets' invariants, each counting its own kind: it reads every worker record).
+	fn open_task_count(of_kind: impl Fn(TaskId) -> bool) -> u32;
 }
 
 #[frame_support::pallet]
