@@ -58,7 +58,7 @@ impl<T: Config> Pallet<T> {
 		let mut info = Trainings::<T>::get(training).ok_or(Error::<T>::UnknownTraining)?;
 		ensure!(matches!(info.status, TrainingStatus::Verifying { .. }), Error::<T>::NotVerifyPhase);
 		let index = Self::check_index(&info, &verifier, segment).ok_or(Error::<T>::NotVerifier)?;
-		let check = &mut info.checks[index];
+		let check = info.checks.get_mut(index).ok_or(Error::<T>::NotVerifier)?;
 		ensure!(check.state == CheckState::Drawn, Error::<T>::AlreadyCommitted);
 		check.state = CheckState::Committed(commitment);
 		Self::deposit_event(Event::CheckCommitted { training, segment, verifier });
@@ -115,7 +115,8 @@ impl<T: Config> Pallet<T> {
 		let mut info = Trainings::<T>::get(training).ok_or(Error::<T>::UnknownTraining)?;
 		ensure!(matches!(info.status, TrainingStatus::Revealing { .. }), Error::<T>::NotRevealPhase);
 		let index = Self::check_index(&info, &verifier, segment).ok_or(Error::<T>::NotVerifier)?;
-		let commitment = match info.checks[index].state {
+		let check = info.checks.get_mut(index).ok_or(Error::<T>::NotVerifier)?;
+		let commitment = match check.state {
 			CheckState::Drawn => return Err(Error::<T>::NotCommitted.into()),
 			CheckState::Revealed(_) => return Err(Error::<T>::AlreadyRevealed.into()),
 			CheckState::Committed(commitment) => commitment,
@@ -124,7 +125,7 @@ impl<T: Config> Pallet<T> {
 			segment_commitment(training, segment, &Self::account_bytes(&verifier), &hashes, &salt) == commitment,
 			Error::<T>::CommitmentMismatch
 		);
-		info.checks[index].state = CheckState::Revealed(hashes);
+		check.state = CheckState::Revealed(hashes);
 		Self::deposit_event(Event::CheckRevealed { training, segment, verifier, hashes });
 		Self::settle_when_all_revealed(training, &mut info);
 		Trainings::<T>::insert(training, info);

@@ -21,13 +21,15 @@ impl<T: Config> Pallet<T> {
 		info.agenda_at = at;
 	}
 
-	/// The most one agenda entry can cost to process: a draw over a full index, or a
-	/// settlement or a failure of `MaxChecks` checks, or pruning.
+	/// The most one agenda entry can cost to process: a draw over a full index, the start of
+	/// the reveals, a failure, a settlement of `MaxChecks` checks, or pruning `MaxSegments`
+	/// claims.
 	pub fn worst_deadline_weight() -> Weight {
 		let c = T::MaxChecks::get();
 		Self::draw_weight(T::Workers::max_candidates())
 			.max(T::WeightInfo::deadline_settle(c))
-			.max(T::WeightInfo::deadline_fail(c))
+			.max(T::WeightInfo::deadline_fail())
+			.max(T::WeightInfo::deadline_start_reveals())
 			.max(T::WeightInfo::deadline_prune(T::MaxSegments::get()))
 			.max(T::WeightInfo::deadline_stale())
 	}
@@ -68,7 +70,7 @@ impl<T: Config> Pallet<T> {
 			TrainingStatus::AwaitingTrainer { .. } => Self::draw_trainer(training, &mut info, now),
 			TrainingStatus::Training { .. } => {
 				Self::fail(training, &mut info, FailReason::TrainerMissed);
-				T::WeightInfo::deadline_fail(c)
+				T::WeightInfo::deadline_fail()
 			},
 			TrainingStatus::AwaitingVerifiers { .. } => Self::draw_verifiers(training, &mut info, now),
 			TrainingStatus::Verifying { .. } => {

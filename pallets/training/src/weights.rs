@@ -20,7 +20,7 @@ pub trait WeightInfo {
 	fn deadline_draw(n: u32, ) -> Weight;
 	fn deadline_start_reveals() -> Weight;
 	fn deadline_settle(c: u32, ) -> Weight;
-	fn deadline_fail(c: u32, ) -> Weight;
+	fn deadline_fail() -> Weight;
 	fn deadline_prune(s: u32, ) -> Weight;
 	fn deadline_stale() -> Weight;
 }
@@ -36,7 +36,7 @@ impl WeightInfo for () {
 	fn deadline_draw(n: u32, ) -> Weight { RocksDbWeight::get().reads_writes(10, 10).saturating_add(Weight::from_parts(100_000 * n as u64, 100 * n as u64)) }
 	fn deadline_start_reveals() -> Weight { RocksDbWeight::get().reads_writes(1, 3) }
 	fn deadline_settle(c: u32, ) -> Weight { RocksDbWeight::get().reads_writes(5 + 3 * c as u64, 5 + 3 * c as u64) }
-	fn deadline_fail(c: u32, ) -> Weight { RocksDbWeight::get().reads_writes(5 + 2 * c as u64, 5 + 2 * c as u64) }
+	fn deadline_fail() -> Weight { RocksDbWeight::get().reads_writes(7, 7) }
 	fn deadline_prune(s: u32, ) -> Weight { RocksDbWeight::get().reads_writes(2, 4).saturating_add(Weight::from_parts(0, 64 * s as u64)) }
 	fn deadline_stale() -> Weight { RocksDbWeight::get().reads(1) }
 }
