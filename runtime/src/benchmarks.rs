@@ -24,6 +24,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_workers, Workers]
 	[pallet_tasks, Tasks]
 	[pallet_swarm, Swarm]
+	[pallet_training, Training]
 	[pallet_relay_randomness, RelayRandomness]
 );
 

@@ -16,7 +16,7 @@ use sp_keyring::Sr25519Keyring;
 use crate::{
 	configs::replica::{EarningsPot, SlashPot, WORKER_MAX_MISSED, WORKER_MIN_STAKE, WORKER_UNBONDING_PERIOD},
 	AccountId, AuraId, BalancesConfig, CollatorSelectionConfig, CouncilConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RelayRandomnessConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, SwarmConfig, TasksConfig, WorkersConfig, UNIT,
+	PolkadotXcmConfig, RelayRandomnessConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, SwarmConfig, TasksConfig, TrainingConfig, WorkersConfig, UNIT,
 	EXISTENTIAL_DEPOSIT,
 };
 
@@ -67,6 +67,7 @@ fn replica_genesis(
 		council: CouncilConfig { members: council },
 		tasks: TasksConfig { params: Some(tasks_params()) },
 		swarm: SwarmConfig { params: Some(swarm_params()) },
+		training: TrainingConfig { params: Some(training_params()) },
 		relay_randomness: RelayRandomnessConfig { insecure_fallback: insecure_randomness },
 		workers: WorkersConfig {
 			params: Some(pallet_workers::WorkerParams {
@@ -108,6 +109,22 @@ fn swarm_params() -> pallet_swarm::ParamsOf<crate::Runtime> {
 		min_answers: 3,
 		max_window: 100,
 		seed_timeout: 50,
+		retention: crate::DAYS,
+	}
+}
+
+/// pallet-training's genesis parameters (see `configs::replica`).
+fn training_params() -> pallet_training::ParamsOf<crate::Runtime> {
+	pallet_training::TrainingParams {
+		sampled_segments: 1,
+		verifiers_per_segment: 3,
+		lsh_tolerance: 3,
+		verifier_share: sp_runtime::Perbill::from_percent(10),
+		min_fee: UNIT,
+		fault_slash: sp_runtime::Perbill::from_percent(10),
+		no_show_slash: sp_runtime::Perbill::from_percent(1),
+		max_window: 600,
+		draw_timeout: 50,
 		retention: crate::DAYS,
 	}
 }

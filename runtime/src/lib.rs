@@ -332,6 +332,8 @@ mod runtime {
 	pub type RelayRandomness = pallet_relay_randomness;
 	#[runtime::pallet_index(53)]
 	pub type Swarm = pallet_swarm;
+	#[runtime::pallet_index(54)]
+	pub type Training = pallet_training;
 
 	// Only in the `upgrade-test` build, a later runtime for tests: 90. (A pallet with a
 	// composite enum, such as a hold reason, must not be added this way: frame-support puts

@@ -32,6 +32,7 @@ fn runtime_has_the_required_pallets_in_index_order() {
 			"Tasks",
 			"RelayRandomness",
 			"Swarm",
+			"Training",
 		]
 	);
 }
@@ -99,11 +100,11 @@ fn token_is_documented() {
 	assert_eq!(replica_runtime::EXISTENTIAL_DEPOSIT, replica_runtime::UNIT / 1000);
 }
 
-/// Issue 12, acceptance 2: the heaviest block — the tasks' and the swarm's deadline hooks at
-/// their limits, the other hooks and inherents at their allowance (4%), and a full normal class
-/// of the heaviest calls — fits the block's ref time and proof size; one worst-case agenda
-/// item fits each hook, and every pallet-tasks and pallet-swarm call, a full batch included,
-/// fits one extrinsic.
+/// Issue 12, acceptance 2: the heaviest block — the tasks', the swarm's and the training
+/// deadline hooks at their limits, the other hooks and inherents at their allowance (3%), and
+/// a full normal class of the heaviest calls — fits the block's ref time and proof size; one
+/// worst-case agenda item fits each hook, and every pallet-tasks, pallet-swarm and
+/// pallet-training call, a full batch included, fits one extrinsic.
 #[test]
 fn the_worst_case_block_fits() {
 	use frame_support::{dispatch::DispatchClass, traits::Get};
@@ -115,13 +116,15 @@ fn the_worst_case_block_fits() {
 	let block = RuntimeBlockWeights::get();
 	let hook = <Runtime as pallet_tasks::Config>::HookWeight::get();
 	let swarm_hook = <Runtime as pallet_swarm::Config>::HookWeight::get();
+	let training_hook = <Runtime as pallet_training::Config>::HookWeight::get();
 	let normal = block.get(DispatchClass::Normal);
 	let normal_total = normal.max_total.expect("normal class is bounded");
-	let other_hooks = sp_runtime::Perbill::from_percent(4) * block.max_block;
+	let other_hooks = sp_runtime::Perbill::from_percent(3) * block.max_block;
 	let heaviest = block
 		.base_block
 		.saturating_add(hook)
 		.saturating_add(swarm_hook)
+		.saturating_add(training_hook)
 		.saturating_add(other_hooks)
 		.saturating_add(normal_total);
 	assert!(heaviest.all_lte(block.max_block), "{heaviest:?} exceeds {:?}", block.max_block);
@@ -131,6 +134,14 @@ fn the_worst_case_block_fits() {
 	assert!(
 		worst_swarm_item.all_lte(swarm_hook),
 		"one swarm agenda item {worst_swarm_item:?} does not fit its hook {swarm_hook:?}"
+	);
+
+	type TrainingWeights = <Runtime as pallet_training::Config>::WeightInfo;
+	let worst_training_item = pallet_training::Pallet::<Runtime>::worst_deadline_weight()
+		.saturating_add(<TrainingWeights as pallet_training::WeightInfo>::on_initialize_base());
+	assert!(
+		worst_training_item.all_lte(training_hook),
+		"one training agenda item {worst_training_item:?} does not fit its hook {training_hook:?}"
 	);
 
 	let worst_item = pallet_tasks::Pallet::<Runtime>::worst_deadline_weight()
@@ -164,6 +175,21 @@ fn the_worst_case_block_fits() {
 		("commit_ranking", SwarmWeights::commit_ranking()),
 		("reveal_ranking", SwarmWeights::reveal_ranking()),
 		("advance_query", pallet_swarm::Pallet::<Runtime>::worst_deadline_weight()),
+	] {
+		assert!(weight.all_lte(max_extrinsic), "{call}: {weight:?} exceeds one extrinsic");
+	}
+	use pallet_training::WeightInfo as _;
+	let (segments, checks) = (
+		<<Runtime as pallet_training::Config>::MaxSegments as Get<u32>>::get(),
+		<<Runtime as pallet_training::Config>::MaxChecks as Get<u32>>::get(),
+	);
+	for (call, weight) in [
+		("create_training", TrainingWeights::create_training()),
+		("commit_checkpoints", TrainingWeights::commit_checkpoints(segments)),
+		("commit_check", TrainingWeights::commit_check()),
+		("reveal_trainer", TrainingWeights::reveal_trainer(checks)),
+		("reveal_check", TrainingWeights::reveal_check()),
+		("advance_training", pallet_training::Pallet::<Runtime>::worst_deadline_weight()),
 	] {
 		assert!(weight.all_lte(max_extrinsic), "{call}: {weight:?} exceeds one extrinsic");
 	}

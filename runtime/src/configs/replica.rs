@@ -1,4 +1,5 @@
-//! Replica's own pallets (indices 50 and above): Workers, Tasks, RelayRandomness and Swarm.
+//! Replica's own pallets (indices 50 and above): Workers, Tasks, RelayRandomness, Swarm and
+//! Training.
 //!
 //! ## pallet-workers parameters
 //! | | | |
@@ -33,6 +34,16 @@
 //! 7 others), `MaxQueries` 1,024, a rating window of the last 16 rated rounds; the swarm's
 //! deadline hook spends at most 1% of a block (one settlement of 24 agents fits: its proof,
 //! about 3 KiB per agent, is what bounds the swarm) and carries the rest over.
+//!
+//! ## pallet-training parameters (genesis; governance may change them)
+//! One segment of a task checked, by three verifiers drawn at once; a tolerance of 3 of 64
+//! LSH bits; a tenth of the fee to the verifiers; a fee of at least 1 RPL; faults (a failed
+//! segment, withheld hashes, a verifier on the losing side) slashed 10% of stake and at least
+//! the fee, no-shows 1%; windows of at most 600 blocks (an hour at 6 s: training runs long);
+//! 50 blocks to wait for a draw; retention of a day. `MaxSegments` 64, `MaxChecks` 15 (five
+//! segments of three verifiers), `MaxTrainings` 1,024; the training deadline hook spends at
+//! most 1% of a block, taken from the 4% the other hooks and inherents had, and carries the
+//! rest over.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::traits::AccountIdConversion;
@@ -124,9 +135,12 @@ impl pallet_tasks::Config for Runtime {
 }
 
 parameter_types! {
-	/// 1% of a block for the swarm's deadline hook: with the tasks hook's 31%, the normal
-	/// class's 63% and the base block, 4% stay for the other hooks and the inherents.
+	/// 1% of a block for the swarm's deadline hook, and 1% for the training hook: with the
+	/// tasks hook's 31%, the normal class's 63% and the base block, 3% stay for the other
+	/// hooks and the inherents.
 	pub SwarmHookWeight: frame_support::weights::Weight =
+		sp_runtime::Perbill::from_percent(1) * crate::configs::RuntimeBlockWeights::get().max_block;
+	pub TrainingHookWeight: frame_support::weights::Weight =
 		sp_runtime::Perbill::from_percent(1) * crate::configs::RuntimeBlockWeights::get().max_block;
 }
 
@@ -177,6 +191,65 @@ impl pallet_swarm::benchmarking::BenchmarkHelper<AccountId> for SwarmBenchmarkHe
 			max_images: 0,
 			max_tokens: 256,
 			context_len: 1024,
+			min_fee: 1,
+			retired: false,
+		};
+		pallet_tasks::Pallet::<Runtime>::register_model(frame_system::RawOrigin::Root.into(), info)
+			.expect("registers");
+		model
+	}
+
+	fn online_worker(who: &AccountId, model: replica_primitives::ModelId) {
+		use pallet_workers::benchmark_helper::{BenchmarkHelper, WorkersHelper};
+		WorkersHelper::<Runtime>::online_worker(who, model)
+	}
+}
+
+/// The models a training task may name: pallet-tasks' registered image models, unretired.
+pub struct ImageModels;
+impl pallet_training::ImageModels for ImageModels {
+	fn is_open_image_model(model: replica_primitives::ModelId) -> bool {
+		pallet_tasks::Models::<Runtime>::get(model)
+			.is_some_and(|m| m.kind == pallet_tasks::ModelKind::Image && !m.retired)
+	}
+}
+
+impl pallet_training::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Workers = crate::Workers;
+	type ImageModels = ImageModels;
+	type Clock = crate::RelayRandomness;
+	type Randomness = crate::RelayRandomness;
+	type GovernanceOrigin = GovernanceOrigin;
+	type MaxSegments = ConstU32<64>;
+	type MaxChecks = ConstU32<15>;
+	type MaxTrainings = ConstU32<1_024>;
+	type HookWeight = TrainingHookWeight;
+	type WeightInfo = pallet_training::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TrainingBenchmarkHelper;
+}
+
+/// Registers an image model in pallet-tasks and makes pallet-workers' online workers for
+/// pallet-training's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct TrainingBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_training::benchmarking::BenchmarkHelper<AccountId> for TrainingBenchmarkHelper {
+	fn image_model() -> replica_primitives::ModelId {
+		let model = pallet_tasks::NextModelId::<Runtime>::get();
+		let info = pallet_tasks::ModelInfo {
+			name: b"bench-image".to_vec().try_into().expect("fits"),
+			kind: pallet_tasks::ModelKind::Image,
+			weights_digest: [8; 32],
+			vram_mib: 1,
+			tolerances: Default::default(),
+			max_steps: 50,
+			max_side: 512,
+			max_images: 1,
+			max_tokens: 0,
+			context_len: 77,
 			min_fee: 1,
 			retired: false,
 		};
