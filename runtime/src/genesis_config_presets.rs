@@ -118,7 +118,7 @@ fn training_params() -> pallet_training::ParamsOf<crate::Runtime> {
 	pallet_training::TrainingParams {
 		sampled_segments: 1,
 		verifiers_per_segment: 3,
-		lsh_tolerance: 3,
+		lsh_tolerance: 8,
 		verifier_share: sp_runtime::Perbill::from_percent(10),
 		min_fee: UNIT,
 		fault_slash: sp_runtime::Perbill::from_percent(10),

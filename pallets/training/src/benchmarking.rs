@@ -169,7 +169,8 @@ fn checks_of<T: Config>(training: TrainingId) -> Vec<(u32, T::AccountId)> {
 
 fn commit<T: Config>(training: TrainingId, segment: u32, who: &T::AccountId) {
 	let c = segment_commitment(training, segment, &Pallet::<T>::account_bytes(who), &hashes(segment), &salt(segment));
-	Pallet::<T>::commit_check(RawOrigin::Signed(who.clone()).into(), training, segment, c).expect("commit check");
+	Pallet::<T>::commit_check(RawOrigin::Signed(who.clone()).into(), training, segment, CheckCommitment::Hashes(c))
+		.expect("commit check");
 }
 
 fn reveal<T: Config>(training: TrainingId, segment: u32, who: &T::AccountId) {
@@ -228,7 +229,7 @@ mod benchmarks {
 		}
 		let c = segment_commitment(id, last_segment, &Pallet::<T>::account_bytes(&last), &hashes(last_segment), &salt(last_segment));
 		#[extrinsic_call]
-		_(RawOrigin::Signed(last), id, last_segment, c);
+		_(RawOrigin::Signed(last), id, last_segment, CheckCommitment::Hashes(c));
 		assert!(matches!(Trainings::<T>::get(id).expect("training").status, TrainingStatus::Revealing { .. }));
 	}
 

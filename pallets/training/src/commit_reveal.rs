@@ -44,6 +44,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub(crate) fn do_decline(trainer: T::AccountId, training: TrainingId) -> DispatchResult {
+		let mut info = Trainings::<T>::get(training).ok_or(Error::<T>::UnknownTraining)?;
+		ensure!(matches!(info.status, TrainingStatus::Training { .. }), Error::<T>::NotTrainingPhase);
+		ensure!(info.trainer.as_ref() == Some(&trainer), Error::<T>::NotTrainer);
+		Self::fail(training, &mut info, FailReason::Declined);
+		Trainings::<T>::insert(training, info);
+		Ok(())
+	}
+
 	/// The index in `info.checks` of `who`'s check of `segment`.
 	fn check_index(info: &TrainingOf<T>, who: &T::AccountId, segment: u32) -> Option<usize> {
 		info.checks.iter().position(|c| &c.verifier == who && c.segment == segment)
@@ -53,14 +62,17 @@ impl<T: Config> Pallet<T> {
 		verifier: T::AccountId,
 		training: TrainingId,
 		segment: u32,
-		commitment: Digest,
+		commitment: CheckCommitment,
 	) -> DispatchResult {
 		let mut info = Trainings::<T>::get(training).ok_or(Error::<T>::UnknownTraining)?;
 		ensure!(matches!(info.status, TrainingStatus::Verifying { .. }), Error::<T>::NotVerifyPhase);
 		let index = Self::check_index(&info, &verifier, segment).ok_or(Error::<T>::NotVerifier)?;
 		let check = info.checks.get_mut(index).ok_or(Error::<T>::NotVerifier)?;
 		ensure!(check.state == CheckState::Drawn, Error::<T>::AlreadyCommitted);
-		check.state = CheckState::Committed(commitment);
+		check.state = match commitment {
+			CheckCommitment::Hashes(digest) => CheckState::Committed(digest),
+			CheckCommitment::Unavailable => CheckState::Unavailable,
+		};
 		Self::deposit_event(Event::CheckCommitted { training, segment, verifier });
 		if info.checks.iter().all(|c| c.state != CheckState::Drawn) {
 			Self::start_reveals(training, &mut info);
@@ -118,7 +130,7 @@ impl<T: Config> Pallet<T> {
 		let check = info.checks.get_mut(index).ok_or(Error::<T>::NotVerifier)?;
 		let commitment = match check.state {
 			CheckState::Drawn => return Err(Error::<T>::NotCommitted.into()),
-			CheckState::Revealed(_) => return Err(Error::<T>::AlreadyRevealed.into()),
+			CheckState::Revealed(_) | CheckState::Unavailable => return Err(Error::<T>::AlreadyRevealed.into()),
 			CheckState::Committed(commitment) => commitment,
 		};
 		ensure!(

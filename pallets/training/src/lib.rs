@@ -28,14 +28,18 @@
 //!   `sampled_segments` distinct segments, and `verifiers_per_segment` distinct verifiers for
 //!   each (stake-weighted, never the trainer; a worker may check several segments). All are
 //!   drawn at once, so no verifier commits after any hash of its segment is public.
+//!   A trainer that cannot get the training data from the creator `decline_training`s: a
+//!   refund, nobody at fault (a creator cannot get an honest trainer slashed).
 //! - **Verify** (`commit_check`): a verifier downloads the checkpoint that starts its segment
-//!   from the trainer's endpoint, checks it against the committed digest, re-runs the segment
-//!   and commits `training::segment_commitment` of its hashes, bound to its account.
+//!   (and the training data) from the trainer's endpoint, checks it against the committed
+//!   digest, re-runs the segment and commits `training::segment_commitment` of its hashes,
+//!   bound to its account. If the trainer does not serve it, the verifier reports the segment
+//!   unavailable: a vote against the trainer, which answers for serving its verifiers.
 //! - **Reveal** (`reveal_trainer`, `reveal_check`): once every check is committed or the
 //!   verify window is over. Salts and hashes that do not open the commitment change nothing
 //!   (`CommitmentMismatch`).
 //! - **Settle**: each checked segment's verdict is the majority of its drawn verifiers
-//!   (`training::segment_verdict`). All passed: the trainer is paid the fee less the
+//!   (`training::segment_verdict`; an unavailability report counts against the trainer). All passed: the trainer is paid the fee less the
 //!   verifiers' pay. A failed segment or withheld trainer hashes: the trainer is slashed at
 //!   least the fee and the rest of the fee goes back to the creator. A verifier on the
 //!   winning side of a decided segment is paid its slot; one on the losing side, or one that
@@ -369,15 +373,17 @@ pub mod pallet {
 		}
 
 		/// Commits a verifier's hashes of a segment (`training::segment_commitment` under its
-		/// own account). A verifier drawn for that segment only, once, during the verify
-		/// phase; the commitment that completes the set starts the reveals.
+		/// own account), or reports that the trainer did not serve what the segment needs
+		/// (`CheckCommitment::Unavailable`: a vote against the trainer). A verifier drawn for
+		/// that segment only, once, during the verify phase; the commitment that completes the
+		/// set starts the reveals.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::commit_check())]
 		pub fn commit_check(
 			origin: OriginFor<T>,
 			training: TrainingId,
 			segment: u32,
-			commitment: Digest,
+			commitment: CheckCommitment,
 		) -> DispatchResult {
 			let verifier = ensure_signed(origin)?;
 			Self::do_commit_check(verifier, training, segment, commitment)
@@ -429,6 +435,16 @@ pub mod pallet {
 		pub fn advance_training(origin: OriginFor<T>, training: TrainingId) -> DispatchResult {
 			ensure_signed(origin)?;
 			Self::do_advance(training)
+		}
+
+		/// Declines the training: the trainer could not get the training data (the creator
+		/// did not serve it). The task fails with a full refund and nobody is at fault. The
+		/// task's trainer only, during the training phase. Charged as a failing deadline.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::deadline_fail())]
+		pub fn decline_training(origin: OriginFor<T>, training: TrainingId) -> DispatchResult {
+			let trainer = ensure_signed(origin)?;
+			Self::do_decline(trainer, training)
 		}
 	}
 }

@@ -47,12 +47,10 @@ impl<T: Config> Pallet<T> {
 			let (mut drawn, mut agreeing, mut disagreeing) = (0u32, 0u32, 0u32);
 			for check in checks.clone() {
 				drawn += 1;
-				if let (CheckState::Revealed(h), Some(claimed)) = (check.state, claimed) {
-					if agrees(claimed, &h, info.terms.lsh_tolerance) {
-						agreeing += 1;
-					} else {
-						disagreeing += 1;
-					}
+				match (check.state, claimed) {
+					(CheckState::Revealed(h), Some(claimed)) if agrees(claimed, &h, info.terms.lsh_tolerance) => agreeing += 1,
+					(CheckState::Revealed(_), Some(_)) | (CheckState::Unavailable, Some(_)) => disagreeing += 1,
+					_ => {},
 				}
 			}
 			let verdict = if withheld { SegmentVerdict::Undecided } else { segment_verdict(drawn, agreeing, disagreeing) };
@@ -67,8 +65,11 @@ impl<T: Config> Pallet<T> {
 						T::Workers::slash(&check.verifier, params.fault_slash, value, SlashReason::Withheld, task);
 						tally.faults += 1;
 					},
-					CheckState::Revealed(h) => {
-						let with_trainer = claimed.is_some_and(|c| agrees(c, &h, info.terms.lsh_tolerance));
+					CheckState::Revealed(_) | CheckState::Unavailable => {
+						let with_trainer = match check.state {
+							CheckState::Revealed(h) => claimed.is_some_and(|c| agrees(c, &h, info.terms.lsh_tolerance)),
+							_ => false,
+						};
 						match (verdict, with_trainer) {
 							(SegmentVerdict::Passed, true) | (SegmentVerdict::Failed, false) => tally.won += 1,
 							(SegmentVerdict::Passed, false) | (SegmentVerdict::Failed, true) => {

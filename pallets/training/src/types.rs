@@ -167,6 +167,8 @@ pub enum FailReason {
 	SegmentFailed,
 	/// A segment had no majority either way (too many verifiers were silent).
 	Undecided,
+	/// The trainer declined (it could not get the training data): nobody is at fault.
+	Declined,
 }
 
 /// What the trainer commits once it has trained, per segment.
@@ -178,6 +180,17 @@ pub struct SegmentClaim {
 	pub commitment: Digest,
 }
 
+/// What a verifier commits for its segment.
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CheckCommitment {
+	/// `training::segment_commitment` of its hashes of the re-run segment.
+	Hashes(Digest),
+	/// The trainer did not serve the checkpoint that starts the segment, or the training
+	/// data: a vote against the trainer (who answers for serving its verifiers), revealed at
+	/// once.
+	Unavailable,
+}
+
 /// A verifier's check of one segment, as far as it got.
 #[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CheckState {
@@ -187,6 +200,8 @@ pub enum CheckState {
 	Committed(Digest),
 	/// Revealed.
 	Revealed(SegmentHashes),
+	/// Reported that the trainer did not serve what the segment needs.
+	Unavailable,
 }
 
 /// One verifier on one checked segment.

@@ -3,7 +3,7 @@
 //! withholding, a lying minority, silence.
 
 use super::*;
-use crate::{Error, FailReason};
+use crate::{CheckCommitment, Error, FailReason};
 use frame_support::assert_noop;
 use replica_primitives::training::SegmentVerdict;
 
@@ -100,7 +100,7 @@ fn attack_a_copied_commitment_opens_for_nobody_else() {
 		commit_check(id, segment, worker, &honest(segment));
 		// The copier commits the honest verifier's commitment, read from the chain.
 		let CheckState::Committed(seen) = check_state(id, segment, worker) else { panic!("committed") };
-		assert_ok!(Training::commit_check(RuntimeOrigin::signed(copier), id, segment, seen));
+		assert_ok!(Training::commit_check(RuntimeOrigin::signed(copier), id, segment, CheckCommitment::Hashes(seen)));
 		for (s, v) in checks(id) {
 			if v != copier && v != worker || s != segment {
 				if matches!(check_state(id, s, v), CheckState::Drawn) {
@@ -238,5 +238,70 @@ fn a_silent_majority_leaves_a_segment_undecided_and_silence_gains_nothing() {
 			.map(|_| pay)
 			.sum();
 		assert_eq!(free(DAPP), dapp - paid + paid_silent_elsewhere);
+	});
+}
+
+/// Reports every check of `segment` as unavailable, for the verifiers in `reporters`; every
+/// other check is honest. The trainer reveals `run`; runs to the settlement.
+fn report_unavailable(id: TrainingId, trainer: AccountId, run: &[SegmentHashes], segment: u32, reporters: &[AccountId]) {
+	let all = checks(id);
+	for (s, v) in &all {
+		if *s == segment && reporters.contains(v) {
+			assert_ok!(Training::commit_check(RuntimeOrigin::signed(*v), id, *s, CheckCommitment::Unavailable));
+		} else {
+			commit_check(id, *s, *v, &honest(*s));
+		}
+	}
+	assert!(matches!(status(id), TrainingStatus::Revealing { .. }));
+	reveal_trainer(id, trainer, run);
+	for (s, v) in &all {
+		if !(*s == segment && reporters.contains(v)) {
+			reveal_check(id, *s, *v, &honest(*s));
+		}
+	}
+	// An unavailability report has nothing to reveal.
+	let (s, v) = *all.iter().find(|(s, v)| *s == segment && reporters.contains(v)).unwrap();
+	assert_noop!(
+		Training::reveal_check(RuntimeOrigin::signed(v), id, s, honest(s), salt_of(id, s, v)),
+		Error::<Test>::AlreadyRevealed
+	);
+	run_to(info(id).agenda_at);
+}
+
+#[test]
+fn attack_a_trainer_that_serves_its_verifiers_nothing_fails_and_is_slashed() {
+	test(|| {
+		let dapp = free(DAPP);
+		// Without checkpoint i nobody can check segment i: a trainer that skipped steps would
+		// rather not serve it. Its verifiers report the segment unavailable.
+		let skipped = run(Some(0));
+		let (id, trainer) = verifying(&skipped);
+		let segment = info(id).sampled[0];
+		let reporters: Vec<AccountId> = checks(id).into_iter().filter(|(s, _)| *s == segment).map(|(_, v)| v).collect();
+		report_unavailable(id, trainer, &skipped, segment, &reporters);
+		assert_eq!(status(id), TrainingStatus::Failed { reason: FailReason::SegmentFailed });
+		assert!(slashed_at_least_the_fee(trainer));
+		// The reporters were right: paid their slots, not slashed.
+		let pay = FEE / 10 / 6;
+		for v in &reporters {
+			assert_eq!(held_stake(*v), STAKE);
+			assert!(earnings(*v) >= pay);
+		}
+		assert_eq!(free(DAPP), dapp - 6 * pay);
+	});
+}
+
+#[test]
+fn attack_a_lying_minority_reporting_unavailability_is_slashed() {
+	test(|| {
+		let honest_run = run(None);
+		let (id, trainer) = verifying(&honest_run);
+		let segment = info(id).sampled[0];
+		let liar = checks(id).into_iter().find(|(s, _)| *s == segment).unwrap().1;
+		report_unavailable(id, trainer, &honest_run, segment, &[liar]);
+		assert_eq!(status(id), TrainingStatus::Finalized);
+		assert_eq!(held_stake(trainer), STAKE);
+		assert!(slashed_at_least_the_fee(liar));
+		assert_eq!(earnings(liar), 0);
 	});
 }

@@ -72,16 +72,22 @@ fn only_a_segments_verifiers_commit_to_it_once_in_the_verify_phase() {
 		let (segment, verifier) = checks(id)[0];
 		let unchecked = (0..SEGMENTS).find(|s| !info(id).sampled.contains(s)).unwrap();
 		let outsider = (1..=12).find(|w| *w != trainer && !checks(id).iter().any(|(_, v)| v == w)).unwrap();
-		let commit = |who: AccountId, segment: u32| Training::commit_check(RuntimeOrigin::signed(who), id, segment, [5; 32]);
+		let commit = |who: AccountId, segment: u32| {
+			Training::commit_check(RuntimeOrigin::signed(who), id, segment, CheckCommitment::Hashes([5; 32]))
+		};
 		assert_noop!(commit(trainer, segment), Error::<Test>::NotVerifier);
 		assert_noop!(commit(outsider, segment), Error::<Test>::NotVerifier);
 		assert_noop!(commit(verifier, unchecked), Error::<Test>::NotVerifier);
 		assert_noop!(
-			Training::commit_check(RuntimeOrigin::signed(verifier), 42, segment, [5; 32]),
+			Training::commit_check(RuntimeOrigin::signed(verifier), 42, segment, CheckCommitment::Unavailable),
 			Error::<Test>::UnknownTraining
 		);
 		commit_check(id, segment, verifier, &honest(segment));
 		assert_noop!(commit(verifier, segment), Error::<Test>::AlreadyCommitted);
+		assert_noop!(
+			Training::commit_check(RuntimeOrigin::signed(verifier), id, segment, CheckCommitment::Unavailable),
+			Error::<Test>::AlreadyCommitted
+		);
 		run_to(info(id).agenda_at);
 		let (late_segment, late) = checks(id)[1];
 		assert_noop!(commit(late, late_segment), Error::<Test>::NotVerifyPhase);

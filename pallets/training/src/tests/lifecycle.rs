@@ -157,3 +157,27 @@ fn a_starved_hook_carries_deadlines_over_and_anyone_may_advance_them() {
 		assert!(matches!(status(other), TrainingStatus::Training { .. }));
 	});
 }
+
+#[test]
+fn a_trainer_that_cannot_get_the_data_declines_and_nobody_is_at_fault() {
+	test(|| {
+		let dapp = free(DAPP);
+		let id = create();
+		let trainer = trainer_drawn(id);
+		let other = if trainer == 1 { 2 } else { 1 };
+		assert_noop!(Training::decline_training(RuntimeOrigin::signed(other), id), crate::Error::<Test>::NotTrainer);
+		assert_noop!(Training::decline_training(RuntimeOrigin::signed(trainer), 42), crate::Error::<Test>::UnknownTraining);
+		assert_ok!(Training::decline_training(RuntimeOrigin::signed(trainer), id));
+		assert_eq!(status(id), TrainingStatus::Failed { reason: FailReason::Declined });
+		assert_eq!(free(DAPP), dapp);
+		assert_eq!(held_stake(trainer), STAKE);
+		assert!(!<Workers as WorkerRegistry<_, _, _>>::open_tasks(&trainer).contains(&task_id(id)));
+		assert_noop!(Training::decline_training(RuntimeOrigin::signed(trainer), id), crate::Error::<Test>::NotTrainingPhase);
+		// Once it committed, it can no longer decline.
+		let (committed, trainer) = verifying(&run(None));
+		assert_noop!(
+			Training::decline_training(RuntimeOrigin::signed(trainer), committed),
+			crate::Error::<Test>::NotTrainingPhase
+		);
+	});
+}

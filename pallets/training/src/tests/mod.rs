@@ -12,7 +12,7 @@ mod errors;
 mod lifecycle;
 
 use crate::{
-	mock::*, CheckState, ClaimsOf, Event, SegmentClaim, TrainingId, TrainingSpec, TrainingStatus, Trainings, Windows,
+	mock::*, CheckCommitment, CheckState, ClaimsOf, Event, SegmentClaim, TrainingId, TrainingSpec, TrainingStatus, Trainings, Windows,
 };
 use codec::Encode;
 use frame_support::{assert_ok, traits::fungible::Inspect};
@@ -138,7 +138,7 @@ pub(super) fn checks(id: TrainingId) -> Vec<(u32, AccountId)> {
 
 pub(super) fn commit_check(id: TrainingId, segment: u32, who: AccountId, hashes: &SegmentHashes) {
 	let commitment = segment_commitment(id, segment, &bytes(who), hashes, &salt_of(id, segment, who));
-	assert_ok!(Training::commit_check(RuntimeOrigin::signed(who), id, segment, commitment));
+	assert_ok!(Training::commit_check(RuntimeOrigin::signed(who), id, segment, CheckCommitment::Hashes(commitment)));
 }
 
 pub(super) fn reveal_check(id: TrainingId, segment: u32, who: AccountId, hashes: &SegmentHashes) {
