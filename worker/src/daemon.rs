@@ -2,7 +2,8 @@
 //! goes online, follows finalized blocks, queues the tasks it is drawn for, has the device
 //! thread ([`crate::pipeline`]) execute and seal them, commits each sealed result, reveals when
 //! the reveal phase starts, and records how every task ended. It also answers and ranks the
-//! swarm queries of the text models it serves ([`crate::swarm`]).
+//! swarm queries of the text models it serves ([`crate::swarm`]), and trains or checks the
+//! training tasks it is drawn into ([`crate::training`]).
 //!
 //! The store is the source of truth: after a crash, a restart or a lost connection the daemon
 //! reconciles every unfinished record (and every open assignment the chain lists for it) with
@@ -124,6 +125,7 @@ pub async fn run(config: RunConfig, shutdown: CancellationToken) -> anyhow::Resu
 		claiming: Arc::default(),
 		text_models: Vec::new(),
 		swarm_busy: Arc::default(),
+		training_busy: Arc::default(),
 	};
 	let executor = Executor {
 		runner: Runner::new(device).with_fault(InjectedFault::from_env()?),
@@ -275,6 +277,8 @@ struct Session<'a> {
 	text_models: Vec<u32>,
 	/// Swarm steps under way (see [`crate::swarm::Agent::busy`]).
 	swarm_busy: Arc<std::sync::Mutex<std::collections::HashSet<(u64, crate::store::SwarmPhase)>>>,
+	/// Training steps under way.
+	training_busy: crate::training::Busy,
 }
 
 impl Session<'_> {
@@ -496,7 +500,14 @@ impl Session<'_> {
 			.transpose()?;
 		let earnings = record.as_ref().map_or(0, |info| info.earnings);
 		let mut tasks: Vec<u64> = self.store.unfinished()?.iter().map(|r| r.task).collect();
-		tasks.extend(record.map(|info| info.open_tasks.0).unwrap_or_default());
+		// Training tasks hold open-task slots under flagged ids: the training agent's.
+		let training = self.training_agent();
+		for open in record.map(|info| info.open_tasks.0).unwrap_or_default() {
+			match crate::training::training_of(open) {
+				Some(id) => training.adopt(id)?,
+				None => tasks.push(open),
+			}
+		}
 		tasks.sort();
 		tasks.dedup();
 		if !tasks.is_empty() {
@@ -506,7 +517,21 @@ impl Session<'_> {
 			self.reconcile(task, now).instrument(task_span(task)).await?;
 		}
 		self.claim_if_due(earnings);
-		self.swarm_agent().resume().await
+		self.swarm_agent().resume().await?;
+		training.resume().await
+	}
+
+	/// The training agent over the current connection.
+	fn training_agent(&self) -> crate::training::Agent {
+		crate::training::Agent {
+			client: self.client.clone(),
+			submitter: self.submitter.clone(),
+			store: self.store.clone(),
+			jobs: self.jobs.clone(),
+			account: self.account.clone(),
+			signer: self.config.signer.clone(),
+			busy: self.training_busy.clone(),
+		}
 	}
 
 	/// The swarm agent over the current connection.
@@ -683,6 +708,7 @@ impl Session<'_> {
 			self.refresh_models().await?;
 		}
 		self.swarm_agent().on_block(events).await?;
+		self.training_agent().on_block(events).await?;
 		for event in events.find::<workers::Slashed>() {
 			let event = event?;
 			if event.worker == self.account {

@@ -4,6 +4,11 @@
 //! - `GET /tasks/{id}`: the worker's record of the task as JSON (phase, outcome, file names);
 //! - `GET /tasks/{id}/{file}`: a generated file (`image-0.png`, …, `text.txt`), only once the
 //!   worker revealed its key, so that nobody can copy a result before committing;
+//! - `GET /training/{id}/checkpoints/{i}` and `GET /training/{id}/data`: checkpoint `i` of a
+//!   training task this worker trained, only to a verifier the chain drew for segment `i`, and
+//!   the task's training data, only to a drawn verifier, on a request it signed
+//!   (`authorization: Replica <account hex> <expires> <sr25519 signature hex>` over
+//!   [`crate::training::download_request`]); anyone else gets `403`. Probes are never served;
 //! - `GET /health`: `ok` while the device thread runs and blocks arrive, `503` otherwise;
 //! - `GET /status`: the daemon's state as JSON (`replica-worker status` prints it).
 //!
@@ -95,7 +100,8 @@ impl Health {
 	}
 }
 
-fn unix_now() -> u64 {
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -112,6 +118,8 @@ pub fn router(store: Arc<Store>, health: Health) -> Router {
 		.route("/status", route_get(status_route))
 		.route("/tasks/:id", route_get(task_route))
 		.route("/tasks/:id/:file", route_get(file_route))
+		.route("/training/:id/checkpoints/:index", route_get(checkpoint_route))
+		.route("/training/:id/data", route_get(data_route))
 		.fallback(|| async { not_found() })
 		.layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
 		.layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
@@ -239,6 +247,54 @@ async fn file_route(State(Shared { store, .. }): State<Shared>, Path((id, file))
 	}
 }
 
+async fn checkpoint_route(
+	State(shared): State<Shared>,
+	Path((id, index)): Path<(u64, u32)>,
+	headers: axum::http::HeaderMap,
+) -> Response {
+	training_download(shared, id, crate::training::Download::Checkpoint(index), headers).await
+}
+
+async fn data_route(State(shared): State<Shared>, Path(id): Path<u64>, headers: axum::http::HeaderMap) -> Response {
+	training_download(shared, id, crate::training::Download::Data, headers).await
+}
+
+/// A training task's checkpoint or data, for the verifiers the chain drew, as the trainer.
+async fn training_download(
+	Shared { store, .. }: Shared,
+	id: u64,
+	what: crate::training::Download,
+	headers: axum::http::HeaderMap,
+) -> Response {
+	enum Found {
+		File(Vec<u8>),
+		Forbidden,
+		Missing,
+	}
+	let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+	let read = tokio::task::spawn_blocking(move || -> anyhow::Result<Found> {
+		let Some(record) = store.training_get(id)? else { return Ok(Found::Missing) };
+		if record.trainer.is_none() {
+			return Ok(Found::Missing);
+		}
+		if !crate::training::may_download(&authorization, id, what, &record.readers) {
+			return Ok(Found::Forbidden);
+		}
+		let file = match what {
+			crate::training::Download::Checkpoint(index) => crate::training::checkpoint_file(index),
+			crate::training::Download::Data => crate::training::DATA_FILE.to_string(),
+		};
+		let path = store.training_dir(id).join(file);
+		Ok(std::fs::read(path).map_or(Found::Missing, Found::File))
+	});
+	match read.await {
+		Ok(Ok(Found::File(bytes))) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+		Ok(Ok(Found::Forbidden)) => text(StatusCode::FORBIDDEN, "only for a drawn verifier, on a request it signed\n"),
+		Ok(Ok(Found::Missing)) => not_found(),
+		_ => store_error(),
+	}
+}
+
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
 	(status, [(header::CONTENT_TYPE, "text/plain")], body.into()).into_response()
 }
@@ -275,12 +331,22 @@ impl std::error::Error for BadStatus {}
 /// [`DOWNLOAD_TIMEOUT`], or beyond [`MAX_DOWNLOAD`] bytes. `https://` trusts the system's root
 /// certificates, or those in `SSL_CERT_FILE`/`SSL_CERT_DIR` when set.
 pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
+	get_with(url, &[]).await
+}
+
+/// [`get`] with request headers.
+pub async fn get_with(url: &str, headers: &[(&str, &str)]) -> anyhow::Result<Vec<u8>> {
 	let uri: hyper::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
+	let mut request = hyper::Request::builder().uri(uri.clone());
+	for (name, value) in headers {
+		request = request.header(*name, *value);
+	}
+	let request = request.body(Empty::<Bytes>::new()).with_context(|| format!("GET {url}: a bad header"))?;
 	let download = async {
 		let response = match uri.scheme_str() {
 			Some("http") => {
 				let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-				client.get(uri).await
+				client.request(request).await
 			},
 			Some("https") => {
 				let connector = hyper_rustls::HttpsConnectorBuilder::new()
@@ -290,7 +356,7 @@ pub async fn get(url: &str) -> anyhow::Result<Vec<u8>> {
 					.enable_http1()
 					.build();
 				let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(connector);
-				client.get(uri).await
+				client.request(request).await
 			},
 			_ => anyhow::bail!("{url}: only http:// and https:// URLs are supported"),
 		}
@@ -389,6 +455,64 @@ mod tests {
 		assert_eq!(status["latest_block"], 7);
 		assert_eq!(status["device_thread_alive"], true);
 		assert_eq!(status["open_tasks"][0]["task"], 5);
+	}
+
+	/// A trainer serves checkpoint `i` only to a verifier drawn for segment `i`, and the data
+	/// only to drawn verifiers, on unexpired requests they signed; never a probe.
+	#[tokio::test]
+	async fn training_downloads_are_served_only_to_drawn_verifiers_that_sign() {
+		use crate::training::{authorization, download_request, Download};
+		use subxt_signer::sr25519::dev;
+		let dir = tempfile::tempdir().unwrap();
+		let store = Arc::new(Store::open(dir.path()).unwrap());
+		let (alice, bob, eve) = (dev::alice(), dev::bob(), dev::eve());
+		let mut record = crate::store::TrainingRecord::new(9);
+		record.trainer = Some(crate::store::TrainerRecord { initial: [0; 32], segments: vec![], committed: true, revealed: false });
+		record.readers = vec![(1, alice.public_key().0), (2, bob.public_key().0)];
+		store.training_put(&record).unwrap();
+		let files = store.training_dir(9);
+		std::fs::create_dir_all(&files).unwrap();
+		std::fs::write(files.join(crate::training::checkpoint_file(1)), b"checkpoint one").unwrap();
+		std::fs::write(files.join(crate::training::checkpoint_file(2)), b"checkpoint two").unwrap();
+		std::fs::write(files.join(crate::training::DATA_FILE), b"latents").unwrap();
+		let base = format!("http://{}", started(store.clone(), healthy()).await);
+		let fetch = |what: Download, auth: Option<String>| {
+			let url = format!("{base}{}", what.path(9));
+			async move {
+				let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("authorization", a)]).unwrap_or_default();
+				get_with(&url, &headers).await.map_err(|e| e.to_string())
+			}
+		};
+		let one = Download::Checkpoint(1);
+		assert_eq!(fetch(one, Some(authorization(&alice, 9, one))).await.unwrap(), b"checkpoint one");
+		assert_eq!(fetch(Download::Data, Some(authorization(&bob, 9, Download::Data))).await.unwrap(), b"latents");
+		let refused = [
+			(one, None),
+			(one, Some("Replica garbage".to_string())),
+			// Bob checks segment 2, not 1; Eve checks nothing.
+			(one, Some(authorization(&bob, 9, one))),
+			(one, Some(authorization(&eve, 9, one))),
+			(Download::Data, Some(authorization(&eve, 9, Download::Data))),
+			// Alice's signatures for checkpoint 2, or for another task, do not open checkpoint 1.
+			(one, Some(authorization(&alice, 9, Download::Checkpoint(2)))),
+			(one, Some(authorization(&alice, 10, one))),
+		];
+		for (what, auth) in refused {
+			let err = fetch(what, auth.clone()).await.unwrap_err();
+			assert!(err.contains("403"), "{what:?} {auth:?}: {err}");
+		}
+		let two_for_one = authorization(&alice, 9, Download::Checkpoint(2));
+		let err = fetch(Download::Checkpoint(2), Some(two_for_one)).await.unwrap_err();
+		assert!(err.contains("403"), "alice does not check segment 2: {err}");
+		// An expired request, correctly signed.
+		let expired = unix_now() - 1;
+		let signature = alice.sign(&download_request(9, one, expired));
+		let stale = format!("Replica {} {expired} {}", crate::hex(&alice.public_key().0), crate::hex(&signature.0));
+		assert!(fetch(one, Some(stale)).await.unwrap_err().contains("403"));
+		// Probes are not served at all; a task it did not train is unknown.
+		assert!(get(&format!("{base}/training/9/probes/1")).await.unwrap_err().to_string().contains("404"));
+		let other = get_with(&format!("{base}{}", one.path(10)), &[("authorization", &authorization(&alice, 10, one))]).await;
+		assert!(other.unwrap_err().to_string().contains("404"));
 	}
 
 	#[tokio::test]

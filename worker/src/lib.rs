@@ -8,6 +8,8 @@
 //! - [`engines`]: deterministic libtorch inference (tch): determinism controls, devices and
 //!   execution profiles, model files, the GPT-2 text engine.
 //! - [`hashing`]: perceptual hashes of generated images, bit-identical on every CPU.
+//! - [`training`]: the daemon's side of pallet-training (training, serving checkpoints to the
+//!   drawn verifiers, re-running segments); [`train_sim`]: the determinism experiment.
 //! - [`swarm`]: the daemon's side of pallet-swarm (answering queries, ranking answers);
 //!   [`swarm_sim`]: the swarm's rating convergence and Sybil profitability, simulated with the
 //!   chain's rules.
@@ -27,6 +29,7 @@ pub mod store;
 pub mod swarm;
 pub mod swarm_sim;
 pub mod train_sim;
+pub mod training;
 
 /// Perceptual hashes of generated images (the `replica-hashing` crate, optimised on its own).
 pub use replica_hashing as hashing;
@@ -35,6 +38,19 @@ pub use replica_hashing as hashing;
 /// follow a task through assignment, execution, commitment and reveal, and filter by it.
 pub fn task_span(task: u64) -> tracing::Span {
 	tracing::info_span!("task", id = task)
+}
+
+/// The `N` bytes written as hex (either case, with or without `0x`); `None` otherwise.
+pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+	let text = text.strip_prefix("0x").unwrap_or(text);
+	if text.len() != 2 * N || !text.is_ascii() {
+		return None;
+	}
+	let mut out = [0u8; N];
+	for (i, byte) in out.iter_mut().enumerate() {
+		*byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+	}
+	Some(out)
 }
 
 /// Lower-case hex of `bytes` (digests, keys in logs and output).

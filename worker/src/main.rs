@@ -4,6 +4,7 @@ mod bench_chain;
 mod dapp;
 mod doctor;
 mod gov;
+mod train_dapp;
 
 use anyhow::Context;
 use clap::Parser;
@@ -50,6 +51,12 @@ enum Command {
 	Query {
 		#[command(subcommand)]
 		command: QueryCommand,
+	},
+	/// Verified fine-tuning (for dapps): writes a training data file, creates a training task
+	/// and follows it to its verdict.
+	Train {
+		#[command(subcommand)]
+		command: train_dapp::TrainCommand,
 	},
 	/// Governance: changes pallet-tasks and pallet-workers parameters, registers and retires
 	/// models and changes their tolerances, through sudo (dev chain) or a Council motion
@@ -255,6 +262,7 @@ fn main() -> std::process::ExitCode {
 			Command::GenerateImage { .. } |
 			Command::Doctor { .. } |
 			Command::Stats(_) |
+			Command::Train { command: train_dapp::TrainCommand::MakeData(_) } |
 			Command::DoctorImage(doctor::DoctorImageArgs { settings: doctor::Settings::Deterministic, .. })
 	);
 	let result = (|| {
@@ -286,6 +294,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::Query { command: QueryCommand::Ask(args) } => dapp::ask(args).await,
 		Command::Query { command: QueryCommand::Show(args) } => dapp::show_query(args).await,
 		Command::Gov { command } => gov::run(command).await,
+		Command::Train { command } => train_dapp::run(command).await,
 		Command::Model { command: ModelCommand::Register(args) } => dapp::register_model(args).await,
 		Command::Model { command: ModelCommand::Digest { dir } } => {
 			anyhow::ensure!(

@@ -5,6 +5,7 @@ use crate::{
 	chain::runtime::runtime_types::pallet_tasks::types::{Decoding as ChainDecoding, TaskParams},
 	engines::{
 		image::{png, ImageEngine, ImageRequest},
+		training::{latents_from_bytes, Checkpoint, SegmentRun, Trainer},
 		text::{Decoding, TextEngine, TextOutput},
 		EngineError,
 	},
@@ -34,6 +35,28 @@ pub enum Work {
 	Load { id: u32, model: LocalModel, done: tokio::sync::oneshot::Sender<anyhow::Result<()>> },
 	/// Answer or judge for a swarm query, on a loaded text model.
 	Swarm(SwarmWork),
+	/// Train, or re-run a segment, for a training task, on a loaded image model.
+	Training(TrainingWork),
+}
+
+/// Training work on a loaded image model (see [`crate::training`]); `data` is the training
+/// data file ([`crate::engines::training::latents_from_bytes`]).
+pub enum TrainingWork {
+	/// The whole run: every checkpoint (the initial one first) and every segment's probe.
+	Train {
+		model: u32,
+		spec: crate::engines::training::TrainingSpec,
+		data: Vec<u8>,
+		done: tokio::sync::oneshot::Sender<anyhow::Result<(Vec<Checkpoint>, Vec<Checkpoint>)>>,
+	},
+	/// One segment, from the checkpoint that starts it.
+	Segment {
+		model: u32,
+		spec: crate::engines::training::TrainingSpec,
+		data: Vec<u8>,
+		start: Checkpoint,
+		done: tokio::sync::oneshot::Sender<anyhow::Result<SegmentRun>>,
+	},
 }
 
 /// Swarm work on a loaded text model (see [`crate::swarm`]).
@@ -170,6 +193,43 @@ impl Runner {
 		}
 	}
 
+	/// Does training work and sends back what came of it (a panic in the engine included).
+	pub fn training(&mut self, work: TrainingWork) {
+		let caught = |f: &mut dyn FnMut() -> anyhow::Result<()>| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+			Ok(outcome) => outcome,
+			Err(_) => Err(anyhow::anyhow!("the image engine panicked while training")),
+		};
+		match work {
+			TrainingWork::Train { model, spec, data, done } => {
+				let mut output = None;
+				let outcome = caught(&mut || {
+					let engine = self.image_engine(model)?;
+					let latents = latents_from_bytes(&data, engine.device())?;
+					output = Some(Trainer::new(engine, spec.clone(), &latents)?.run_with_probes()?);
+					Ok(())
+				});
+				let _ = done.send(outcome.and_then(|()| output.take().context("no run")));
+			},
+			TrainingWork::Segment { model, spec, data, start, done } => {
+				let mut output = None;
+				let outcome = caught(&mut || {
+					let engine = self.image_engine(model)?;
+					let latents = latents_from_bytes(&data, engine.device())?;
+					output = Some(Trainer::new(engine, spec.clone(), &latents)?.segment(&start)?);
+					Ok(())
+				});
+				let _ = done.send(outcome.and_then(|()| output.take().context("no segment run")));
+			},
+		}
+	}
+
+	fn image_engine(&self, model: u32) -> anyhow::Result<&ImageEngine> {
+		match self.loaded.get(&model) {
+			Some(Engine::Image(engine)) => Ok(engine),
+			_ => anyhow::bail!("model {model} is not an image model loaded here"),
+		}
+	}
+
 	fn text_engine(&self, model: u32) -> anyhow::Result<&TextEngine> {
 		match self.loaded.get(&model) {
 			Some(Engine::Text(engine)) => Ok(engine),
@@ -296,23 +356,24 @@ impl Runner {
 	}
 }
 
-/// The device thread's next piece of work. Swarm work waits while tasks (or model loads) are
-/// queued: a task's stake is at risk against its commit deadline, a swarm answer risks only a
-/// ticket. Swarm work that arrives is set aside in `swarm`, in order, and taken only when
-/// nothing else is queued. `None` once the sending side is closed and nothing is left.
-pub fn next_work(work: &mut tokio::sync::mpsc::Receiver<Work>, swarm: &mut std::collections::VecDeque<SwarmWork>) -> Option<Work> {
+/// The device thread's next piece of work. Swarm and training work wait while tasks (or
+/// model loads) are queued: a task's stake is at risk against its commit deadline measured in
+/// seconds, swarm and training work have windows of many blocks. Such work that arrives is
+/// set aside in `deferred`, in order, and taken only when nothing else is queued. `None` once
+/// the sending side is closed and nothing is left.
+pub fn next_work(work: &mut tokio::sync::mpsc::Receiver<Work>, deferred: &mut std::collections::VecDeque<Work>) -> Option<Work> {
 	use tokio::sync::mpsc::error::TryRecvError;
 	loop {
 		let next = match work.try_recv() {
 			Ok(next) => next,
-			Err(TryRecvError::Empty) => match swarm.pop_front() {
-				Some(deferred) => return Some(Work::Swarm(deferred)),
+			Err(TryRecvError::Empty) => match deferred.pop_front() {
+				Some(waited) => return Some(waited),
 				None => work.blocking_recv()?,
 			},
-			Err(TryRecvError::Disconnected) => return swarm.pop_front().map(Work::Swarm),
+			Err(TryRecvError::Disconnected) => return deferred.pop_front(),
 		};
 		match next {
-			Work::Swarm(deferred) => swarm.push_back(deferred),
+			Work::Swarm(_) | Work::Training(_) => deferred.push_back(next),
 			other => return Some(other),
 		}
 	}
@@ -360,6 +421,10 @@ impl Executor {
 				},
 				Work::Swarm(work) => {
 					self.runner.swarm(work);
+					continue;
+				},
+				Work::Training(work) => {
+					self.runner.training(work);
 					continue;
 				},
 			};

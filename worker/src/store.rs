@@ -1,6 +1,8 @@
-//! The worker's crash-safe memory: one record per assigned task and one per swarm query it
-//! answered (its answer's key, its ranking and salt), in an embedded redb database
-//! (`<store>/worker.redb`), and the generated files under `<store>/results/<task>/`.
+//! The worker's crash-safe memory: one record per assigned task, one per swarm query it
+//! answered (its answer's key, its ranking and salt) and one per training task it was drawn
+//! into (its hashes and salts), in an embedded redb database (`<store>/worker.redb`); the
+//! generated files under `<store>/results/<task>/`, a trainer's checkpoints under
+//! `<store>/training/<id>/`.
 //!
 //! The pipeline writes a task's sealing key, ciphertext and commitment here, durably, *before*
 //! it submits `commit_result`, so a worker killed at any point can still reveal after a
@@ -17,6 +19,8 @@ type Table = TableDefinition<'static, u64, &'static [u8]>;
 const TASKS: Table = TableDefinition::new("tasks");
 /// Swarm queries this worker answered (`crate::swarm`), by query id.
 const QUERIES: Table = TableDefinition::new("swarm-queries");
+/// Training tasks this worker was drawn into (`crate::training`), by training id.
+const TRAININGS: Table = TableDefinition::new("trainings");
 
 /// Where a task is in this worker's pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +151,54 @@ pub struct SwarmRecord {
 	pub outcome: Option<String>,
 }
 
+/// What this worker did as the trainer of a training task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainerRecord {
+	/// The initial checkpoint's digest.
+	pub initial: [u8; 32],
+	/// Per segment: the digest of the checkpoint that ends it, its probe and end hashes, and
+	/// the salt of their commitment.
+	pub segments: Vec<([u8; 32], u64, u64, [u8; 32])>,
+	/// The checkpoints' commitment is on chain.
+	pub committed: bool,
+	/// The hashes of the checked segments are on chain.
+	pub revealed: bool,
+}
+
+/// One segment this worker checks: its hashes of the re-run and the salt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckRecord {
+	pub segment: u32,
+	pub probe: u64,
+	pub end: u64,
+	pub salt: [u8; 32],
+	pub committed: bool,
+	pub revealed: bool,
+}
+
+/// Everything this worker knows about a training task it was drawn into.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+	pub training: u64,
+	/// Set once it trained (as the trainer).
+	pub trainer: Option<TrainerRecord>,
+	/// The segments it checks (as a verifier), once re-run.
+	pub checks: Vec<CheckRecord>,
+	/// As the trainer: who may download which checkpoint — `(i, account)` for each verifier
+	/// drawn for segment `i`.
+	pub readers: Vec<(u32, [u8; 32])>,
+	pub done: bool,
+	/// How it ended, in words.
+	pub outcome: Option<String>,
+}
+
+impl TrainingRecord {
+	/// A task this worker was just drawn into.
+	pub fn new(training: u64) -> Self {
+		Self { training, trainer: None, checks: Vec::new(), readers: Vec::new(), done: false, outcome: None }
+	}
+}
+
 /// The store of one worker account.
 pub struct Store {
 	db: Database,
@@ -176,6 +228,7 @@ impl Store {
 		let tx = store.db.begin_write()?;
 		tx.open_table(TASKS)?;
 		tx.open_table(QUERIES)?;
+		tx.open_table(TRAININGS)?;
 		tx.commit()?;
 		Ok(store)
 	}
@@ -218,6 +271,36 @@ impl Store {
 	/// Every swarm record not yet done.
 	pub fn swarm_unfinished(&self) -> anyhow::Result<Vec<SwarmRecord>> {
 		Ok(self.read_all::<SwarmRecord>(QUERIES)?.into_iter().filter(|r| r.phase != SwarmPhase::Done).collect())
+	}
+
+	/// The record of training task `training`, if this worker was drawn into it.
+	pub fn training_get(&self, training: u64) -> anyhow::Result<Option<TrainingRecord>> {
+		self.read(TRAININGS, training)
+	}
+
+	/// Writes `record`; durable when this returns.
+	pub fn training_put(&self, record: &TrainingRecord) -> anyhow::Result<()> {
+		self.write(TRAININGS, record.training, record)
+	}
+
+	/// Reads, changes and writes one training record in one transaction; `None` if there is
+	/// none.
+	pub fn training_update(
+		&self,
+		training: u64,
+		change: impl FnOnce(&mut TrainingRecord),
+	) -> anyhow::Result<Option<TrainingRecord>> {
+		self.modify(TRAININGS, training, change)
+	}
+
+	/// Every training record not yet done.
+	pub fn training_unfinished(&self) -> anyhow::Result<Vec<TrainingRecord>> {
+		Ok(self.read_all::<TrainingRecord>(TRAININGS)?.into_iter().filter(|r| !r.done).collect())
+	}
+
+	/// The directory of a training task's checkpoints (as its trainer).
+	pub fn training_dir(&self, training: u64) -> PathBuf {
+		self.dir.join("training").join(training.to_string())
 	}
 
 	fn read<T: DeserializeOwned>(&self, table: Table, key: u64) -> anyhow::Result<Option<T>> {

@@ -165,6 +165,39 @@ impl Checkpoint {
 	}
 }
 
+const LATENTS_MAGIC: &[u8; 8] = b"RPLLATS1";
+
+/// Training data (latents `[n, c, h, w]`) as the file a task names by URL and digest: magic,
+/// the four dimensions (u32 LE), then the values (f32 LE).
+pub fn latents_to_bytes(latents: &Tensor) -> Result<Vec<u8>> {
+	let size = latents.size();
+	if size.len() != 4 {
+		return Err(EngineError::Params(format!("training data: latents [n, c, h, w], got {size:?}")));
+	}
+	let values = Vec::<f32>::try_from(latents.to_device(Device::Cpu).to_kind(Kind::Float).flatten(0, -1))?;
+	let mut out = Vec::with_capacity(24 + 4 * values.len());
+	out.extend_from_slice(LATENTS_MAGIC);
+	size.iter().for_each(|d| out.extend_from_slice(&(*d as u32).to_le_bytes()));
+	values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+	Ok(out)
+}
+
+/// Parses [`latents_to_bytes`] onto `device`; a malformed file is a `Params` error.
+pub fn latents_from_bytes(bytes: &[u8], device: Device) -> Result<Tensor> {
+	let bad = |reason: &str| EngineError::Params(format!("training data: {reason}"));
+	if bytes.len() < 24 || &bytes[..8] != LATENTS_MAGIC {
+		return Err(bad("not a latents file"));
+	}
+	let dims: Vec<i64> =
+		bytes[8..24].chunks_exact(4).map(|c| i64::from(u32::from_le_bytes(c.try_into().expect("4 bytes")))).collect();
+	let count = dims.iter().try_fold(1usize, |n, d| n.checked_mul(*d as usize)).ok_or_else(|| bad("too large"))?;
+	if bytes.len() != 24 + 4 * count {
+		return Err(bad("length does not match its dimensions"));
+	}
+	let values: Vec<f32> = bytes[24..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+	Ok(Tensor::from_slice(&values).reshape(dims.as_slice()).to_device(device))
+}
+
 /// A locality-sensitive hash of embeddings: bit `i` is the parity of
 /// `floor((a_i · e + b_i) / width)`, `a_i` standard normal and `b_i` uniform in `[0, width)`,
 /// both from the task seed. Two embeddings whose projections differ by `d` disagree on a bit
@@ -185,6 +218,13 @@ impl Lsh {
 		let mut rng = ChaCha20Rng::from_seed(determinism::seed_bytes(seed, "train/lsh/offsets"));
 		let offsets = (0..LSH_BITS).map(|_| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * width).collect();
 		Self { planes, offsets, width, dim }
+	}
+
+	/// The hash of a task: planes and offsets from the task seed, buckets half a learning
+	/// rate wide (a skipped step moves a projection by about a learning rate). Trainer and
+	/// verifiers must use exactly this one.
+	pub fn for_spec(spec: &TrainingSpec, dim: usize) -> Self {
+		Self::new(spec.seed, dim, spec.learning_rate / 2.0)
 	}
 
 	pub fn hash(&self, embedding: &[f32]) -> u64 {
@@ -616,6 +656,16 @@ mod tests {
 		assert!(hamming(copied.probe, truth.probe) > tolerance, "the guessed probe is {} bits off", hamming(copied.probe, truth.probe));
 		// Guessing the probe from the start instead fares no better.
 		assert!(hamming(lsh.hash(&run[1].embedding), truth.probe) > tolerance);
+	}
+
+	#[test]
+	fn training_data_round_trips_and_malformed_files_are_refused() {
+		let latents = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.0, 1.5, -0.25]).reshape([1, 2, 3, 1]);
+		let bytes = latents_to_bytes(&latents).unwrap();
+		assert_eq!(latents_from_bytes(&bytes, Device::Cpu).unwrap(), latents);
+		assert!(latents_from_bytes(&bytes[..bytes.len() - 1], Device::Cpu).is_err());
+		assert!(latents_from_bytes(b"RPLCKPT1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", Device::Cpu).is_err());
+		assert!(latents_to_bytes(&Tensor::zeros([2, 2], (Kind::Float, Device::Cpu))).is_err());
 	}
 
 	#[test]
