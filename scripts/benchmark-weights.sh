@@ -6,7 +6,7 @@
 # each pallet's `src/weights.rs` through scripts/frame-weight-template.hbs. The benchmark WASM
 # is copied aside; the next normal build puts the normal runtime WASM back (a few minutes).
 #
-# Usage: scripts/benchmark-weights.sh [pallet ...]   (default: workers tasks swarm relay-randomness)
+# Usage: scripts/benchmark-weights.sh [pallet ...]   (default: workers tasks swarm training relay-randomness)
 # Env: STEPS (50), REPEAT (20). Weights are only as good as the machine that measures them:
 # run on the reference hardware before a release.
 set -euo pipefail
@@ -16,7 +16,7 @@ PROFILE=ci
 STEPS="${STEPS:-50}"
 REPEAT="${REPEAT:-20}"
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(workers tasks swarm relay-randomness)
+[ ${#pallets[@]} -gt 0 ] || pallets=(workers tasks swarm training relay-randomness)
 
 scripts/setup.sh
 # The same package selections and features as scripts/test.sh, so that cargo's feature
@@ -24,8 +24,8 @@ scripts/setup.sh
 cargo build --profile "$PROFILE" --workspace --tests --bins --examples --locked
 node="$CARGO_TARGET_DIR/$PROFILE/replica-node"
 cargo test --profile "$PROFILE" --locked --lib --no-run \
-	-p pallet-workers -p pallet-tasks -p pallet-swarm -p pallet-relay-randomness -p replica-runtime \
-	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,pallet-swarm/runtime-benchmarks,pallet-relay-randomness/runtime-benchmarks,replica-runtime/runtime-benchmarks
+	-p pallet-workers -p pallet-tasks -p pallet-swarm -p pallet-training -p pallet-relay-randomness -p replica-runtime \
+	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,pallet-swarm/runtime-benchmarks,pallet-training/runtime-benchmarks,pallet-relay-randomness/runtime-benchmarks,replica-runtime/runtime-benchmarks
 wasm="$CARGO_TARGET_DIR/$PROFILE/benchmark-runtime.compact.compressed.wasm"
 cp "$CARGO_TARGET_DIR/$PROFILE/wbuild/replica-runtime/replica_runtime.compact.compressed.wasm" "$wasm"
 

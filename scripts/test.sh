@@ -32,8 +32,8 @@ cargo build --profile "$PROFILE" --locked -p replica-primitives --no-default-fea
 
 step "benchmark test suites of the Replica pallets; the runtime with runtime-benchmarks"
 SKIP_WASM_BUILD=1 cargo test --profile "$PROFILE" --locked --lib \
-	-p pallet-workers -p pallet-tasks -p pallet-swarm -p pallet-relay-randomness -p replica-runtime \
-	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,pallet-swarm/runtime-benchmarks,pallet-relay-randomness/runtime-benchmarks,replica-runtime/runtime-benchmarks
+	-p pallet-workers -p pallet-tasks -p pallet-swarm -p pallet-training -p pallet-relay-randomness -p replica-runtime \
+	--features pallet-workers/runtime-benchmarks,pallet-tasks/runtime-benchmarks,pallet-swarm/runtime-benchmarks,pallet-training/runtime-benchmarks,pallet-relay-randomness/runtime-benchmarks,replica-runtime/runtime-benchmarks
 
 step "runtime builds with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --profile "$PROFILE" --locked -p replica-runtime --features try-runtime

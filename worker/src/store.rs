@@ -431,6 +431,33 @@ mod tests {
 		assert!(store.all().unwrap().is_empty(), "no task records");
 	}
 
+	/// A trainer's salts and a verifier's hashes are in the store before their commitments
+	/// reach the chain, and survive a restart.
+	#[test]
+	fn training_records_survive_reopening() {
+		let dir = tempfile::tempdir().unwrap();
+		{
+			let store = Store::open(dir.path()).unwrap();
+			assert!(store.training_get(7).unwrap().is_none());
+			store.training_put(&TrainingRecord::new(7)).unwrap();
+			store.training_put(&TrainingRecord::new(8)).unwrap();
+			let trained = TrainerRecord { initial: [1; 32], segments: vec![([2; 32], 3, 4, [5; 32])], committed: false, revealed: false };
+			store.training_update(7, |r| r.trainer = Some(trained.clone())).unwrap();
+			let check = CheckRecord { segment: 0, probe: 9, end: 10, salt: [11; 32], committed: true, revealed: false };
+			store.training_update(8, |r| r.checks.push(check.clone())).unwrap();
+			assert!(store.training_update(99, |r| r.done = true).unwrap().is_none());
+		}
+		let store = Store::open(dir.path()).unwrap();
+		let trainer = store.training_get(7).unwrap().unwrap().trainer.unwrap();
+		assert_eq!((trainer.initial, trainer.segments), ([1; 32], vec![([2; 32], 3, 4, [5; 32])]));
+		let checks = store.training_get(8).unwrap().unwrap().checks;
+		assert_eq!((checks[0].salt, checks[0].committed), ([11; 32], true));
+		store.training_update(8, |r| r.done = true).unwrap();
+		let unfinished: Vec<u64> = store.training_unfinished().unwrap().iter().map(|r| r.training).collect();
+		assert_eq!(unfinished, vec![7]);
+		assert!(store.training_dir(7).ends_with("training/7"));
+	}
+
 	#[test]
 	fn records_survive_reopening_and_updates_are_atomic() {
 		let dir = tempfile::tempdir().unwrap();
