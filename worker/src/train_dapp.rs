@@ -44,11 +44,13 @@ pub struct MakeDataArgs {
 	/// How many images.
 	#[arg(long, default_value_t = 4)]
 	pub count: u32,
+	/// The seed of the images' initial latents.
 	#[arg(long, default_value_t = 3)]
 	pub seed: u64,
 	/// Denoising steps.
 	#[arg(long, default_value_t = 10)]
 	pub steps: u32,
+	/// Where to run: auto (first CUDA device, else CPU), cpu, cuda or cuda:N.
 	#[arg(long, default_value = "cpu")]
 	pub device: DeviceChoice,
 	/// Where to write the file.
@@ -83,13 +85,17 @@ pub struct CreateArgs {
 	/// A prompt template, `{}` marking the new token; repeat for several.
 	#[arg(long = "template", default_values_t = ["a photo of the digit {}".to_string(), "the digit {}".to_string()])]
 	pub templates: Vec<String>,
+	/// The task seed: every randomness source of the run (data order, flips, templates,
+	/// latent noise, timesteps, scheduler noise) and the hashes' projections derive from it.
 	#[arg(long, default_value_t = 11)]
 	pub seed: u64,
+	/// The Adam learning rate (0 to 1; the hashes' buckets are half of it wide).
 	#[arg(long, default_value_t = 0.02)]
 	pub learning_rate: f64,
 	/// Steps in all: a multiple of --interval.
 	#[arg(long, default_value_t = 12)]
 	pub steps: u32,
+	/// Examples per step.
 	#[arg(long, default_value_t = 2)]
 	pub batch_size: u32,
 	/// Steps between checkpoints (at least 2): a verifier re-runs one such segment.
