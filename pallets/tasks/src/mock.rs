@@ -3,11 +3,10 @@
 use crate as pallet_tasks;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, Hooks, Randomness},
+	traits::{ConstU32, ConstU64, Hooks},
 };
 use frame_system::EnsureRoot;
-use replica_primitives::{Dtype, ExecutionProfile, HashAlg, Tolerances};
-use sp_core::H256;
+use replica_primitives::{ExecutionProfile, HashAlg, Tolerances};
 use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -61,28 +60,9 @@ impl pallet_workers::Config for Test {
 	type WeightInfo = ();
 }
 
-/// Randomness that changes every block and with every subject, like a real source, and is
-/// new in every block unless a test pins the block it is known since ([`KNOWN_SINCE`]). The
-/// mock's clock is the block number: randomness "known since" block `b` could be read by
-/// anyone during block `b`.
-pub struct TestRandomness;
-impl Randomness<H256, u64> for TestRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
-		let block = System::block_number();
-		let salt = SALT.with(|s| *s.borrow());
-		let known_since = KNOWN_SINCE.with(|k| *k.borrow()).unwrap_or(block);
-		let mut input = subject.to_vec();
-		input.extend_from_slice(&known_since.to_le_bytes());
-		input.extend_from_slice(&salt.to_le_bytes());
-		(H256(sp_io::hashing::blake2_256(&input)), known_since)
-	}
-}
+pub use pallet_workers::testing::KNOWN_SINCE;
 
 std::thread_local! {
-	/// Changes every draw when a test sets it.
-	pub static SALT: core::cell::RefCell<u64> = const { core::cell::RefCell::new(0) };
-	/// Pins the block the randomness is known since (a stalled source); `None`: every block.
-	pub static KNOWN_SINCE: core::cell::RefCell<Option<u64>> = const { core::cell::RefCell::new(None) };
 	/// What the host reports as the block's recorded proof size; `None` (the default): not
 	/// recorded, as in a test without a proof recorder.
 	pub static RECORDED_PROOF: core::cell::RefCell<Option<u64>> = const { core::cell::RefCell::new(None) };
@@ -109,7 +89,7 @@ impl pallet_tasks::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Workers = Workers;
 	type Clock = System;
-	type Randomness = TestRandomness;
+	type Randomness = pallet_workers::testing::TestRandomness<Test>;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type MaxVerifiers = ConstU32<MAX_VERIFIERS>;
 	type MaxTasks = ConstU32<MAX_TASKS>;
@@ -141,16 +121,7 @@ pub const IMAGE_MODEL: u32 = 0;
 pub const TEXT_MODEL: u32 = 1;
 
 pub fn profile(gpu: &str) -> ExecutionProfile {
-	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();
-	ExecutionProfile {
-		gpu_model: field(gpu),
-		vram_mib: 24_576,
-		driver: field("550.54"),
-		cuda: field("12.4"),
-		libtorch: field("2.13.0"),
-		dtype: Dtype::F32,
-		worker_version: field("0.1.0"),
-	}
+	pallet_workers::testing::profile(gpu, 24_576)
 }
 
 pub fn image_model() -> crate::ModelInfo<Balance> {

@@ -3,11 +3,10 @@
 use crate as pallet_training;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, Hooks, Randomness},
+	traits::{ConstU32, ConstU64, Hooks},
 };
 use frame_system::EnsureRoot;
-use replica_primitives::{Dtype, ExecutionProfile, ModelId};
-use sp_core::H256;
+use replica_primitives::ModelId;
 use sp_runtime::{BuildStorage, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -60,27 +59,7 @@ impl pallet_workers::Config for Test {
 	type WeightInfo = ();
 }
 
-/// Randomness that changes every block and with every subject, and is new in every block
-/// unless a test pins the block it is known since ([`KNOWN_SINCE`]).
-pub struct TestRandomness;
-impl Randomness<H256, u64> for TestRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
-		let block = System::block_number();
-		let salt = SALT.with(|s| *s.borrow());
-		let known_since = KNOWN_SINCE.with(|k| *k.borrow()).unwrap_or(block);
-		let mut input = subject.to_vec();
-		input.extend_from_slice(&known_since.to_le_bytes());
-		input.extend_from_slice(&salt.to_le_bytes());
-		(H256(sp_io::hashing::blake2_256(&input)), known_since)
-	}
-}
-
-std::thread_local! {
-	/// Changes the randomness when a test sets it.
-	pub static SALT: core::cell::RefCell<u64> = const { core::cell::RefCell::new(0) };
-	/// Pins the block the randomness is known since (a stalled source); `None`: every block.
-	pub static KNOWN_SINCE: core::cell::RefCell<Option<u64>> = const { core::cell::RefCell::new(None) };
-}
+pub use pallet_workers::testing::KNOWN_SINCE;
 
 pub const IMAGE_MODEL: ModelId = 0;
 pub const TEXT_MODEL: ModelId = 1;
@@ -108,7 +87,7 @@ impl pallet_training::Config for Test {
 	type Workers = Workers;
 	type ImageModels = MockModels;
 	type Clock = System;
-	type Randomness = TestRandomness;
+	type Randomness = pallet_workers::testing::TestRandomness<Test>;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type MaxSegments = ConstU32<MAX_SEGMENTS>;
 	type MaxChecks = ConstU32<MAX_CHECKS>;
@@ -164,21 +143,8 @@ pub fn params() -> crate::ParamsOf<Test> {
 	}
 }
 
-fn profile() -> ExecutionProfile {
-	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();
-	ExecutionProfile {
-		gpu_model: field("RTX 4090"),
-		vram_mib: 24_576,
-		driver: field("550.54"),
-		cuda: field("12.4"),
-		libtorch: field("2.13.0"),
-		dtype: Dtype::F32,
-		worker_version: field("0.1.0"),
-	}
-}
-
 fn register(who: AccountId, models: Vec<ModelId>, online: bool) {
-	Workers::register(RuntimeOrigin::signed(who), profile(), models, b"http://127.0.0.1:8080".to_vec(), STAKE).unwrap();
+	Workers::register(RuntimeOrigin::signed(who), pallet_workers::testing::profile("RTX 4090", 24_576), models, b"http://127.0.0.1:8080".to_vec(), STAKE).unwrap();
 	if online {
 		Workers::go_online(RuntimeOrigin::signed(who)).unwrap();
 	}

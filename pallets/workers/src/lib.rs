@@ -74,6 +74,8 @@ mod mock;
 #[cfg(test)]
 mod tests;
 pub mod migrations;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod types; // Types shared with other pallets and clients.
 pub mod weights;
 

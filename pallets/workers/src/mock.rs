@@ -6,7 +6,6 @@ use frame_support::{
 	traits::{ConstU32, ConstU64},
 };
 use frame_system::EnsureRoot;
-use replica_primitives::{Dtype, ExecutionProfile};
 use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -71,18 +70,7 @@ pub const CHARLIE: AccountId = 3;
 pub const DAVE: AccountId = 4;
 pub const POOR: AccountId = 5;
 
-pub fn profile(gpu: &str, vram_mib: u32) -> ExecutionProfile {
-	let field = |s: &str| s.as_bytes().to_vec().try_into().unwrap();
-	ExecutionProfile {
-		gpu_model: field(gpu),
-		vram_mib,
-		driver: field("550.54"),
-		cuda: field("12.4"),
-		libtorch: field("2.13.0"),
-		dtype: Dtype::F32,
-		worker_version: field("0.1.0"),
-	}
-}
+pub use crate::testing::profile;
 
 pub fn endpoint() -> Vec<u8> {
 	b"http://127.0.0.1:8080".to_vec()

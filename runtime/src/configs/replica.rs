@@ -173,6 +173,31 @@ impl pallet_swarm::Config for Runtime {
 	type BenchmarkHelper = SwarmBenchmarkHelper;
 }
 
+/// Registers a model of `kind` in pallet-tasks for the swarm's and training's benchmarks;
+/// returns its id.
+#[cfg(feature = "runtime-benchmarks")]
+fn bench_model(kind: pallet_tasks::ModelKind) -> replica_primitives::ModelId {
+	use replica_primitives::{HashAlg, Tolerances};
+	let model = pallet_tasks::NextModelId::<Runtime>::get();
+	let image = kind == pallet_tasks::ModelKind::Image;
+	let info = pallet_tasks::ModelInfo {
+		name: if image { b"bench-image".to_vec() } else { b"bench-text".to_vec() }.try_into().expect("fits"),
+		kind,
+		weights_digest: [7; 32],
+		vram_mib: 1,
+		tolerances: if image { Tolerances::of(&HashAlg::ALL.map(|a| (a, 2))) } else { Default::default() },
+		max_steps: if image { 50 } else { 0 },
+		max_side: if image { 512 } else { 0 },
+		max_images: if image { 1 } else { 0 },
+		max_tokens: if image { 0 } else { 256 },
+		context_len: if image { 77 } else { 1024 },
+		min_fee: 1,
+		retired: false,
+	};
+	pallet_tasks::Pallet::<Runtime>::register_model(frame_system::RawOrigin::Root.into(), info).expect("registers");
+	model
+}
+
 /// Registers a text model in pallet-tasks and makes pallet-workers' online workers for
 /// pallet-swarm's benchmarks.
 #[cfg(feature = "runtime-benchmarks")]
@@ -180,24 +205,7 @@ pub struct SwarmBenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_swarm::benchmarking::BenchmarkHelper<AccountId> for SwarmBenchmarkHelper {
 	fn text_model() -> replica_primitives::ModelId {
-		let model = pallet_tasks::NextModelId::<Runtime>::get();
-		let info = pallet_tasks::ModelInfo {
-			name: b"bench-text".to_vec().try_into().expect("fits"),
-			kind: pallet_tasks::ModelKind::Text,
-			weights_digest: [7; 32],
-			vram_mib: 1,
-			tolerances: Default::default(),
-			max_steps: 0,
-			max_side: 0,
-			max_images: 0,
-			max_tokens: 256,
-			context_len: 1024,
-			min_fee: 1,
-			retired: false,
-		};
-		pallet_tasks::Pallet::<Runtime>::register_model(frame_system::RawOrigin::Root.into(), info)
-			.expect("registers");
-		model
+		bench_model(pallet_tasks::ModelKind::Text)
 	}
 
 	fn online_worker(who: &AccountId, model: replica_primitives::ModelId) {
@@ -239,24 +247,7 @@ pub struct TrainingBenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_training::benchmarking::BenchmarkHelper<AccountId> for TrainingBenchmarkHelper {
 	fn image_model() -> replica_primitives::ModelId {
-		let model = pallet_tasks::NextModelId::<Runtime>::get();
-		let info = pallet_tasks::ModelInfo {
-			name: b"bench-image".to_vec().try_into().expect("fits"),
-			kind: pallet_tasks::ModelKind::Image,
-			weights_digest: [8; 32],
-			vram_mib: 1,
-			tolerances: replica_primitives::Tolerances::of(&replica_primitives::HashAlg::ALL.map(|a| (a, 2))),
-			max_steps: 50,
-			max_side: 512,
-			max_images: 1,
-			max_tokens: 0,
-			context_len: 77,
-			min_fee: 1,
-			retired: false,
-		};
-		pallet_tasks::Pallet::<Runtime>::register_model(frame_system::RawOrigin::Root.into(), info)
-			.expect("registers");
-		model
+		bench_model(pallet_tasks::ModelKind::Image)
 	}
 
 	fn online_worker(who: &AccountId, model: replica_primitives::ModelId) {
