@@ -76,7 +76,8 @@ pub struct RunArgs {
 	#[arg(long, env = "REPLICA_QUEUE")]
 	pub queue: Option<usize>,
 	/// How many blocks the store keeps a finished task's record and files (results stay
-	/// downloadable that long). Default: 100800 (a week of 6 s blocks).
+	/// downloadable that long), and a finished training task's record and checkpoints.
+	/// Default: 100800 (a week of 6 s blocks).
 	#[arg(long, env = "REPLICA_KEEP_FINISHED")]
 	pub keep_finished: Option<u64>,
 }

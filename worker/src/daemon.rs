@@ -504,7 +504,7 @@ impl Session<'_> {
 		let training = self.training_agent();
 		for open in record.map(|info| info.open_tasks.0).unwrap_or_default() {
 			match crate::training::training_of(open) {
-				Some(id) => training.adopt(id)?,
+				Some(id) => training.adopt(id, now)?,
 				None => tasks.push(open),
 			}
 		}
@@ -708,7 +708,7 @@ impl Session<'_> {
 			self.refresh_models().await?;
 		}
 		self.swarm_agent().on_block(events).await?;
-		self.training_agent().on_block(events).await?;
+		self.training_agent().on_block(number, events).await?;
 		for event in events.find::<workers::Slashed>() {
 			let event = event?;
 			if event.worker == self.account {
@@ -728,9 +728,14 @@ impl Session<'_> {
 			}
 		}
 		if number % PRUNE_EVERY == 0 {
-			let pruned = self.store.prune_finished(number.saturating_sub(self.config.keep_finished))?;
+			let before = number.saturating_sub(self.config.keep_finished);
+			let pruned = self.store.prune_finished(before)?;
 			if pruned > 0 {
 				tracing::info!("pruned {pruned} finished task(s) older than {} blocks from the store", self.config.keep_finished);
+			}
+			let pruned = self.store.prune_trainings(before)?;
+			if pruned > 0 {
+				tracing::info!("pruned {pruned} finished training task(s) older than {} blocks from the store", self.config.keep_finished);
 			}
 		}
 		self.drain_backlog(number).await

@@ -466,7 +466,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let store = Arc::new(Store::open(dir.path()).unwrap());
 		let (alice, bob, eve) = (dev::alice(), dev::bob(), dev::eve());
-		let mut record = crate::store::TrainingRecord::new(9);
+		let mut record = crate::store::TrainingRecord::new(9, 1);
 		record.trainer = Some(crate::store::TrainerRecord { initial: [0; 32], segments: vec![], committed: true, revealed: false });
 		record.readers = vec![(1, alice.public_key().0), (2, bob.public_key().0)];
 		store.training_put(&record).unwrap();

@@ -180,6 +180,9 @@ pub struct CheckRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
 	pub training: u64,
+	/// The block in which this worker learnt it was drawn (for pruning).
+	#[serde(default)]
+	pub drawn_at: u64,
 	/// Set once it trained (as the trainer).
 	pub trainer: Option<TrainerRecord>,
 	/// The segments it checks (as a verifier), once re-run.
@@ -193,9 +196,9 @@ pub struct TrainingRecord {
 }
 
 impl TrainingRecord {
-	/// A task this worker was just drawn into.
-	pub fn new(training: u64) -> Self {
-		Self { training, trainer: None, checks: Vec::new(), readers: Vec::new(), done: false, outcome: None }
+	/// A task this worker was drawn into, as it learnt in block `drawn_at`.
+	pub fn new(training: u64, drawn_at: u64) -> Self {
+		Self { training, drawn_at, trainer: None, checks: Vec::new(), readers: Vec::new(), done: false, outcome: None }
 	}
 }
 
@@ -296,6 +299,35 @@ impl Store {
 	/// Every training record not yet done.
 	pub fn training_unfinished(&self) -> anyhow::Result<Vec<TrainingRecord>> {
 		Ok(self.read_all::<TrainingRecord>(TRAININGS)?.into_iter().filter(|r| !r.done).collect())
+	}
+
+	/// Deletes the records and checkpoints of training tasks that ended and were drawn before
+	/// block `before`; returns how many. Unfinished ones are never pruned.
+	pub fn prune_trainings(&self, before: u64) -> anyhow::Result<usize> {
+		let old: Vec<u64> = self
+			.read_all::<TrainingRecord>(TRAININGS)?
+			.into_iter()
+			.filter(|r| r.done && r.drawn_at < before)
+			.map(|r| r.training)
+			.collect();
+		if old.is_empty() {
+			return Ok(0);
+		}
+		let tx = self.db.begin_write()?;
+		{
+			let mut table = tx.open_table(TRAININGS)?;
+			for training in &old {
+				table.remove(*training)?;
+			}
+		}
+		tx.commit().context("committing to the store")?;
+		for training in &old {
+			let dir = self.training_dir(*training);
+			if dir.exists() {
+				std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+			}
+		}
+		Ok(old.len())
 	}
 
 	/// The directory of a training task's checkpoints (as its trainer).
@@ -439,8 +471,8 @@ mod tests {
 		{
 			let store = Store::open(dir.path()).unwrap();
 			assert!(store.training_get(7).unwrap().is_none());
-			store.training_put(&TrainingRecord::new(7)).unwrap();
-			store.training_put(&TrainingRecord::new(8)).unwrap();
+			store.training_put(&TrainingRecord::new(7, 10)).unwrap();
+			store.training_put(&TrainingRecord::new(8, 20)).unwrap();
 			let trained = TrainerRecord { initial: [1; 32], segments: vec![([2; 32], 3, 4, [5; 32])], committed: false, revealed: false };
 			store.training_update(7, |r| r.trainer = Some(trained.clone())).unwrap();
 			let check = CheckRecord { segment: 0, probe: 9, end: 10, salt: [11; 32], committed: true, revealed: false };
@@ -456,6 +488,13 @@ mod tests {
 		let unfinished: Vec<u64> = store.training_unfinished().unwrap().iter().map(|r| r.training).collect();
 		assert_eq!(unfinished, vec![7]);
 		assert!(store.training_dir(7).ends_with("training/7"));
+		// Pruning takes finished records drawn before the cut, and their checkpoints.
+		std::fs::create_dir_all(store.training_dir(8)).unwrap();
+		std::fs::write(store.training_dir(8).join("checkpoint-0.bin"), b"x").unwrap();
+		assert_eq!(store.prune_trainings(20).unwrap(), 0, "drawn at the cut");
+		store.training_update(7, |r| r.done = true).unwrap();
+		assert_eq!(store.prune_trainings(21).unwrap(), 2);
+		assert!(store.training_get(8).unwrap().is_none() && !store.training_dir(8).exists());
 	}
 
 	#[test]

@@ -152,19 +152,19 @@ pub fn training_span(training: u64) -> tracing::Span {
 }
 
 impl Agent {
-	/// Acts on a block's training events.
-	pub async fn on_block(&self, events: &subxt::events::Events<crate::chain::ReplicaConfig>) -> anyhow::Result<()> {
+	/// Acts on the training events of block `number`.
+	pub async fn on_block(&self, number: u64, events: &subxt::events::Events<crate::chain::ReplicaConfig>) -> anyhow::Result<()> {
 		use runtime::training::events as training;
 		for event in events.find::<training::TrainerDrawn>() {
 			let event = event?;
 			if event.trainer == self.account {
-				self.adopt(event.training)?;
+				self.adopt(event.training, number)?;
 			}
 		}
 		for event in events.find::<training::VerifiersDrawn>() {
 			let event = event?;
 			if event.checks.iter().any(|(_, v)| *v == self.account) {
-				self.adopt(event.training)?;
+				self.adopt(event.training, number)?;
 			}
 		}
 		for event in events.find::<training::TrainingFinalized>() {
@@ -188,10 +188,10 @@ impl Agent {
 	}
 
 	/// Starts a record for a task this worker was drawn into (idempotent): from an event, or
-	/// from the open tasks the chain lists for it after a restart.
-	pub fn adopt(&self, training: u64) -> anyhow::Result<()> {
+	/// from the open tasks the chain lists for it after a restart; `now` is the block.
+	pub fn adopt(&self, training: u64, now: u64) -> anyhow::Result<()> {
 		if self.store.training_get(training)?.is_none() {
-			self.store.training_put(&TrainingRecord::new(training))?;
+			self.store.training_put(&TrainingRecord::new(training, now))?;
 		}
 		Ok(())
 	}
