@@ -503,7 +503,7 @@ impl Session<'_> {
 		// Training tasks hold open-task slots under flagged ids: the training agent's.
 		let training = self.training_agent();
 		for open in record.map(|info| info.open_tasks.0).unwrap_or_default() {
-			match crate::training::training_of(open) {
+			match replica_primitives::training::training_id(open) {
 				Some(id) => training.adopt(id, now)?,
 				None => tasks.push(open),
 			}

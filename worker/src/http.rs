@@ -467,7 +467,7 @@ mod tests {
 		let store = Arc::new(Store::open(dir.path()).unwrap());
 		let (alice, bob, eve) = (dev::alice(), dev::bob(), dev::eve());
 		let mut record = crate::store::TrainingRecord::new(9, 1);
-		record.trainer = Some(crate::store::TrainerRecord { initial: [0; 32], segments: vec![], committed: true, revealed: false });
+		record.trainer = Some(crate::store::TrainerRecord { initial: [0; 32], segments: vec![], committed: true });
 		record.readers = vec![(1, alice.public_key().0), (2, bob.public_key().0)];
 		store.training_put(&record).unwrap();
 		let files = store.training_dir(9);

@@ -159,21 +159,18 @@ pub struct TrainerRecord {
 	/// Per segment: the digest of the checkpoint that ends it, its probe and end hashes, and
 	/// the salt of their commitment.
 	pub segments: Vec<([u8; 32], u64, u64, [u8; 32])>,
-	/// The checkpoints' commitment is on chain.
+	/// The checkpoints' commitment is in a block (what comes after follows the chain).
 	pub committed: bool,
-	/// The hashes of the checked segments are on chain.
-	pub revealed: bool,
 }
 
-/// One segment this worker checks: its hashes of the re-run and the salt.
+/// One segment this worker checks: its hashes of the re-run and the salt (whether they are
+/// committed or revealed, the chain says).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckRecord {
 	pub segment: u32,
 	pub probe: u64,
 	pub end: u64,
 	pub salt: [u8; 32],
-	pub committed: bool,
-	pub revealed: bool,
 }
 
 /// Everything this worker knows about a training task it was drawn into.
@@ -473,9 +470,9 @@ mod tests {
 			assert!(store.training_get(7).unwrap().is_none());
 			store.training_put(&TrainingRecord::new(7, 10)).unwrap();
 			store.training_put(&TrainingRecord::new(8, 20)).unwrap();
-			let trained = TrainerRecord { initial: [1; 32], segments: vec![([2; 32], 3, 4, [5; 32])], committed: false, revealed: false };
+			let trained = TrainerRecord { initial: [1; 32], segments: vec![([2; 32], 3, 4, [5; 32])], committed: false };
 			store.training_update(7, |r| r.trainer = Some(trained.clone())).unwrap();
-			let check = CheckRecord { segment: 0, probe: 9, end: 10, salt: [11; 32], committed: true, revealed: false };
+			let check = CheckRecord { segment: 0, probe: 9, end: 10, salt: [11; 32] };
 			store.training_update(8, |r| r.checks.push(check.clone())).unwrap();
 			assert!(store.training_update(99, |r| r.done = true).unwrap().is_none());
 		}
@@ -483,7 +480,7 @@ mod tests {
 		let trainer = store.training_get(7).unwrap().unwrap().trainer.unwrap();
 		assert_eq!((trainer.initial, trainer.segments), ([1; 32], vec![([2; 32], 3, 4, [5; 32])]));
 		let checks = store.training_get(8).unwrap().unwrap().checks;
-		assert_eq!((checks[0].salt, checks[0].committed), ([11; 32], true));
+		assert_eq!((checks[0].salt, checks[0].end), ([11; 32], 10));
 		store.training_update(8, |r| r.done = true).unwrap();
 		let unfinished: Vec<u64> = store.training_unfinished().unwrap().iter().map(|r| r.training).collect();
 		assert_eq!(unfinished, vec![7]);

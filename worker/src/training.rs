@@ -32,7 +32,7 @@ use crate::{
 };
 use anyhow::Context;
 use codec::Encode;
-use replica_primitives::training::{segment_commitment, task_id, SegmentHashes};
+use replica_primitives::training::{segment_commitment, SegmentHashes};
 use runtime::runtime_types::{
 	bounded_collections::bounded_vec::BoundedVec,
 	replica_primitives::training::SegmentHashes as ChainHashes,
@@ -300,7 +300,7 @@ impl Agent {
 					let hashes = Hashes { probe: lsh.hash(&probe.embedding), end: lsh.hash(&run[i + 1].embedding) };
 					segments.push((run[i + 1].digest(), hashes.probe, hashes.end, fresh_salt()?));
 				}
-				let work = TrainerRecord { initial: run[0].digest(), segments, committed: false, revealed: false };
+				let work = TrainerRecord { initial: run[0].digest(), segments, committed: false };
 				// Stored before the chain sees the commitment: the salts must survive a crash.
 				self.store.training_update(training, |r| r.trainer = Some(work.clone()))?;
 				work
@@ -373,7 +373,7 @@ impl Agent {
 					let run = ran.await.map_err(|_| anyhow::anyhow!("the device thread has stopped"))??;
 					let lsh = Lsh::for_spec(&spec, start.embedding.len());
 					let hashes = Hashes::of(&lsh, &run);
-					let c = CheckRecord { segment, probe: hashes.probe, end: hashes.end, salt: fresh_salt()?, committed: false, revealed: false };
+					let c = CheckRecord { segment, probe: hashes.probe, end: hashes.end, salt: fresh_salt()? };
 					self.store.training_update(training, |r| r.checks.push(c.clone()))?;
 					c
 				},
@@ -384,8 +384,9 @@ impl Agent {
 			let commitment = segment_commitment(training, segment, &self.account.0, &hashes, &check_record.salt);
 			let claim = CheckCommitment::Hashes(commitment);
 			match self.submitter.in_block(&runtime::tx().training().commit_check(training, segment, claim)).await {
-				Ok(()) => self.check_step(training, segment, |c| c.committed = true)?,
-				Err(e) if e.is("Training::AlreadyCommitted") => self.check_step(training, segment, |c| c.committed = true)?,
+				// Done, or done already.
+				Ok(()) => {},
+				Err(e) if e.is("Training::AlreadyCommitted") => {},
 				Err(SubmitError::Rejected(e)) => self.refused(training, "check commitment", &e)?,
 				Err(e) => return Err(e.into()),
 			}
@@ -486,8 +487,9 @@ impl Agent {
 			}
 			tracing::info!("revealing the hashes of segments {:?}", info.sampled.0);
 			match self.submitter.in_block(&runtime::tx().training().reveal_trainer(training, BoundedVec(reveal))).await {
-				Ok(()) => self.trainer_step(training, |t| t.revealed = true)?,
-				Err(e) if e.is("Training::AlreadyRevealed") => self.trainer_step(training, |t| t.revealed = true)?,
+				// Done, or done already.
+				Ok(()) => {},
+				Err(e) if e.is("Training::AlreadyRevealed") => {},
 				Err(SubmitError::Rejected(e)) => self.refused(training, "trainer reveal", &e)?,
 				Err(e) => return Err(e.into()),
 			}
@@ -501,8 +503,9 @@ impl Agent {
 			let hashes = ChainHashes { probe: check.probe, end: check.end };
 			let call = runtime::tx().training().reveal_check(training, check.segment, hashes, check.salt);
 			match self.submitter.in_block(&call).await {
-				Ok(()) => self.check_step(training, check.segment, |c| c.revealed = true)?,
-				Err(e) if e.is("Training::AlreadyRevealed") => self.check_step(training, check.segment, |c| c.revealed = true)?,
+				// Done, or done already.
+				Ok(()) => {},
+				Err(e) if e.is("Training::AlreadyRevealed") => {},
 				Err(SubmitError::Rejected(e)) => self.refused(training, "check reveal", &e)?,
 				Err(e) => return Err(e.into()),
 			}
@@ -514,15 +517,6 @@ impl Agent {
 		self.store.training_update(training, |r| {
 			if let Some(t) = r.trainer.as_mut() {
 				change(t)
-			}
-		})?;
-		Ok(())
-	}
-
-	fn check_step(&self, training: u64, segment: u32, change: impl FnOnce(&mut CheckRecord)) -> anyhow::Result<()> {
-		self.store.training_update(training, |r| {
-			if let Some(c) = r.checks.iter_mut().find(|c| c.segment == segment) {
-				change(c)
 			}
 		})?;
 		Ok(())
@@ -577,9 +571,4 @@ pub async fn training_info(client: &Client, training: u64) -> anyhow::Result<Opt
 	let at = client.at_current_block().await?;
 	let value = at.storage().try_fetch(runtime::storage().training().trainings(), (training,)).await?;
 	Ok(value.map(|v| v.decode()).transpose()?)
-}
-
-/// Whether an open-task id of this worker's record is a training task's; its training id.
-pub fn training_of(task: u64) -> Option<u64> {
-	replica_primitives::training::is_training_task(task).then_some(task & !task_id(0))
 }

@@ -202,7 +202,7 @@ impl SkippingTrainer {
 			segments.push((run[i + 1].digest(), hashes.probe, hashes.end, salt));
 		}
 		let mut record = TrainingRecord::new(training, 0);
-		record.trainer = Some(TrainerRecord { initial: run[0].digest(), segments, committed: true, revealed: false });
+		record.trainer = Some(TrainerRecord { initial: run[0].digest(), segments, committed: true });
 		self.store.training_put(&record).unwrap();
 		let call = runtime::transactions().training().commit_checkpoints(training, run[0].digest(), BoundedVec(claims));
 		common::submit(client, node, &call, &self.key).await;

@@ -39,6 +39,11 @@ pub fn is_training_task(task: TaskId) -> bool {
 	task & TRAINING_TASK_FLAG != 0
 }
 
+/// The training task an open-task id stands for; `None` for an inference task's id.
+pub fn training_id(task: TaskId) -> Option<TrainingId> {
+	is_training_task(task).then_some(task & !TRAINING_TASK_FLAG)
+}
+
 /// The locality-sensitive hashes of one segment: 64 bits each of the parameters at the
 /// segment's probe (halfway) and at its end.
 #[derive(
@@ -127,6 +132,8 @@ mod tests {
 		assert!(is_training_task(task_id(u64::MAX >> 1)));
 		assert!(!is_training_task(0));
 		assert!(!is_training_task(u64::MAX >> 1));
+		assert_eq!(training_id(task_id(42)), Some(42));
+		assert_eq!(training_id(42), None);
 	}
 
 	#[test]
